@@ -1,0 +1,84 @@
+/**
+ * The store's public surface: what the engine, CLI and app may rely on. The implementation
+ * (writer, reader, codec, ingest worker) lives beside this file.
+ */
+import type { CheckpointInfo, ExitInfo, MapEntry, RecordingMeta, RecordingStats, ThreadRegisters } from '../../shared/model/recording.js';
+
+/** Thrown for anything wrong with a recording on disk: names the file and what is wrong. */
+export class RecordingError extends Error {
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
+    super(`${path}: ${message}`);
+    this.name = 'RecordingError';
+  }
+}
+
+/** Thrown when a read touches memory that is not mapped (readably) at that checkpoint. */
+export class UnmappedError extends Error {
+  constructor(
+    readonly address: bigint,
+    readonly checkpoint: number,
+  ) {
+    super(`address 0x${address.toString(16)} is not mapped at checkpoint ${checkpoint}`);
+    this.name = 'UnmappedError';
+  }
+}
+
+/** Columnar checkpoint table: one entry per checkpoint, loaded without touching pages. */
+export interface CheckpointColumns {
+  readonly count: number;
+  readonly timeNs: BigInt64Array;
+  readonly trigger: Uint8Array; // TriggerCode
+  readonly dirtyPages: Uint32Array;
+  readonly storedBytes: Uint32Array; // bytes this checkpoint added to disk
+}
+
+/** Min/max/sum per power-of-two bucket of a per-checkpoint figure, for drawing millions of checkpoints. */
+export interface SummaryLevel {
+  readonly bucket: number; // checkpoints per bucket (1, 2, 4, ...)
+  readonly min: Uint32Array;
+  readonly max: Uint32Array;
+  readonly sum: Float64Array;
+}
+
+export interface TerminalChunk {
+  readonly checkpoint: number; // the last checkpoint committed when these bytes arrived
+  readonly data: Uint8Array;
+}
+
+export interface RecordingReader {
+  readonly path: string;
+  readonly meta: RecordingMeta;
+  /** Committed checkpoints (a live recording grows: call refresh()). */
+  readonly checkpointCount: number;
+  readonly exit: ExitInfo | null;
+  readonly stats: RecordingStats;
+  /** The executable path at checkpoint k (changes at exec). */
+  programAt(k: number): string;
+  checkpoint(k: number): CheckpointInfo;
+  columns(): CheckpointColumns;
+  /** Pyramid of dirtyPages per checkpoint: level 0 has bucket 1, each next level halves the count. */
+  summary(): readonly SummaryLevel[];
+  mapsAt(k: number): readonly MapEntry[];
+  registersAt(k: number): readonly ThreadRegisters[];
+  /**
+   * The 4096 bytes of the page at pageAddr as of checkpoint k (partial rollback: the latest
+   * version at or before k; zero if the page was zeroed or never populated). Throws
+   * UnmappedError if no readable mapping holds it at k.
+   */
+  pageAt(k: number, pageAddr: bigint): Uint8Array;
+  /** Bytes [addr, addr+len) at checkpoint k, across pages. Throws UnmappedError. */
+  readMemory(k: number, addr: bigint, len: number): Uint8Array;
+  /**
+   * Checkpoints at which the page at pageAddr got a new version (content captured or zeroed),
+   * ascending. Exact search and change lists walk these instead of every checkpoint.
+   */
+  versionsOf(pageAddr: bigint): Uint32Array;
+  /** Terminal output chunks up to and including checkpoint k (all if k omitted). */
+  terminalOutput(k?: number): readonly TerminalChunk[];
+  /** Picks up checkpoints committed since open (for a recording still being written). */
+  refresh(): void;
+  close(): void;
+}
