@@ -281,6 +281,7 @@ export class WireDecoder {
   }
 
   private take(n: number): Uint8Array {
+    if (n === 0) return new Uint8Array(0);
     const first = this.chunks[0]!;
     if (first.length >= n) {
       const out = first.subarray(0, n);
