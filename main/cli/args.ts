@@ -1,0 +1,42 @@
+/**
+ * Argument helpers shared by the commands: node's util.parseArgs with our error style, and
+ * the parsers for the values every command takes (checkpoints, numbers, recordings).
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CliError } from './io.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** parseArgs, strict, with usage errors turned into CliError(…, 2) that mention the command. */
+export function parseCommandArgs<O extends Options>(command: string, args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new CliError(`${command}: ${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}`, 2);
+  }
+}
+
+/** A non-negative integer option ("--at 12"); `what` names it in the error. */
+export function parseIndex(value: string | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new CliError(`${what} must be a non-negative integer, got '${value}'`, 2);
+  return Number(value);
+}
+
+/** A checkpoint index that must exist in a recording of `count` checkpoints. */
+export function checkCheckpoint(k: number, count: number): number {
+  if (k >= count) {
+    throw new CliError(
+      count === 0 ? `checkpoint ${k} is out of range: the recording has no checkpoints` : `checkpoint ${k} is out of range: the recording has checkpoints 0..${count - 1}`,
+    );
+  }
+  return k;
+}
+
+/** A plain number: 0x hex or decimal, as a bigint. Null when it is not a number (maybe a symbol). */
+export function parseNumber(s: string): bigint | null {
+  if (/^0x[0-9a-f]+$/i.test(s) || /^\d+$/.test(s)) return BigInt(s);
+  return null;
+}
+
+export const hex = (v: bigint | number): string => '0x' + v.toString(16);

@@ -1,0 +1,29 @@
+/**
+ * What a CLI command may touch of the outside world, so commands stay testable and never
+ * call process.exit themselves: they return an exit code, or throw CliError.
+ */
+export interface CliIo {
+  stdout(s: string): void;
+  stderr(s: string): void;
+  /** stderr is a terminal: progress lines and colours are welcome. */
+  readonly isTTY: boolean;
+}
+
+export const processIo: CliIo = {
+  stdout: (s) => void process.stdout.write(s),
+  stderr: (s) => void process.stderr.write(s),
+  isTTY: Boolean(process.stderr.isTTY),
+};
+
+/** An error for the user: one line on stderr, this exit code (2 = usage, 1 = everything else). */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export type CommandRun = (args: string[], io: CliIo) => Promise<number>;

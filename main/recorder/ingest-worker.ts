@@ -1,0 +1,133 @@
+/**
+ * The ingest worker: owns the recorder's socket and the store writer, so hashing, delta
+ * encoding and compression never block the main thread (IPC, UI, terminal).
+ *
+ * Backpressure is the socket: while ingest() runs, nothing more is read, the kernel buffer
+ * fills, and the recorder blocks with the tracee stopped. Slower, never lossy.
+ * Durability: the writer is flushed every 100 ms and at the end; a checkpoint the writer has
+ * committed survives kill -9 of this process (see main/store).
+ */
+import { createServer, type Socket } from 'node:net';
+import { parentPort, workerData } from 'node:worker_threads';
+import { encodeMessage, MessageType, BACKEND_NAMES, WireDecoder, type WireMessage } from '../../shared/protocol/wire.js';
+import { RecordingWriter } from '../store/writer.js';
+import type { FromWorker, IngestWorkerData, ToWorker } from './messages.js';
+
+const port = parentPort;
+if (!port) throw new Error('ingest-worker must run in a worker thread');
+const { socketPath, out } = workerData as IngestWorkerData;
+const post = (m: FromWorker): void => port.postMessage(m);
+
+let writer: RecordingWriter;
+try {
+  writer = await RecordingWriter.create(out);
+} catch (e) {
+  post({ kind: 'failed', message: (e as Error).message });
+  process.exit(0);
+}
+
+const decoder = new WireDecoder();
+let socket: Socket | null = null;
+let finished = false;
+let failed = false;
+let lastProgress = 0;
+
+function progress(force = false): void {
+  const now = Date.now();
+  if (!force && now - lastProgress < 100) return;
+  lastProgress = now;
+  post({ kind: 'progress', checkpoints: writer.checkpointCount, stats: writer.stats });
+}
+
+function fail(message: string): void {
+  if (failed) return;
+  failed = true;
+  post({ kind: 'failed', message });
+  // Dropping the connection makes the recorder stop (and handle the tracee per --on-recorder-exit).
+  socket?.destroy();
+}
+
+function observe(m: WireMessage): void {
+  switch (m.type) {
+    case MessageType.Hello:
+      post({ kind: 'hello', pid: m.pid, backend: BACKEND_NAMES[m.backend], exe: m.exe });
+      break;
+    case MessageType.Error:
+      post(m.fatal ? { kind: 'recorder-error', message: m.message } : { kind: 'warning', message: m.message });
+      break;
+    case MessageType.Exit:
+      post({ kind: 'exit', exitKind: m.kind, code: m.code });
+      break;
+  }
+}
+
+function onData(chunk: Buffer): void {
+  if (failed) return;
+  try {
+    decoder.push(chunk);
+    for (let m = decoder.next(); m; m = decoder.next()) {
+      writer.ingest(m);
+      observe(m);
+    }
+  } catch (e) {
+    fail((e as Error).message);
+    return;
+  }
+  progress();
+}
+
+function finish(): void {
+  if (finished) return;
+  finished = true;
+  clearInterval(flushTimer);
+  server.close();
+  try {
+    if (decoder.pending && !failed) post({ kind: 'warning', message: `the recorder's stream ended inside a message (${decoder.pending} bytes dropped)` });
+    writer.close();
+  } catch (e) {
+    post({ kind: 'failed', message: (e as Error).message });
+  }
+  post({ kind: 'done', checkpoints: writer.checkpointCount, stats: writer.stats });
+  port.close();
+}
+
+const server = createServer((s) => {
+  if (socket) {
+    s.destroy(); // one recorder per session
+    return;
+  }
+  socket = s;
+  s.on('data', onData);
+  s.on('error', () => undefined); // the recorder dying is reported by its exit status
+  s.on('close', finish);
+});
+server.on('error', (e) => fail(`cannot listen on ${socketPath}: ${e.message}`));
+server.listen(socketPath, () => post({ kind: 'listening' }));
+
+const flushTimer = setInterval(() => {
+  try {
+    writer.flush();
+  } catch (e) {
+    fail((e as Error).message);
+  }
+}, 100);
+
+const CONTROL = { checkpoint: MessageType.RequestCheckpoint, pause: MessageType.Pause, resume: MessageType.Resume, stop: MessageType.Stop } as const;
+
+port.on('message', (msg: ToWorker) => {
+  switch (msg.kind) {
+    case 'output':
+      if (!finished) writer.appendOutput(msg.data);
+      break;
+    case 'control': {
+      if (!socket || socket.destroyed) break;
+      const type = CONTROL[msg.type];
+      socket.write(encodeMessage(type === MessageType.Stop ? { type, action: msg.stopAction ?? 1 } : { type }));
+      break;
+    }
+    case 'finish':
+      // The recorder exited; its socket closes on its own, but if it never connected, finish now.
+      if (!socket) finish();
+      break;
+  }
+});
