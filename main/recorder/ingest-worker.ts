@@ -13,8 +13,8 @@ import { encodeMessage, MessageType, BACKEND_NAMES, WireDecoder, type WireMessag
 import { RecordingWriter } from '../store/writer.js';
 import type { FromWorker, IngestWorkerData, ToWorker } from './messages.js';
 
+if (!parentPort) throw new Error('ingest-worker must run in a worker thread');
 const port = parentPort;
-if (!port) throw new Error('ingest-worker must run in a worker thread');
 const { socketPath, out } = workerData as IngestWorkerData;
 const post = (m: FromWorker): void => port.postMessage(m);
 
