@@ -195,7 +195,7 @@ export class RecordingSession {
       const { spawn } = await import('node-pty');
       const pty = spawn(recorder, args, { name: 'xterm-256color', cols: opts.terminal.cols, rows: opts.terminal.rows, cwd, env });
       child = { pty };
-      recorderExit = new Promise((r) => pty.onExit(({ exitCode }) => r(exitCode)));
+      recorderExit = new Promise((r) => pty.onExit(({ exitCode, signal }) => r(signal ? 128 + signal : exitCode)));
     } else {
       const proc = spawnChild(recorder, args, { stdio: 'inherit', cwd, env });
       child = { proc };
