@@ -1,0 +1,635 @@
+/**
+ * The query engine over one recording: reads, symbols, registers, source lines, and the three
+ * searches the product is about (bisect, exact find, change lists) plus diffs.
+ *
+ * Everything stands on partial rollback: the reader rebuilds only the pages a query touches,
+ * as of a checkpoint, and reports for each page the checkpoints where it got a new version.
+ *
+ *   bisect   binary search for the first checkpoint where a monotone predicate holds; each
+ *            probe evaluates the predicate at one checkpoint (a few page rebuilds).
+ *   find     exact search, no monotonicity needed. A predicate's value is a function of the
+ *            pages it read, the memory map (symbols, what is mapped) and registers. So after
+ *            evaluating at k, nothing can change before the earliest checkpoint > k where one
+ *            of the pages read got a new version or the memory map changed: jump there and
+ *            evaluate again. Pointers are followed for free, since the pages read change as
+ *            the pointers do. A predicate that reads registers can change at any checkpoint
+ *            and is evaluated at every one (results say so: mode 'every-checkpoint').
+ *   changes  every checkpoint where some bytes changed: the union of their pages' version
+ *            lists (and map changes), with the bytes compared at each.
+ *   diff     pages (and byte ranges) that differ between two checkpoints, skipping any page
+ *            with no version in between, plus mappings added and removed.
+ *
+ * `find --all` reports transitions of the expression's value: for a comparison or a logical
+ * expression that is its truth (0/1), for any other expression its value (so
+ * `find --all 'u32(&counter)'` lists every value counter took). The value at `from` is the
+ * first transition. An evaluation failure (say an unmapped read) is a value of its own (null,
+ * with the reason) and counts as false.
+ *
+ * Long operations are async: they yield to the event loop every YIELD_MS, honour an
+ * AbortSignal (rejecting with the signal's reason, an AbortError by default) and report
+ * progress. The engine never mutates the recording.
+ */
+import type { MapEntry } from '../../shared/model/recording.js';
+import { isBooleanOp, symbolsOf, usesRegisters as exprUsesRegisters, type Expr } from '../../shared/predicate/ast.js';
+import { parsePredicate, PredicateSyntaxError } from '../../shared/predicate/parser.js';
+import { bytesEqual, valuesEqual, type Value } from '../../shared/predicate/values.js';
+import { UnmappedError, type RecordingReader } from '../store/types.js';
+import { evaluate, holds, PAGE_SIZE, type EvalResult } from './evaluate.js';
+import { decodeRegisters, isRegisterName, REGISTER_NAMES, type DecodedRegisters } from './registers.js';
+import { SourceResolver, type SourceLocation } from './source.js';
+import { ElfCache, nearest, SymbolError, SymbolTable, type SymbolLocation } from './symbols.js';
+
+const PAGE_MASK = ~(PAGE_SIZE - 1n);
+const YIELD_MS = 25;
+
+/** A request the engine cannot serve as asked (a checkpoint out of range, a bad address...). */
+export class EngineError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}
+
+/** A predicate that parses but names something that does not exist (a symbol, a register). */
+export class PredicateNameError extends PredicateSyntaxError {
+  constructor(message: string, position: number, end: number) {
+    super(message, position, end);
+    this.name = 'PredicateNameError';
+  }
+}
+
+export interface Progress {
+  /** 0..1 when the amount of work is known. */
+  readonly fraction: number | null;
+  /** Predicate evaluations (or checkpoints compared) so far. */
+  readonly evaluations: number;
+  /** The checkpoint being looked at. */
+  readonly checkpoint: number;
+  readonly message: string;
+}
+
+export interface RangeOptions {
+  readonly from?: number;
+  readonly to?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: Progress) => void;
+}
+
+export interface BisectResult {
+  readonly checkpoint: number | null;
+  readonly probes: number;
+  readonly ms: number;
+}
+
+export type SearchMode = 'pages' | 'every-checkpoint';
+
+export interface FindFirstResult {
+  readonly checkpoint: number | null;
+  readonly evaluations: number;
+  readonly mode: SearchMode;
+  readonly ms: number;
+}
+
+export interface Transition {
+  readonly checkpoint: number;
+  /** The expression's value from this checkpoint on; null when evaluation failed. */
+  readonly value: Value | null;
+  readonly holds: boolean;
+  /** Why evaluation failed (value null), else null. */
+  readonly error: string | null;
+}
+
+export interface FindAllResult {
+  readonly transitions: readonly Transition[];
+  /** True when `limit` cut the list short. */
+  readonly truncated: boolean;
+  readonly evaluations: number;
+  readonly mode: SearchMode;
+  /** The expression is a condition (comparison/logic): transitions are of its truth. */
+  readonly boolean: boolean;
+  readonly ms: number;
+}
+
+export interface Change {
+  readonly checkpoint: number;
+  /** The bytes before and after; null where they were not mapped. */
+  readonly old: Uint8Array | null;
+  readonly new: Uint8Array | null;
+}
+
+export interface ChangesResult {
+  readonly address: bigint;
+  readonly len: number;
+  /** The bytes at `from` (null when not mapped). */
+  readonly initial: Uint8Array | null;
+  readonly changes: readonly Change[];
+  readonly truncated: boolean;
+  readonly ms: number;
+}
+
+export interface ByteRange {
+  readonly offset: number;
+  readonly length: number;
+}
+
+export interface PageDiff {
+  readonly page: bigint;
+  readonly ranges: readonly ByteRange[];
+  readonly changedBytes: number;
+}
+
+export interface DiffResult {
+  readonly from: number;
+  readonly to: number;
+  readonly pages: readonly PageDiff[];
+  readonly totalPages: number;
+  readonly truncated: boolean;
+  readonly maps: { readonly added: readonly MapEntry[]; readonly removed: readonly MapEntry[] };
+  readonly ms: number;
+}
+
+export interface SourceAt {
+  readonly tid: number;
+  readonly pc: bigint;
+  readonly symbol: SymbolLocation | null;
+  readonly location: SourceLocation | null;
+}
+
+/** A parsed and checked predicate, reusable across calls. */
+export interface Predicate {
+  readonly source: string;
+  readonly expr: Expr;
+  readonly usesRegisters: boolean;
+  /** Top level is a comparison or logical operator. */
+  readonly boolean: boolean;
+}
+
+export interface EngineOptions {
+  readonly elfCache?: ElfCache;
+}
+
+export class Engine {
+  private readonly elfCache: ElfCache;
+  private readonly symbolCache = new Map<number, SymbolTable>(); // by mapsVersion
+  private readonly sources = new SourceResolver();
+  private mapsChanges: { scanned: number; points: number[] } = { scanned: 0, points: [] };
+
+  constructor(
+    readonly reader: RecordingReader,
+    options: EngineOptions = {},
+  ) {
+    this.elfCache = options.elfCache ?? new ElfCache();
+  }
+
+  get checkpointCount(): number {
+    return this.reader.checkpointCount;
+  }
+
+  close(): void {
+    this.sources.close();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Checkpoints, symbols, addresses
+
+  /** Throws EngineError unless k is a committed checkpoint. */
+  checkCheckpoint(k: number, what = 'checkpoint'): number {
+    const n = this.reader.checkpointCount;
+    if (!Number.isInteger(k) || k < 0 || k >= n) {
+      throw new EngineError(n === 0 ? `${what} ${k} is out of range: the recording has no checkpoints` : `${what} ${k} is out of range: the recording has checkpoints 0..${n - 1}`);
+    }
+    return k;
+  }
+
+  private range(opts: RangeOptions): { from: number; to: number } {
+    const n = this.reader.checkpointCount;
+    if (n === 0) throw new EngineError('the recording has no checkpoints');
+    const from = this.checkCheckpoint(opts.from ?? 0, '--from checkpoint');
+    const to = this.checkCheckpoint(opts.to ?? n - 1, '--to checkpoint');
+    if (from > to) throw new EngineError(`empty range: from ${from} is after to ${to}`);
+    return { from, to };
+  }
+
+  /** The symbol table at checkpoint k (cached per distinct memory map). */
+  symbolsAt(k: number): SymbolTable {
+    this.checkCheckpoint(k);
+    const version = this.reader.checkpoint(k).mapsVersion;
+    let t = this.symbolCache.get(version);
+    if (!t) {
+      t = new SymbolTable(this.reader.mapsAt(k), this.reader.programAt(k), this.elfCache);
+      this.symbolCache.set(version, t);
+    }
+    return t;
+  }
+
+  symbolAt(addr: bigint, k: number): SymbolLocation | null {
+    return this.symbolsAt(k).lookup(addr);
+  }
+
+  /** Symbol names for completion (at checkpoint k, default the last). */
+  complete(prefix: string, k = this.reader.checkpointCount - 1, limit = 50): string[] {
+    if (this.reader.checkpointCount === 0) return [];
+    return this.symbolsAt(k).complete(prefix, limit);
+  }
+
+  /** Parses and checks a predicate: unknown symbols and registers are errors with a position. */
+  prepare(pred: string | Predicate, at: readonly number[] = []): Predicate {
+    if (typeof pred !== 'string') return pred;
+    const expr = parsePredicate(pred);
+    this.checkNames(expr, at);
+    return { source: pred, expr, usesRegisters: exprUsesRegisters(expr), boolean: isCondition(expr) };
+  }
+
+  private checkNames(expr: Expr, at: readonly number[]): void {
+    const walk = (e: Expr): void => {
+      if (e.kind === 'register' && !isRegisterName(e.name)) {
+        const near = nearest(e.name, REGISTER_NAMES);
+        throw new PredicateNameError(`unknown register '$${e.name}'${near.length ? ` (did you mean ${near.map((n) => `'$${n}'`).join(', ')}?)` : ''} at ${e.start}`, e.start, e.end);
+      }
+      if (e.kind === 'call') e.args.forEach(walk);
+      if (e.kind === 'unary') walk(e.operand);
+      if (e.kind === 'binary') {
+        walk(e.left);
+        walk(e.right);
+      }
+    };
+    walk(expr);
+    const symbols = symbolsOf(expr);
+    if (symbols.length === 0 || at.length === 0) return;
+    for (const s of symbols) {
+      let first: SymbolError | null = null;
+      for (const k of at) {
+        try {
+          this.symbolsAt(k).resolveSymbol(s.name, s.library);
+          first = null;
+          break;
+        } catch (e) {
+          if (!(e instanceof SymbolError)) throw e;
+          first ??= e;
+        }
+      }
+      if (first) throw new PredicateNameError(`${first.message} at ${s.start}`, s.start, s.end);
+    }
+  }
+
+  /** Evaluates a predicate or expression at checkpoint k. */
+  evaluate(pred: string | Predicate, k: number): EvalResult {
+    this.checkCheckpoint(k);
+    const p = this.prepare(pred, [k]);
+    return evaluate(p.expr, { reader: this.reader, k, symbols: () => this.symbolsAt(k) });
+  }
+
+  /** An address expression ("0x1234", "counter", "counter+8", "ptr(head)+8") at checkpoint k. */
+  resolveAddress(expr: string, k: number): bigint {
+    const r = this.evaluate(expr, k);
+    if (!r.ok) throw new EngineError(`cannot compute the address '${expr}': ${r.reason}`);
+    if (r.value.kind !== 'int') throw new EngineError(`'${expr}' is not an address (it is a ${r.value.kind === 'float' ? 'float' : 'string'})`);
+    return BigInt.asUintN(64, r.value.value);
+  }
+
+  /** `len` bytes at an address expression, as of checkpoint k. Throws EngineError when unmapped. */
+  read(k: number, addrExpr: string | bigint, len: number): { address: bigint; bytes: Uint8Array } {
+    this.checkCheckpoint(k);
+    if (!Number.isInteger(len) || len < 0) throw new EngineError(`length must be a non-negative integer, got ${len}`);
+    const address = typeof addrExpr === 'bigint' ? addrExpr : this.resolveAddress(addrExpr, k);
+    try {
+      return { address, bytes: this.reader.readMemory(k, address, len) };
+    } catch (e) {
+      if (e instanceof UnmappedError) throw new EngineError(e.message);
+      throw e;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Registers and source
+
+  /** Decoded registers of every thread at k, or of one thread (by tid). */
+  registers(k: number, tid?: number): DecodedRegisters[] {
+    this.checkCheckpoint(k);
+    const threads = this.reader.registersAt(k);
+    const pick = tid === undefined ? threads : threads.filter((t) => t.tid === tid);
+    if (tid !== undefined && pick.length === 0) {
+      throw new EngineError(`no thread ${tid} at checkpoint ${k} (threads: ${threads.map((t) => t.tid).join(', ') || 'none'})`);
+    }
+    return pick.map((t) => decodeRegisters(t.tid, t.gp, t.fp));
+  }
+
+  /** The current source line of a thread (default: the main thread) from its rip. */
+  async source(k: number, tid?: number): Promise<SourceAt | null> {
+    const all = this.registers(k, tid);
+    const regs = tid === undefined ? (all.find((t) => t.tid === this.reader.meta.pid) ?? all[0]) : all[0];
+    if (!regs) return null;
+    const pc = regs.gp.rip;
+    return { tid: regs.tid, pc, ...(await this.sourceAt(pc, k)) };
+  }
+
+  /** Symbol and source line of a code address at checkpoint k. */
+  async sourceAt(pc: bigint, k: number): Promise<{ symbol: SymbolLocation | null; location: SourceLocation | null }> {
+    const table = this.symbolsAt(k);
+    const symbol = table.lookup(pc);
+    const mod = table.moduleAt(pc);
+    if (!mod) return { symbol, location: null };
+    const [location] = await this.sources.lookup(mod.path, [pc - mod.base]);
+    return { symbol, location: location ?? null };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Searches
+
+  /** First checkpoint in [from, to] where a monotone predicate (false, then true for good) holds. */
+  async bisect(pred: string | Predicate, opts: RangeOptions = {}): Promise<BisectResult> {
+    const t0 = performance.now();
+    const { from, to } = this.range(opts);
+    const p = this.prepare(pred, [from, to]);
+    const tick = new Ticker(opts.signal);
+    let lo = from;
+    let hi = to;
+    let found: number | null = null;
+    let probes = 0;
+    while (lo <= hi) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      probes++;
+      if (holds(this.eval(p, mid))) {
+        found = mid;
+        hi = mid - 1;
+      } else {
+        lo = mid + 1;
+      }
+      if (await tick.due()) {
+        const left = Math.max(0, hi - lo + 1);
+        opts.onProgress?.({
+          fraction: 1 - Math.log2(left + 1) / Math.log2(to - from + 2),
+          evaluations: probes,
+          checkpoint: mid,
+          message: `bisecting: ${left} checkpoints left between ${lo} and ${hi}`,
+        });
+      }
+    }
+    return { checkpoint: found, probes, ms: performance.now() - t0 };
+  }
+
+  /** Exact search: the first checkpoint in [from, to] where the predicate holds. */
+  async find(pred: string | Predicate, opts: RangeOptions & { all?: false }): Promise<FindFirstResult>;
+  /** Exact search: every transition of the predicate's value in [from, to], starting with its value at `from`. */
+  async find(pred: string | Predicate, opts: RangeOptions & { all: true; limit?: number }): Promise<FindAllResult>;
+  async find(pred: string | Predicate, opts: RangeOptions & { all?: boolean; limit?: number } = {}): Promise<FindFirstResult | FindAllResult> {
+    const t0 = performance.now();
+    const { from, to } = this.range(opts);
+    const p = this.prepare(pred, [from, to]);
+    const mode: SearchMode = p.usesRegisters ? 'every-checkpoint' : 'pages';
+    const limit = opts.limit ?? Infinity;
+    const tick = new Ticker(opts.signal);
+    const versions = new VersionCache(this.reader);
+    const transitions: Transition[] = [];
+    let evaluations = 0;
+    let prev: EvalResult | null = null;
+    let k = from;
+    for (;;) {
+      const r = this.eval(p, k);
+      evaluations++;
+      const h = holds(r);
+      if (!opts.all) {
+        if (h) return { checkpoint: k, evaluations, mode, ms: performance.now() - t0 };
+      } else if (prev === null || !sameValue(prev, r)) {
+        if (transitions.length >= limit) return { transitions, truncated: true, evaluations, mode, boolean: p.boolean, ms: performance.now() - t0 };
+        transitions.push({ checkpoint: k, value: r.ok ? r.value : null, holds: h, error: r.ok ? null : r.reason });
+      }
+      prev = r;
+      const next = mode === 'pages' ? this.nextChange(r.pagesRead, k, versions) : k + 1;
+      if (next === null || next > to) break;
+      k = next;
+      if (await tick.due()) {
+        opts.onProgress?.({
+          fraction: (k - from) / Math.max(1, to - from),
+          evaluations,
+          checkpoint: k,
+          message: `searching: checkpoint ${k} of ${from}..${to}, ${evaluations} evaluations`,
+        });
+      }
+    }
+    const ms = performance.now() - t0;
+    return opts.all ? { transitions, truncated: false, evaluations, mode, boolean: p.boolean, ms } : { checkpoint: null, evaluations, mode, ms };
+  }
+
+  /** The earliest checkpoint after k where a page in `pages` got a new version or the memory map changed. */
+  private nextChange(pages: ReadonlySet<bigint>, k: number, versions: VersionCache): number | null {
+    let best = this.nextMapsChange(k);
+    for (const page of pages) {
+      const v = versions.nextAfter(page, k);
+      if (v !== null && (best === null || v < best)) best = v;
+    }
+    return best;
+  }
+
+  /** The first checkpoint after k whose memory map differs from k's (scanned once, lazily). */
+  nextMapsChange(k: number): number | null {
+    const n = this.reader.checkpointCount;
+    const mc = this.mapsChanges;
+    if (mc.scanned < n) {
+      let prev = mc.scanned === 0 ? null : this.reader.checkpoint(mc.scanned - 1).mapsVersion;
+      for (let i = mc.scanned; i < n; i++) {
+        const v = this.reader.checkpoint(i).mapsVersion;
+        if (prev !== null && v !== prev) mc.points.push(i);
+        prev = v;
+      }
+      mc.scanned = n;
+    }
+    const i = upperBound(mc.points, k);
+    return i < mc.points.length ? mc.points[i]! : null;
+  }
+
+  private eval(p: Predicate, k: number): EvalResult {
+    return evaluate(p.expr, { reader: this.reader, k, symbols: () => this.symbolsAt(k) });
+  }
+
+  /** Every checkpoint in (from, to] where the bytes [addr, addr+len) changed, with old and new bytes. */
+  async changes(addr: bigint | string, len: number, opts: RangeOptions & { limit?: number } = {}): Promise<ChangesResult> {
+    const t0 = performance.now();
+    const { from, to } = this.range(opts);
+    if (!Number.isInteger(len) || len < 1) throw new EngineError(`length must be a positive integer, got ${len}`);
+    const address = typeof addr === 'bigint' ? addr : this.resolveAddress(addr, from);
+    const limit = opts.limit ?? Infinity;
+    const tick = new Ticker(opts.signal);
+    const candidates: number[] = [];
+    for (let page = address & PAGE_MASK; page < address + BigInt(len); page += PAGE_SIZE) {
+      const v = this.reader.versionsOf(page);
+      for (let i = upperBound(v, from); i < v.length && v[i]! <= to; i++) candidates.push(v[i]!);
+    }
+    for (let m = this.nextMapsChange(from); m !== null && m <= to; m = this.nextMapsChange(m)) candidates.push(m);
+    const sorted = Uint32Array.from(candidates).sort();
+    const readAt = (k: number): Uint8Array | null => {
+      try {
+        return this.reader.readMemory(k, address, len);
+      } catch (e) {
+        if (e instanceof UnmappedError) return null;
+        throw e;
+      }
+    };
+    const initial = readAt(from);
+    let prev = initial;
+    const changes: Change[] = [];
+    let last = -1;
+    for (let i = 0; i < sorted.length; i++) {
+      const k = sorted[i]!;
+      if (k === last) continue;
+      last = k;
+      const cur = readAt(k);
+      if (!sameBytes(prev, cur)) {
+        if (changes.length >= limit) return { address, len, initial, changes, truncated: true, ms: performance.now() - t0 };
+        changes.push({ checkpoint: k, old: prev, new: cur });
+        prev = cur;
+      }
+      if (await tick.due()) {
+        opts.onProgress?.({
+          fraction: i / sorted.length,
+          evaluations: i,
+          checkpoint: k,
+          message: `comparing: ${i} of ${sorted.length} candidate checkpoints, ${changes.length} changes`,
+        });
+      }
+    }
+    return { address, len, initial, changes, truncated: false, ms: performance.now() - t0 };
+  }
+
+  /** What differs between checkpoints k1 and k2: mappings added/removed, and pages (with byte ranges) in mappings both share. */
+  async diff(k1: number, k2: number, opts: { signal?: AbortSignal; onProgress?: (p: Progress) => void; limit?: number } = {}): Promise<DiffResult> {
+    const t0 = performance.now();
+    this.checkCheckpoint(k1);
+    this.checkCheckpoint(k2);
+    const lo = Math.min(k1, k2);
+    const hi = Math.max(k1, k2);
+    const limit = opts.limit ?? Infinity;
+    const tick = new Ticker(opts.signal);
+    const maps1 = this.reader.mapsAt(k1);
+    const maps2 = this.reader.mapsAt(k2);
+    const key = (m: MapEntry): string => `${m.start}-${m.end} ${m.perms} ${m.offset} ${m.dev} ${m.inode} ${m.path}`;
+    const keys1 = new Set(maps1.map(key));
+    const keys2 = new Set(maps2.map(key));
+    const maps = { added: maps2.filter((m) => !keys1.has(key(m))), removed: maps1.filter((m) => !keys2.has(key(m))) };
+
+    const shared = intersectReadable(maps1, maps2);
+    const totalCandidates = shared.reduce((n, [s, e]) => n + Number((e - s) / PAGE_SIZE), 0);
+    const pages: PageDiff[] = [];
+    let totalPages = 0;
+    let done = 0;
+    for (const [start, end] of shared) {
+      for (let page = start; page < end; page += PAGE_SIZE) {
+        done++;
+        const v = this.reader.versionsOf(page);
+        const i = upperBound(v, lo);
+        if (i >= v.length || v[i]! > hi) continue; // no new version in (lo, hi]
+        const a = this.reader.pageAt(k1, page);
+        const b = this.reader.pageAt(k2, page);
+        const ranges = byteRanges(a, b);
+        if (ranges.length === 0) continue;
+        totalPages++;
+        if (pages.length < limit) pages.push({ page, ranges, changedBytes: ranges.reduce((n, r) => n + r.length, 0) });
+        if (await tick.due()) {
+          opts.onProgress?.({ fraction: done / totalCandidates, evaluations: done, checkpoint: k2, message: `diffing: ${done} of ${totalCandidates} pages` });
+        }
+      }
+      if (await tick.due()) {
+        opts.onProgress?.({ fraction: done / totalCandidates, evaluations: done, checkpoint: k2, message: `diffing: ${done} of ${totalCandidates} pages` });
+      }
+    }
+    return { from: k1, to: k2, pages, totalPages, truncated: totalPages > pages.length, maps, ms: performance.now() - t0 };
+  }
+}
+
+/** Comparisons and logic give truth values; anything else is a plain expression. */
+function isCondition(e: Expr): boolean {
+  return (e.kind === 'binary' || e.kind === 'unary') && isBooleanOp(e.op);
+}
+
+function sameValue(a: EvalResult, b: EvalResult): boolean {
+  if (!a.ok || !b.ok) return !a.ok && !b.ok;
+  return valuesEqual(a.value, b.value);
+}
+
+function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  if (a === null || b === null) return a === b;
+  return bytesEqual(a, b);
+}
+
+/** Index of the first element > k in an ascending array. */
+function upperBound(a: ArrayLike<number>, k: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! <= k) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Version lists fetched once per search. */
+class VersionCache {
+  private readonly lists = new Map<bigint, Uint32Array>();
+  constructor(private readonly reader: RecordingReader) {}
+  nextAfter(page: bigint, k: number): number | null {
+    let v = this.lists.get(page);
+    if (!v) this.lists.set(page, (v = this.reader.versionsOf(page)));
+    const i = upperBound(v, k);
+    return i < v.length ? v[i]! : null;
+  }
+}
+
+/** Yields to the event loop every YIELD_MS; checks the abort signal on every call. */
+class Ticker {
+  private last = performance.now();
+  constructor(private readonly signal: AbortSignal | undefined) {}
+  /** Resolves true when it yielded (a good moment to report progress). */
+  async due(): Promise<boolean> {
+    this.signal?.throwIfAborted();
+    const now = performance.now();
+    if (now - this.last < YIELD_MS) return false;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.signal?.throwIfAborted();
+    this.last = performance.now();
+    return true;
+  }
+}
+
+/** Address ranges readable in both maps (page-aligned, merged, ascending). */
+function intersectReadable(a: readonly MapEntry[], b: readonly MapEntry[]): Array<[bigint, bigint]> {
+  const readable = (m: readonly MapEntry[]): Array<[bigint, bigint]> =>
+    m
+      .filter((e) => e.perms[0] === 'r' && e.path !== '[vvar]' && e.path !== '[vsyscall]')
+      .map((e): [bigint, bigint] => [e.start, e.end])
+      .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  const ra = readable(a);
+  const rb = readable(b);
+  const out: Array<[bigint, bigint]> = [];
+  let i = 0;
+  let j = 0;
+  while (i < ra.length && j < rb.length) {
+    const s = ra[i]![0] > rb[j]![0] ? ra[i]![0] : rb[j]![0];
+    const e = ra[i]![1] < rb[j]![1] ? ra[i]![1] : rb[j]![1];
+    if (s < e) {
+      const lastRange = out[out.length - 1];
+      if (lastRange && lastRange[1] === s) lastRange[1] = e;
+      else out.push([s, e]);
+    }
+    if (ra[i]![1] < rb[j]![1]) i++;
+    else j++;
+  }
+  return out;
+}
+
+/** Runs of differing bytes between two equal-length blocks. */
+export function byteRanges(a: Uint8Array, b: Uint8Array): ByteRange[] {
+  const out: ByteRange[] = [];
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n) {
+    if (a[i] === b[i]) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < n && a[i] !== b[i]) i++;
+    out.push({ offset: start, length: i - start });
+  }
+  return out;
+}

@@ -1,0 +1,219 @@
+/**
+ * Evaluates a parsed predicate at one checkpoint of a recording.
+ *
+ * Memory reads go through the reader's partial rollback (only the pages touched are rebuilt),
+ * and every page a read touched is noted in `pagesRead`: exact search relies on the fact that
+ * a predicate's value can only change where one of those pages (or the memory map, or a
+ * register) changes. Evaluation is lazy where C is (&&, ||), so only pages that decided the
+ * result are noted, and that is still exact: the skipped operand did not matter as long as
+ * the pages that were read keep their bytes.
+ *
+ * Nothing here throws for a predicate that fails at run time (an unmapped address, an unknown
+ * symbol, a division by zero, a missing thread): the result is `{ ok: false, reason }`, and a
+ * search treats it as false. The reason names the read and the checkpoint, e.g.
+ * "u32(0x1234): address 0x1234 is not mapped at checkpoint 7".
+ */
+import type { Expr, ThreadRef } from '../../shared/predicate/ast.js';
+import {
+  asAddress,
+  binaryOp,
+  bool,
+  int,
+  PredicateEvalError,
+  truthy,
+  unaryOp,
+  type Value,
+} from '../../shared/predicate/values.js';
+import { UnmappedError, type RecordingReader } from '../store/types.js';
+import { decodeRegisters, RegisterDecodeError, registerValue, type DecodedRegisters } from './registers.js';
+import { SymbolError, type SymbolTable } from './symbols.js';
+
+export const PAGE_SIZE = 4096n;
+const PAGE_MASK = ~(PAGE_SIZE - 1n);
+export const CSTR_MAX = 4096;
+export const BYTES_MAX = 4096;
+
+export interface EvalEnv {
+  readonly reader: RecordingReader;
+  readonly k: number;
+  /** The symbol table at k (called only when the predicate names a symbol). */
+  symbols(): SymbolTable;
+}
+
+export type EvalResult =
+  | { readonly ok: true; readonly value: Value; readonly pagesRead: ReadonlySet<bigint>; readonly usesRegisters: boolean }
+  | {
+      readonly ok: false;
+      readonly reason: string;
+      /** Source span of the failing sub-expression, when known. */
+      readonly span: { start: number; end: number } | null;
+      readonly pagesRead: ReadonlySet<bigint>;
+      readonly usesRegisters: boolean;
+    };
+
+/** Evaluates `expr` at env.k. Never throws for run-time failures (see EvalResult). */
+export function evaluate(expr: Expr, env: EvalEnv): EvalResult {
+  const ev = new Evaluator(env);
+  try {
+    const value = ev.eval(expr);
+    return { ok: true, value, pagesRead: ev.pages, usesRegisters: ev.usedRegisters };
+  } catch (e) {
+    if (e instanceof PredicateEvalError) return { ok: false, reason: e.message, span: e.span, pagesRead: ev.pages, usesRegisters: ev.usedRegisters };
+    throw e;
+  }
+}
+
+/** Is the result a true condition? Failures and strings count as false. */
+export function holds(r: EvalResult): boolean {
+  if (!r.ok) return false;
+  try {
+    return truthy(r.value);
+  } catch {
+    return false;
+  }
+}
+
+class Evaluator {
+  readonly pages = new Set<bigint>();
+  usedRegisters = false;
+  private threads: readonly DecodedRegisters[] | null = null;
+
+  constructor(private readonly env: EvalEnv) {}
+
+  eval(e: Expr): Value {
+    switch (e.kind) {
+      case 'number':
+        return int(e.value, e.signed);
+      case 'float':
+        return { kind: 'float', value: e.value };
+      case 'string':
+        return { kind: 'bytes', value: e.bytes };
+      case 'symbol':
+        try {
+          return int(this.env.symbols().resolveSymbol(e.name, e.library));
+        } catch (err) {
+          if (err instanceof SymbolError) throw new PredicateEvalError(err.message, e);
+          throw err;
+        }
+      case 'register':
+        return int(this.register(e.thread, e.name, e));
+      case 'unary':
+        return unaryOp(e.op, this.eval(e.operand), e);
+      case 'binary':
+        if (e.op === '&&' || e.op === '||') {
+          const l = truthy(this.eval(e.left), e.left);
+          if (e.op === '&&' ? !l : l) return bool(l);
+          return bool(truthy(this.eval(e.right), e.right));
+        }
+        return binaryOp(e.op, this.eval(e.left), this.eval(e.right), e);
+      case 'call':
+        return this.call(e);
+    }
+  }
+
+  private call(e: Extract<Expr, { kind: 'call' }>): Value {
+    const addr = asAddress(this.eval(e.args[0]!), `the address given to ${e.fn}()`, e.args[0]!);
+    const where = `${e.fn}(0x${addr.toString(16)})`;
+    switch (e.fn) {
+      case 'u8':
+      case 'i8':
+        return int(BigInt(this.read(addr, 1, where, e)[0]!), e.fn === 'i8');
+      case 'u16':
+      case 'i16':
+        return int(BigInt(view(this.read(addr, 2, where, e)).getUint16(0, true)), e.fn === 'i16');
+      case 'u32':
+      case 'i32':
+        return int(BigInt(view(this.read(addr, 4, where, e)).getUint32(0, true)), e.fn === 'i32');
+      case 'u64':
+      case 'i64':
+      case 'ptr':
+        return int(view(this.read(addr, 8, where, e)).getBigUint64(0, true), e.fn === 'i64');
+      case 'f32':
+        return { kind: 'float', value: view(this.read(addr, 4, where, e)).getFloat32(0, true) };
+      case 'f64':
+        return { kind: 'float', value: view(this.read(addr, 8, where, e)).getFloat64(0, true) };
+      case 'cstr':
+        return { kind: 'bytes', value: this.cstr(addr, where, e) };
+      case 'bytes': {
+        const len = asAddress(this.eval(e.args[1]!), 'the length given to bytes()', e.args[1]!);
+        if (len > BigInt(BYTES_MAX)) throw new PredicateEvalError(`bytes(): length ${len} is over the limit of ${BYTES_MAX}`, e.args[1]!);
+        return { kind: 'bytes', value: this.read(addr, Number(len), `bytes(0x${addr.toString(16)}, ${len})`, e) };
+      }
+    }
+  }
+
+  /** Reads [addr, addr+len) at k, noting the pages; unmapped memory becomes an evaluation error. */
+  private read(addr: bigint, len: number, where: string, span: Expr): Uint8Array {
+    if (len === 0) return new Uint8Array(0);
+    const last = addr + BigInt(len) - 1n;
+    if (last >= 1n << 64n) throw new PredicateEvalError(`${where}: the read runs past the end of the address space`, span);
+    for (let p = addr & PAGE_MASK; p <= last; p += PAGE_SIZE) this.pages.add(p);
+    try {
+      return this.env.reader.readMemory(this.env.k, addr, len);
+    } catch (err) {
+      if (err instanceof UnmappedError) throw new PredicateEvalError(`${where}: ${err.message}`, span);
+      throw err;
+    }
+  }
+
+  /** A NUL-terminated string of at most CSTR_MAX bytes, read page by page so only touched pages count. */
+  private cstr(addr: bigint, where: string, span: Expr): Uint8Array {
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    let a = addr;
+    while (total < CSTR_MAX) {
+      const chunk = Math.min(Number(((a & PAGE_MASK) + PAGE_SIZE) - a), CSTR_MAX - total);
+      const bytes = this.read(a, chunk, where, span);
+      const nul = bytes.indexOf(0);
+      if (nul >= 0) {
+        parts.push(bytes.subarray(0, nul));
+        total += nul;
+        break;
+      }
+      parts.push(bytes);
+      total += chunk;
+      a += BigInt(chunk);
+    }
+    const out = new Uint8Array(total);
+    let o = 0;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
+  }
+
+  private register(thread: ThreadRef, name: string, span: Expr): bigint {
+    this.usedRegisters = true;
+    const { reader, k } = this.env;
+    if (!this.threads) {
+      this.threads = reader.registersAt(k).map((t) => {
+        try {
+          return decodeRegisters(t.tid, t.gp, t.fp);
+        } catch (err) {
+          if (err instanceof RegisterDecodeError) throw new PredicateEvalError(`thread ${t.tid} at checkpoint ${k}: ${err.message}`, span);
+          throw err;
+        }
+      });
+    }
+    const threads = this.threads;
+    let regs: DecodedRegisters | undefined;
+    if (thread.kind === 'main') regs = threads.find((t) => t.tid === reader.meta.pid) ?? threads[0];
+    else if (thread.kind === 'index') regs = threads[thread.index];
+    else regs = threads.find((t) => t.tid === thread.tid);
+    if (!regs) {
+      const what = thread.kind === 'main' ? 'no threads' : thread.kind === 'index' ? `no thread with index ${thread.index}` : `no thread with tid ${thread.tid}`;
+      throw new PredicateEvalError(`$${name}: ${what} at checkpoint ${k} (threads: ${threads.map((t) => t.tid).join(', ') || 'none'})`, span);
+    }
+    try {
+      return registerValue(regs, name);
+    } catch (err) {
+      if (err instanceof RegisterDecodeError) throw new PredicateEvalError(`$${name}: ${err.message}`, span);
+      throw err;
+    }
+  }
+}
+
+function view(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
