@@ -1,0 +1,50 @@
+/**
+ * `delorean diff REC K1 K2 [--limit N] [--json]`: what differs in memory between two
+ * checkpoints: mappings added and removed, and, in memory mapped at both, every page whose
+ * bytes differ with the byte ranges that do (pages with no new version between the two are
+ * skipped without being read).
+ */
+import { parseCommandArgs, parseIndex } from '../args.js';
+import { CliError, type CliIo } from '../io.js';
+import { rangeOptions, round, runQuery } from './find.js';
+import type { MapEntry } from '../../../shared/model/recording.js';
+
+const hex = (v: bigint): string => '0x' + v.toString(16);
+const mapJson = (m: MapEntry) => ({ start: hex(m.start), end: hex(m.end), perms: m.perms, offset: hex(m.offset), path: m.path });
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs('diff', argv, { limit: { type: 'string' }, json: { type: 'boolean' } });
+  const [recPath, a, b, extra] = positionals;
+  if (extra !== undefined) throw new CliError(`diff: unexpected argument '${extra}'`, 2);
+  if (recPath !== undefined && (a === undefined || b === undefined)) throw new CliError('diff: usage: delorean diff REC K1 K2', 2);
+  const { from: k1, to: k2 } = rangeOptions({ from: a, to: b });
+  const limit = parseIndex(values.limit, '--limit');
+  return runQuery('diff', io, recPath, null, async ({ engine, signal, onProgress }) => {
+    const r = await engine.diff(k1!, k2!, { signal, ...(onProgress ? { onProgress } : {}), ...(limit !== undefined ? { limit } : {}) });
+    if (values.json) {
+      const pages = r.pages.map((p) => {
+        const sym = engine.symbolAt(p.page + BigInt(p.ranges[0]?.offset ?? 0), k2!);
+        return {
+          page: hex(p.page),
+          changedBytes: p.changedBytes,
+          ranges: p.ranges,
+          symbol: sym ? `${sym.name}${sym.offset ? `+${sym.offset}` : ''}` : null,
+        };
+      });
+      io.stdout(
+        JSON.stringify({ from: r.from, to: r.to, maps: { added: r.maps.added.map(mapJson), removed: r.maps.removed.map(mapJson) }, pages, totalPages: r.totalPages, truncated: r.truncated, ms: round(r.ms) }) + '\n',
+      );
+      return 0;
+    }
+    for (const m of r.maps.removed) io.stdout(`- map ${hex(m.start)}-${hex(m.end)} ${m.perms} ${m.path}\n`);
+    for (const m of r.maps.added) io.stdout(`+ map ${hex(m.start)}-${hex(m.end)} ${m.perms} ${m.path}\n`);
+    for (const p of r.pages) {
+      const ranges = p.ranges.map((x) => `${hex(p.page + BigInt(x.offset))}+${x.length}`);
+      const sym = engine.symbolAt(p.page + BigInt(p.ranges[0]?.offset ?? 0), k2!);
+      const where = sym ? `  ${sym.name}${sym.offset ? `+${sym.offset}` : ''} (${sym.library})` : '';
+      io.stdout(`page ${hex(p.page)}: ${p.changedBytes} bytes differ${where}\n    ${ranges.slice(0, 8).join(' ')}${ranges.length > 8 ? ` ... (${ranges.length} ranges)` : ''}\n`);
+    }
+    io.stdout(`${r.totalPages} page${r.totalPages === 1 ? '' : 's'} differ between checkpoints ${r.from} and ${r.to}${r.truncated ? ` (showing ${r.pages.length}: --limit)` : ''}; ${r.maps.added.length} mappings added, ${r.maps.removed.length} removed\n`);
+    return 0;
+  });
+}
