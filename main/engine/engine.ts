@@ -25,7 +25,7 @@
  * first transition. An evaluation failure (say an unmapped read) is a value of its own (null,
  * with the reason) and counts as false.
  *
- * Long operations are async: they yield to the event loop every YIELD_MS, honour an
+ * Long operations are async: they yield to the event loop every 25 ms (EngineOptions.yieldMs), honour an
  * AbortSignal (rejecting with the signal's reason, an AbortError by default) and report
  * progress. The engine never mutates the recording.
  */
@@ -166,6 +166,8 @@ export interface Predicate {
 
 export interface EngineOptions {
   readonly elfCache?: ElfCache;
+  /** How often long operations yield to the event loop and report progress (default 25 ms; 0 = every step). */
+  readonly yieldMs?: number;
 }
 
 export class Engine {
@@ -173,12 +175,14 @@ export class Engine {
   private readonly symbolCache = new Map<number, SymbolTable>(); // by mapsVersion
   private readonly sources = new SourceResolver();
   private mapsChanges: { scanned: number; points: number[] } = { scanned: 0, points: [] };
+  private readonly yieldMs: number;
 
   constructor(
     readonly reader: RecordingReader,
     options: EngineOptions = {},
   ) {
     this.elfCache = options.elfCache ?? new ElfCache();
+    this.yieldMs = options.yieldMs ?? YIELD_MS;
   }
 
   get checkpointCount(): number {
@@ -341,7 +345,7 @@ export class Engine {
     const t0 = performance.now();
     const { from, to } = this.range(opts);
     const p = this.prepare(pred, [from, to]);
-    const tick = new Ticker(opts.signal);
+    const tick = new Ticker(opts.signal, this.yieldMs);
     let lo = from;
     let hi = to;
     let found: number | null = null;
@@ -378,7 +382,7 @@ export class Engine {
     const p = this.prepare(pred, [from, to]);
     const mode: SearchMode = p.usesRegisters ? 'every-checkpoint' : 'pages';
     const limit = opts.limit ?? Infinity;
-    const tick = new Ticker(opts.signal);
+    const tick = new Ticker(opts.signal, this.yieldMs);
     const versions = new VersionCache(this.reader);
     const transitions: Transition[] = [];
     let evaluations = 0;
@@ -449,7 +453,7 @@ export class Engine {
     if (!Number.isInteger(len) || len < 1) throw new EngineError(`length must be a positive integer, got ${len}`);
     const address = typeof addr === 'bigint' ? addr : this.resolveAddress(addr, from);
     const limit = opts.limit ?? Infinity;
-    const tick = new Ticker(opts.signal);
+    const tick = new Ticker(opts.signal, this.yieldMs);
     const candidates: number[] = [];
     for (let page = address & PAGE_MASK; page < address + BigInt(len); page += PAGE_SIZE) {
       const v = this.reader.versionsOf(page);
@@ -499,7 +503,7 @@ export class Engine {
     const lo = Math.min(k1, k2);
     const hi = Math.max(k1, k2);
     const limit = opts.limit ?? Infinity;
-    const tick = new Ticker(opts.signal);
+    const tick = new Ticker(opts.signal, this.yieldMs);
     const maps1 = this.reader.mapsAt(k1);
     const maps2 = this.reader.mapsAt(k2);
     const key = (m: MapEntry): string => `${m.start}-${m.end} ${m.perms} ${m.offset} ${m.dev} ${m.inode} ${m.path}`;
@@ -578,12 +582,15 @@ class VersionCache {
 /** Yields to the event loop every YIELD_MS; checks the abort signal on every call. */
 class Ticker {
   private last = performance.now();
-  constructor(private readonly signal: AbortSignal | undefined) {}
+  constructor(
+    private readonly signal: AbortSignal | undefined,
+    private readonly everyMs: number,
+  ) {}
   /** Resolves true when it yielded (a good moment to report progress). */
   async due(): Promise<boolean> {
     this.signal?.throwIfAborted();
     const now = performance.now();
-    if (now - this.last < YIELD_MS) return false;
+    if (now - this.last < this.everyMs) return false;
     await new Promise<void>((resolve) => setImmediate(resolve));
     this.signal?.throwIfAborted();
     this.last = performance.now();

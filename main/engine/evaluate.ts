@@ -58,7 +58,10 @@ export function evaluate(expr: Expr, env: EvalEnv): EvalResult {
     const value = ev.eval(expr);
     return { ok: true, value, pagesRead: ev.pages, usesRegisters: ev.usedRegisters };
   } catch (e) {
-    if (e instanceof PredicateEvalError) return { ok: false, reason: e.message, span: e.span, pagesRead: ev.pages, usesRegisters: ev.usedRegisters };
+    if (e instanceof PredicateEvalError) {
+      const span = e.span ? { start: e.span.start, end: e.span.end } : null;
+      return { ok: false, reason: e.message, span, pagesRead: ev.pages, usesRegisters: ev.usedRegisters };
+    }
     throw e;
   }
 }

@@ -207,13 +207,31 @@ export class SymbolTable {
         if (s.address < mod.start) break;
         continue;
       }
-      if (s.size > 0n && addr < s.address + s.size) return location(s, addr);
-      if (s.size === 0n && !fallback) fallback = s;
+      if (s.size > 0n && addr < s.address + s.size) return location(this.preferredAlias(s, i), addr);
+      if (s.size === 0n && !fallback) fallback = this.preferredAlias(s, i);
       // Sized symbols ending before addr: keep looking for an enclosing one a little further back
       // (nested objects are rare; stop after a bounded scan).
       if (lo - i > 64) break;
     }
     return fallback ? location(fallback, addr) : null;
+  }
+
+  /**
+   * Among symbols with the same address and size in one module (malloc and __libc_malloc), the
+   * one a person would name: global before local, fewer leading underscores, shorter.
+   */
+  private preferredAlias(s: SymbolInfo, i: number): SymbolInfo {
+    const better = (x: SymbolInfo, y: SymbolInfo): boolean =>
+      (BIND_RANK[x.bind] - BIND_RANK[y.bind] || /^_*/.exec(x.name)![0].length - /^_*/.exec(y.name)![0].length || x.name.length - y.name.length) < 0;
+    let best = s;
+    for (const dir of [-1, 1]) {
+      for (let j = i + dir; j >= 0 && j < this.sorted.length; j += dir) {
+        const o = this.sorted[j]!;
+        if (o.address !== s.address) break;
+        if (o.module === s.module && o.size === s.size && better(o, best)) best = o;
+      }
+    }
+    return best;
   }
 
   moduleAt(addr: bigint): Module | null {
@@ -263,7 +281,7 @@ function didYouMean(near: readonly string[]): string {
   return near.length ? ` (did you mean ${near.map((n) => `'${n}'`).join(', ')}?)` : '';
 }
 
-/** Up to `max` names close to `word`: small edit distance, or containing it. */
+/** Up to `max` names closest to `word` (all at the best distance found): small edit distance, or containing it. */
 export function nearest(word: string, names: Iterable<string>, max = 3): string[] {
   const limit = Math.max(1, Math.min(3, Math.floor(word.length / 3)));
   const scored: Array<[number, string]> = [];
@@ -274,24 +292,29 @@ export function nearest(word: string, names: Iterable<string>, max = 3): string[
     const d = n.toLowerCase().includes(lower) ? 0.5 + (n.length - word.length) / 100 : editDistance(lower, n.toLowerCase(), limit);
     if (d <= limit) scored.push([d, n]);
   }
+  scored.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]));
+  const best = scored[0]?.[0];
   return scored
-    .sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]))
+    .filter(([d]) => Math.floor(d) === Math.floor(best!))
     .slice(0, max)
     .map(([, n]) => n);
 }
 
-/** Levenshtein distance, giving up (returning limit + 1) once it must exceed `limit`. */
+/** Edit distance with adjacent transpositions (optimal string alignment), giving up past `limit`. */
 function editDistance(a: string, b: string, limit: number): number {
+  let before: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
     let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
-      const v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      let v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, before[j - 2]! + 1);
       cur.push(v);
       if (v < rowMin) rowMin = v;
     }
     if (rowMin > limit) return limit + 1;
+    before = prev;
     prev = cur;
   }
   return prev[b.length]!;

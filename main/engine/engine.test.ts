@@ -1,0 +1,406 @@
+/**
+ * The engine on recordings written by the real store (RecordingWriter via fixtures.ts) and read
+ * back by the real reader: evaluation, exact search checked against brute force on random
+ * histories (flipping values, pointer chains, mappings that come and go), bisect vs find,
+ * changes, diff, registers, symbols relocated from real ELF files, source lines, abort and
+ * progress.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatValue } from '../../shared/predicate/values.js';
+import { openRecording } from '../store/reader.js';
+import type { RecordingReader } from '../store/types.js';
+import { readElfFile } from './elf.js';
+import { Engine, EngineError, PredicateNameError, type Transition } from './engine.js';
+import { anon, fileMapping, page, RecordingBuilder, type CheckpointSpec } from './fixtures.js';
+import { PredicateSyntaxError } from '../../shared/predicate/parser.js';
+
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'delorean-engine-'));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+let counter = 0;
+async function build(specs: CheckpointSpec[], opts: { program?: string } = {}): Promise<{ engine: Engine; reader: RecordingReader }> {
+  const dir = join(root, `rec${counter++}.dlr`);
+  const b = await RecordingBuilder.create(dir, opts);
+  for (const s of specs) b.checkpoint(s);
+  b.close();
+  const reader = await openRecording(dir);
+  return { engine: new Engine(reader), reader };
+}
+
+/** Transitions by evaluating at every checkpoint: the ground truth for exact search. */
+function bruteForce(engine: Engine, pred: string, from: number, to: number): Array<{ checkpoint: number; value: string | null }> {
+  const out: Array<{ checkpoint: number; value: string | null }> = [];
+  let prev = '';
+  for (let k = from; k <= to; k++) {
+    const r = engine.evaluate(pred, k);
+    const v = r.ok ? `${r.value.kind}:${formatValue(r.value)}` : null;
+    const key = v ?? '\0error';
+    if (k === from || key !== prev) out.push({ checkpoint: k, value: v });
+    prev = key;
+  }
+  return out;
+}
+
+const shape = (ts: readonly Transition[]) => ts.map((t) => ({ checkpoint: t.checkpoint, value: t.value ? `${t.value.kind}:${formatValue(t.value)}` : null }));
+
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x80000000;
+  };
+}
+
+const A = 0x10000n; // flag (u32 at +0), pointer (u64 at +8)
+const B = 0x11000n; // node 1: value at +16; noise at +2048
+const C = 0x12000n; // node 2: value at +32
+const D = 0x20000n; // a mapping that comes and goes: value at +0
+
+/** A random history over pages A..C (always mapped) and D (mapped on and off). */
+function randomHistory(seed: number, n: number): CheckpointSpec[] {
+  const r = rng(seed);
+  const img = new Map<bigint, Uint8Array>([A, B, C, D].map((p) => [p, new Uint8Array(4096)]));
+  const set = (p: bigint, off: number, v: bigint, size: 4 | 8): void => {
+    const dv = new DataView(img.get(p)!.buffer);
+    if (size === 4) dv.setUint32(off, Number(v), true);
+    else dv.setBigUint64(off, v, true);
+  };
+  set(A, 8, B + 16n, 8);
+  let dMapped = false;
+  const specs: CheckpointSpec[] = [];
+  for (let k = 0; k < n; k++) {
+    const dirty = new Set<bigint>(k === 0 ? [A, B, C] : []);
+    if (r() < 0.12) (set(A, 0, BigInt(Math.floor(r() * 2)), 4), dirty.add(A));
+    if (r() < 0.06) (set(A, 8, r() < 0.5 ? B + 16n : C + 32n, 8), dirty.add(A));
+    if (r() < 0.1) (set(B, 16, BigInt(Math.floor(r() * 8)), 4), dirty.add(B));
+    if (r() < 0.1) (set(C, 32, BigInt(Math.floor(r() * 8)), 4), dirty.add(C));
+    if (r() < 0.5) (set(B, 2048, BigInt(k), 4), dirty.add(B)); // same page, other bytes
+    let maps: CheckpointSpec['maps'];
+    if (k === 0 || r() < 0.05) {
+      dMapped = k === 0 ? false : !dMapped;
+      maps = dMapped ? [anon(A, C + 0x1000n), anon(D, D + 0x1000n)] : [anon(A, C + 0x1000n)];
+      if (dMapped) {
+        set(D, 0, BigInt(Math.floor(r() * 4)), 4);
+        dirty.add(D); // a range first seen counts as wholly dirty
+      }
+    }
+    if (dMapped && r() < 0.1) (set(D, 0, BigInt(Math.floor(r() * 4)), 4), dirty.add(D));
+    specs.push({ ...(maps ? { maps } : {}), pages: [...dirty].map((p) => [p, img.get(p)!.slice()] as const) });
+  }
+  return specs;
+}
+
+describe('exact search', () => {
+  const predicates = [
+    'u32(0x10000) == 1',
+    'u32(ptr(0x10008))',
+    'u32(ptr(0x10008)) > 3 && u32(0x10000)',
+    'u32(0x20000) == 3',
+    'u32(0x10000) == 1 || u32(0x20000) == 2',
+    'u32(0x11000 + 2048) % 7 == 0',
+  ];
+
+  it('find --all equals evaluating at every checkpoint, on random histories', async () => {
+    for (const seed of [1, 2, 3]) {
+      const { engine, reader } = await build(randomHistory(seed, 240));
+      const last = reader.checkpointCount - 1;
+      for (const pred of predicates) {
+        const r = await engine.find(pred, { all: true });
+        expect(shape(r.transitions), `${pred} (seed ${seed})`).toEqual(bruteForce(engine, pred, 0, last));
+        expect(r.mode).toBe('pages');
+        // A sub-range starts with the value at its first checkpoint.
+        const sub = await engine.find(pred, { all: true, from: 50, to: 150 });
+        expect(shape(sub.transitions), `${pred} 50..150`).toEqual(bruteForce(engine, pred, 50, 150));
+        // find (first) agrees with the first transition to a true value.
+        const first = await engine.find(pred, {});
+        const firstTrue = r.transitions.find((t) => t.holds);
+        expect(first.checkpoint).toBe(firstTrue ? firstTrue.checkpoint : null);
+      }
+      engine.close();
+      reader.close();
+    }
+  });
+
+  it('skips checkpoints: evaluations follow the pages read, not the checkpoint count', async () => {
+    const specs: CheckpointSpec[] = [{ maps: [anon(A, C + 0x1000n)], pages: [[A, page({ 0: 0 })]] }];
+    for (let k = 1; k < 2000; k++) {
+      const pages: Array<readonly [bigint, Uint8Array]> = [[B, page({ 0: k })]]; // noise elsewhere
+      if (k % 500 === 0) pages.push([A, page({ 0: (k / 500) % 2 })]);
+      specs.push({ pages });
+    }
+    const { engine } = await build(specs);
+    const r = await engine.find('u32(0x10000) == 1', { all: true });
+    expect(r.transitions.map((t) => [t.checkpoint, t.holds])).toEqual([
+      [0, false],
+      [500, true],
+      [1000, false],
+      [1500, true],
+    ]);
+    expect(r.evaluations).toBe(4);
+  });
+
+  it('follows a pointer chain whose target changes', async () => {
+    // head (A+8) -> node at B+16 or C+32; the node's value changes on both pages.
+    const specs: CheckpointSpec[] = [
+      { maps: [anon(A, C + 0x1000n)], pages: [[A, page({ 8: [B + 16n, 8] })], [B, page({ 16: 1 })], [C, page({ 32: 10 })]] },
+      { pages: [[C, page({ 32: 11 })]] }, // 1: not the current target: no transition
+      { pages: [[B, page({ 16: 2 })]] }, // 2: 1 -> 2
+      { pages: [[A, page({ 8: [C + 32n, 8] })]] }, // 3: pointer moves: 2 -> 11
+      { pages: [[B, page({ 16: 3 })]] }, // 4: old target: no transition
+      { pages: [[C, page({ 32: 12 })]] }, // 5: 11 -> 12
+    ];
+    const { engine } = await build(specs);
+    const r = await engine.find('u32(ptr(0x10008))', { all: true });
+    expect(r.transitions.map((t) => [t.checkpoint, t.value && formatValue(t.value)])).toEqual([
+      [0, '1'],
+      [2, '2'],
+      [3, '11'],
+      [5, '12'],
+    ]);
+    expect(r.boolean).toBe(false);
+    expect((await engine.find('u32(ptr(0x10008)) == 12', {})).checkpoint).toBe(5);
+  });
+
+  it('bisect agrees with find on a monotone predicate', async () => {
+    const specs: CheckpointSpec[] = [{ maps: [anon(A, B)], pages: [[A, page({ 0: 0 })]] }];
+    const r = rng(5);
+    let v = 0;
+    for (let k = 1; k < 1000; k++) {
+      if (r() < 0.3) v += 1;
+      specs.push({ pages: [[A, page({ 0: v })]] });
+    }
+    const { engine } = await build(specs);
+    for (const target of [0, 1, 57, 150, v, v + 1]) {
+      const pred = `u32(0x10000) >= ${target}`;
+      const b = await engine.bisect(pred);
+      const f = await engine.find(pred, {});
+      expect(b.checkpoint, pred).toBe(f.checkpoint);
+      expect(b.probes).toBeLessThanOrEqual(11); // ceil(log2(1000)) + 1
+      const sub = await engine.bisect(pred, { from: 200, to: 700 });
+      const subFind = await engine.find(pred, { from: 200, to: 700 });
+      expect(sub.checkpoint, `${pred} 200..700`).toBe(subFind.checkpoint);
+    }
+  });
+
+  it('treats unmapped reads as false with a reason, and sees mappings come and go', async () => {
+    const specs: CheckpointSpec[] = [
+      { maps: [anon(A, B)], pages: [[A, page({ 0: 1 })]] },
+      {},
+      { maps: [anon(A, B), anon(D, D + 0x1000n)], pages: [[D, page({ 0: 3 })]] },
+      {},
+      { maps: [anon(A, B)] }, // D unmapped: no page version, only a map change
+      {},
+    ];
+    const { engine } = await build(specs);
+    const at1 = engine.evaluate('u32(0x20000) == 3', 1);
+    expect(at1).toMatchObject({ ok: false, reason: 'u32(0x20000): address 0x20000 is not mapped at checkpoint 1', span: { start: 0, end: 12 } });
+    const r = await engine.find('u32(0x20000) == 3', { all: true });
+    expect(r.transitions.map((t) => [t.checkpoint, t.holds, t.error])).toEqual([
+      [0, false, 'u32(0x20000): address 0x20000 is not mapped at checkpoint 0'],
+      [2, true, null],
+      [4, false, 'u32(0x20000): address 0x20000 is not mapped at checkpoint 4'],
+    ]);
+    expect(engine.evaluate('u32(0x10000) / 0', 0)).toMatchObject({ ok: false, reason: 'division by zero' });
+    expect(engine.evaluate('cstr(0x10000) && 1', 0)).toMatchObject({ ok: false });
+  });
+});
+
+describe('changes and diff', () => {
+  it('lists every change of some bytes with old and new, across a page boundary', async () => {
+    const specs: CheckpointSpec[] = [{ maps: [anon(A, C)], pages: [[A, page({ 4092: 0x11111111 })], [B, page({ 0: 0x22222222 })]] }];
+    specs.push({ pages: [[A, page({ 4092: 0x11111111, 0: 9 })]] }); // 1: other bytes of the page
+    specs.push({ pages: [[B, page({ 0: 0x33333333 })]] }); // 2: second half changes
+    specs.push({});
+    specs.push({ pages: [[A, page({ 4092: 0x44444444 })]] }); // 4: first half
+    specs.push({ pages: [[A, page({ 4092: 0x44444444 })]] }); // 5: same bytes again: no change
+    const { engine } = await build(specs);
+    const hex = (b: Uint8Array | null) => (b ? Buffer.from(b).toString('hex') : null);
+    const r = await engine.changes(A + 4092n, 8, {});
+    expect(hex(r.initial)).toBe('1111111122222222');
+    expect(r.changes.map((c) => [c.checkpoint, hex(c.old), hex(c.new)])).toEqual([
+      [2, '1111111122222222', '1111111133333333'],
+      [4, '1111111133333333', '4444444433333333'],
+    ]);
+    expect((await engine.changes(A + 4092n, 8, { from: 3 })).changes.map((c) => c.checkpoint)).toEqual([4]);
+    expect((await engine.changes(A + 4092n, 8, { limit: 1 })).truncated).toBe(true);
+    expect((await engine.changes('0x10ffc', 4, {})).changes.map((c) => c.checkpoint)).toEqual([4]);
+  });
+
+  it('diffs two checkpoints: changed pages, byte ranges, mappings', async () => {
+    const specs: CheckpointSpec[] = [
+      { maps: [anon(A, C)], pages: [[A, page({ 0: 1, 100: 0x01020304 })], [B, page({ 0: 1 })]] },
+      { pages: [[A, page({ 0: 1, 100: 0x01020399, 200: 7 })]] },
+      { maps: [anon(A, C), anon(D, D + 0x1000n)], pages: [[D, page({ 0: 1 })]] },
+    ];
+    const { engine } = await build(specs);
+    const d = await engine.diff(0, 2);
+    expect(d.pages).toEqual([{ page: A, ranges: [{ offset: 100, length: 1 }, { offset: 200, length: 1 }], changedBytes: 2 }]);
+    expect(d.maps.added.map((m) => m.start)).toEqual([D]);
+    expect(d.maps.removed).toEqual([]);
+    expect((await engine.diff(2, 0)).maps.removed.map((m) => m.start)).toEqual([D]);
+    expect((await engine.diff(1, 1)).pages).toEqual([]);
+  });
+});
+
+describe('registers', () => {
+  it('reads registers of the main thread, by index and by tid, with aliases', async () => {
+    const specs: CheckpointSpec[] = [];
+    for (let k = 0; k < 20; k++) {
+      specs.push({
+        ...(k === 0 ? { maps: [anon(A, B)], pages: [[A, page({})] as const] } : {}),
+        threads: [
+          { tid: 4242, regs: { rax: BigInt(k % 4), rip: 0x401000n + BigInt(k), rsp: 0x7ffd0000n } },
+          { tid: 4243, regs: { rax: 0xffffffff00000000n + BigInt(k), rbx: 5n } },
+        ],
+      });
+    }
+    const { engine } = await build(specs);
+    const val = (p: string, k: number) => {
+      const r = engine.evaluate(p, k);
+      return r.ok ? formatValue(r.value) : r.reason;
+    };
+    expect(val('$rax', 3)).toBe('3');
+    expect(val('$rip - 0x401000', 7)).toBe('7');
+    expect(val('$1.rbx', 0)).toBe('5');
+    expect(val('$tid:4243.eax', 9)).toBe('9');
+    expect(val('$1.rax >> 32', 9)).toBe(String(0xffffffff));
+    expect(val('$2.rax', 0)).toBe('$rax: no thread with index 2 at checkpoint 0 (threads: 4242, 4243)');
+    expect(() => engine.evaluate('$rxa', 0)).toThrow(PredicateNameError);
+    const r = await engine.find('$rax == 3', { all: true });
+    expect(r.mode).toBe('every-checkpoint');
+    expect(r.evaluations).toBe(20);
+    expect(r.transitions.filter((t) => t.holds).map((t) => t.checkpoint)).toEqual([3, 7, 11, 15, 19]);
+    const regs = engine.registers(5);
+    expect(regs.map((t) => t.tid)).toEqual([4242, 4243]);
+    expect(regs[0]!.gp.rip).toBe(0x401005n);
+    expect(engine.registers(5, 4243)[0]!.gp.rbx).toBe(5n);
+    expect(() => engine.registers(5, 99)).toThrow('no thread 99 at checkpoint 5 (threads: 4242, 4243)');
+  });
+});
+
+describe('symbols and source from real ELF files', () => {
+  let dir: string;
+  let prog: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'delorean-sym-'));
+    writeFileSync(
+      join(dir, 'prog.c'),
+      'int counter = 1;\nstruct { int a; int b[4]; } obj;\nint twice(int x)\n{\n  return 2 * x;\n}\nint main(void)\n{\n  counter = twice(counter);\n  return 0;\n}\n',
+    );
+    prog = join(dir, 'prog');
+    execFileSync('gcc', ['-g', '-O0', '-o', prog, join(dir, 'prog.c')]);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Maps an ELF at `base` segment by segment, as ld.so would. */
+  function load(path: string, base: bigint) {
+    const elf = readElfFile(path);
+    return elf.loads.map((s) => {
+      const start = base + (s.vaddr & ~0xfffn);
+      const end = base + ((s.vaddr + s.memsz + 0xfffn) & ~0xfffn);
+      const perms = `${s.flags & 4 ? 'r' : '-'}${s.flags & 2 ? 'w' : '-'}${s.flags & 1 ? 'x' : '-'}p`;
+      return fileMapping(path, start, end, s.offset & ~0xfffn, perms);
+    });
+  }
+
+  it('relocates the executable and libraries, resolves and looks up names, finds source lines', async () => {
+    const base = 0x555555554000n;
+    const libcBase = 0x7ffff7d80000n;
+    const libc = '/lib/x86_64-linux-gnu/libc.so.6';
+    const elf = readElfFile(prog);
+    const sym = (n: string) => elf.symbols.find((s) => s.name === n)!;
+    const counterAddr = base + sym('counter').value;
+    const objAddr = base + sym('obj').value;
+    const maps = [...load(prog, base), ...load(libc, libcBase)];
+    const pageOf = (a: bigint) => a & ~0xfffn;
+    const mainPc = base + sym('main').value; // main's first instruction: the line of its '{'
+    const specs: CheckpointSpec[] = [
+      { maps, pages: [[pageOf(counterAddr), page({ [Number(counterAddr & 0xfffn)]: 1 })]], threads: [{ tid: 4242, regs: { rip: mainPc } }] },
+      { pages: [[pageOf(counterAddr), page({ [Number(counterAddr & 0xfffn)]: 2 })]] },
+      { pages: [[pageOf(objAddr), page({ [Number((objAddr + 8n) & 0xfffn)]: 7 })]] },
+    ];
+    const { engine } = await build(specs, { program: prog });
+    const table = engine.symbolsAt(0);
+    expect(table.resolveSymbol('counter')).toBe(counterAddr);
+    expect(table.resolve('obj+8')).toBe(objAddr + 8n);
+    expect(table.resolve('libc.so.6!malloc')).toBe(libcBase + readElfFile(libc).symbols.find((s) => s.name === 'malloc')!.value);
+    expect(table.resolve('libc!malloc')).toBe(table.resolve('libc.so.6!malloc'));
+    expect(table.lookup(objAddr + 9n)).toMatchObject({ name: 'obj', offset: 9n, library: 'prog' });
+    expect(table.lookup(table.resolve('libc.so.6!malloc') + 3n)).toMatchObject({ name: 'malloc', offset: 3n, library: 'libc.so.6' });
+    expect(table.lookup(0x1000n)).toBe(null);
+    expect(table.complete('coun')).toEqual(['counter']);
+    expect(table.complete('libc.so.6!mallo')).toContain('libc.so.6!malloc');
+    expect(() => table.resolve('countr')).toThrow("unknown symbol 'countr' (did you mean 'counter'?)");
+    expect(() => table.resolve('libz.so!x')).toThrow(/no library 'libz.so' is loaded/);
+
+    expect((await engine.find('u32(&counter) == 2', {})).checkpoint).toBe(1);
+    expect((await engine.find('u32(obj + 8)', { all: true })).transitions.map((t) => t.checkpoint)).toEqual([0, 2]);
+    expect(engine.resolveAddress('&obj + 8', 0)).toBe(objAddr + 8n);
+    expect(engine.read(1, 'counter', 4).bytes).toEqual(Uint8Array.from([2, 0, 0, 0]));
+    expect(engine.symbolAt(counterAddr + 2n, 0)).toMatchObject({ name: 'counter', offset: 2n });
+    expect(() => engine.prepare('u32(&countr) == 1', [0])).toThrow(PredicateNameError);
+    try {
+      engine.prepare('1 + u32(&countr)', [0]);
+    } catch (e) {
+      expect(e).toBeInstanceOf(PredicateSyntaxError);
+      expect((e as PredicateSyntaxError).position).toBe(8);
+      expect((e as Error).message).toBe("unknown symbol 'countr' (did you mean 'counter'?) at 8");
+    }
+
+    const src = await engine.source(0);
+    expect(src).toMatchObject({ tid: 4242, pc: mainPc, symbol: { name: 'main', offset: 0n }, location: { file: join(dir, 'prog.c'), line: 8, function: 'main' } });
+    engine.close();
+  });
+
+  it('does not relocate an ET_EXEC executable', async () => {
+    const exe = join(dir, 'prog-nopie');
+    execFileSync('gcc', ['-g', '-no-pie', '-O0', '-o', exe, join(dir, 'prog.c')]);
+    const elf = readElfFile(exe);
+    const { engine } = await build([{ maps: load(exe, 0n) }], { program: exe });
+    expect(engine.symbolsAt(0).resolveSymbol('counter')).toBe(elf.symbols.find((s) => s.name === 'counter')!.value);
+  });
+});
+
+describe('errors, abort and progress', () => {
+  it('rejects out-of-range checkpoints and empty ranges with clear errors', async () => {
+    const { engine } = await build([{ maps: [anon(A, B)] }, {}, {}]);
+    expect(() => engine.evaluate('1', 3)).toThrow(new EngineError('checkpoint 3 is out of range: the recording has checkpoints 0..2'));
+    await expect(engine.find('1', { from: 0, to: 9 })).rejects.toThrow('--to checkpoint 9 is out of range: the recording has checkpoints 0..2');
+    await expect(engine.bisect('1', { from: 2, to: 1 })).rejects.toThrow('empty range: from 2 is after to 1');
+    await expect(engine.find('u32(', {})).rejects.toThrow(PredicateSyntaxError);
+    expect(() => engine.read(0, '0x99999000', 4)).toThrow('address 0x99999000 is not mapped at checkpoint 0');
+  });
+
+  it('honours an AbortSignal and reports progress', async () => {
+    const specs: CheckpointSpec[] = [{ maps: [anon(A, B)], pages: [[A, page({ 0: 0 })]] }];
+    for (let k = 1; k < 300; k++) specs.push({ threads: [{ tid: 4242, regs: { rax: BigInt(k) } }] });
+    const { engine } = await build(specs);
+    const already = new AbortController();
+    already.abort();
+    await expect(engine.find('$rax == 1000', { signal: already.signal })).rejects.toThrow(/abort/i);
+
+    const seen: number[] = [];
+    const controller = new AbortController();
+    const slow = new Engine(engine.reader, { yieldMs: 0 });
+    const p = slow.find('$rax == 1000', {
+      signal: controller.signal,
+      onProgress: (pr) => {
+        seen.push(pr.checkpoint);
+        if (seen.length === 5) controller.abort();
+      },
+    });
+    await expect(p).rejects.toThrow(/abort/i);
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+
+    const fractions: number[] = [];
+    await slow.bisect('$rax >= 200', { onProgress: (pr) => fractions.push(pr.fraction ?? -1) });
+    expect(fractions.length).toBeGreaterThan(3);
+    expect(fractions.every((f, i) => f >= 0 && f <= 1 && (i === 0 || f >= fractions[i - 1]!))).toBe(true);
+  });
+});
