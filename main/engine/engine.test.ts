@@ -211,6 +211,48 @@ describe('exact search', () => {
   });
 });
 
+describe('typed reads', () => {
+  it('reads every type: sign extension, floats, C strings, bytes, page-crossing', async () => {
+    const p = new Uint8Array(4096);
+    const v = new DataView(p.buffer);
+    v.setUint32(0, 0xfffffffe, true);
+    v.setFloat32(8, 1.5, true);
+    v.setFloat64(16, -2.25, true);
+    v.setBigUint64(24, 0x8000000000000001n, true);
+    p.set(new TextEncoder().encode('hello\0'), 32);
+    p.fill(0x41, 4090); // "AAAAAA" running into the next page
+    const q = page({ 0: 0x00424242 }); // "BBB\0"
+    const { engine } = await build([{ maps: [anon(A, C)], pages: [[A, p], [B, q]] }]);
+    const val = (e: string) => {
+      const r = engine.evaluate(e, 0);
+      return r.ok ? formatValue(r.value) : r.reason;
+    };
+    expect(val('u8(0x10000)')).toBe('254');
+    expect(val('i8(0x10000)')).toBe('-2');
+    expect(val('i16(0x10000)')).toBe('-2');
+    expect(val('u16(0x10000)')).toBe('65534');
+    expect(val('i32(0x10000)')).toBe('-2');
+    expect(val('u32(0x10000)')).toBe('4294967294');
+    expect(val('i32(0x10000) < 0')).toBe('1');
+    expect(val('u32(0x10000) < 0')).toBe('0');
+    expect(val('i64(0x10018)')).toBe('-9223372036854775807');
+    expect(val('u64(0x10018)')).toBe('9223372036854775809');
+    expect(val('ptr(0x10018) == 0x8000000000000001')).toBe('1');
+    expect(val('f32(0x10008)')).toBe('1.5');
+    expect(val('f64(0x10010) * 2')).toBe('-4.5');
+    expect(val('cstr(0x10020)')).toBe('"hello"');
+    expect(val('cstr(0x10020) == "hello"')).toBe('1');
+    expect(val('cstr(0x10ffa)')).toBe('"AAAAAABBB"');
+    expect(val('bytes(0x10020, 3) == "hel"')).toBe('1');
+    expect(val('u64(0x10ffc)')).toBe(String(0x42424241414141n));
+    expect(val('u32(0x11ffe)')).toBe('u32(0x11ffe): address 0x12000 is not mapped at checkpoint 0');
+    expect(val('u32(0xfffffffffffffffe)')).toBe('u32(0xfffffffffffffffe): the read runs past the end of the address space');
+    expect(val('bytes(0x10000, 5000)')).toBe('bytes(): length 5000 is over the limit of 4096');
+    const r = engine.evaluate('u32(0x10ffe) + u8(0x11000)', 0);
+    expect([...r.pagesRead].sort()).toEqual([A, B]);
+  });
+});
+
 describe('changes and diff', () => {
   it('lists every change of some bytes with old and new, across a page boundary', async () => {
     const specs: CheckpointSpec[] = [{ maps: [anon(A, C)], pages: [[A, page({ 4092: 0x11111111 })], [B, page({ 0: 0x22222222 })]] }];

@@ -118,19 +118,24 @@ class Evaluator {
     const addr = asAddress(this.eval(e.args[0]!), `the address given to ${e.fn}()`, e.args[0]!);
     const where = `${e.fn}(0x${addr.toString(16)})`;
     switch (e.fn) {
+      // Signed reads sign-extend from their width: i32 of ff ff ff ff is -1.
       case 'u8':
+        return int(BigInt(view(this.read(addr, 1, where, e)).getUint8(0)));
       case 'i8':
-        return int(BigInt(this.read(addr, 1, where, e)[0]!), e.fn === 'i8');
+        return int(BigInt(view(this.read(addr, 1, where, e)).getInt8(0)), true);
       case 'u16':
+        return int(BigInt(view(this.read(addr, 2, where, e)).getUint16(0, true)));
       case 'i16':
-        return int(BigInt(view(this.read(addr, 2, where, e)).getUint16(0, true)), e.fn === 'i16');
+        return int(BigInt(view(this.read(addr, 2, where, e)).getInt16(0, true)), true);
       case 'u32':
+        return int(BigInt(view(this.read(addr, 4, where, e)).getUint32(0, true)));
       case 'i32':
-        return int(BigInt(view(this.read(addr, 4, where, e)).getUint32(0, true)), e.fn === 'i32');
+        return int(BigInt(view(this.read(addr, 4, where, e)).getInt32(0, true)), true);
       case 'u64':
-      case 'i64':
       case 'ptr':
-        return int(view(this.read(addr, 8, where, e)).getBigUint64(0, true), e.fn === 'i64');
+        return int(view(this.read(addr, 8, where, e)).getBigUint64(0, true));
+      case 'i64':
+        return int(view(this.read(addr, 8, where, e)).getBigInt64(0, true), true);
       case 'f32':
         return { kind: 'float', value: view(this.read(addr, 4, where, e)).getFloat32(0, true) };
       case 'f64':
