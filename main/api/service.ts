@@ -1,0 +1,584 @@
+/**
+ * The API contract (shared/api/contract.ts) implemented over the store, the engine and
+ * recording sessions. Node only, never `electron`: the Electron main process and the WebSocket
+ * bridge both serve this one object, so the desktop app and browser mode behave the same.
+ *
+ *   face (IPC / WebSocket) --invoke(method, params)--> validateCall --> method(params)
+ *                          <------------- events (onRecordingProgress, ...) -----------
+ *
+ * Recordings are opened read-only and named by their resolved path (the `rec` handle);
+ * opening an open one again re-reads it (a live recording grows). Searches run in the engine
+ * with an AbortSignal per search id; sessions are keyed by a random id. Errors become
+ * ApiErrors with a code (and a position for predicate errors) so both faces report them the
+ * same way.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { bytesToHex, ByteMask, fromHex64, toHex64 } from '../../shared/api/bytes.js';
+import {
+  ApiError,
+  toErrorJson,
+  validateCall,
+  type AnyEvent,
+  type AppInfo,
+  type BisectResult,
+  type ChangesResult,
+  type CheckpointJson,
+  type DeloreanApi,
+  type DeloreanEvents,
+  type DiffResult,
+  type EventName,
+  type FindResult,
+  type MapJson,
+  type MemoryBlock,
+  type MethodName,
+  type Outcome,
+  type ParamsOf,
+  type RecentRecording,
+  type RecordingSummary,
+  type ResolvedAddress,
+  type SessionStarted,
+  type SourceLocation,
+  type SymbolJson,
+  type TerminalSnapshot,
+  type ThreadRegistersJson,
+  type TimelineSlice,
+} from '../../shared/api/contract.js';
+import type { CheckpointInfo } from '../../shared/model/recording.js';
+import { PredicateSyntaxError } from '../../shared/predicate/parser.js';
+import { Engine, EngineError } from '../engine/engine.js';
+import { GP_NAMES, type DecodedRegisters } from '../engine/registers.js';
+import { SymbolError } from '../engine/symbols.js';
+import { RecordError, RecordingSession, type RecordOptions } from '../recorder/session.js';
+import { openRecording as openStore } from '../store/reader.js';
+import { RecordingError, UnmappedError, type RecordingReader } from '../store/types.js';
+import type { ApiEndpoint } from './endpoint.js';
+import { demoProgram, packageVersion } from './paths.js';
+import { defaultConfigDir, defaultRecordingsDir, RecentList } from './recent.js';
+import { syscallName } from './syscalls.js';
+import { buildTriggerPyramid, sliceTimeline, type TriggerPyramid } from './timeline.js';
+
+export interface ServiceOptions {
+  readonly face: AppInfo['face'];
+  /** recent.json lives here (default ~/.config/delorean). */
+  readonly configDir?: string;
+  /** New recordings go here unless told otherwise (default ~/.local/share/delorean/recordings). */
+  readonly recordingsDir?: string;
+  readonly initialRecording?: string | null;
+  readonly preselectDemo?: boolean;
+  /** How recordings are opened; benchmarks pass synthetic readers. */
+  readonly openReader?: (path: string) => Promise<RecordingReader>;
+  /** How recordings are made. */
+  readonly startSession?: (opts: RecordOptions) => Promise<RecordingSession>;
+}
+
+interface Open {
+  readonly reader: RecordingReader;
+  readonly engine: Engine;
+  triggers: TriggerPyramid | null;
+}
+
+interface Session {
+  readonly session: RecordingSession;
+  readonly out: string;
+  paused: boolean;
+  ended: boolean;
+}
+
+const PAGE = 4096n;
+const TERMINAL_TAIL = 1 << 20;
+const SOURCE_MAX = 4 << 20;
+/** Registers in the order a debugger shows them. */
+const REGISTER_ORDER: readonly (typeof GP_NAMES)[number][] = [
+  'rip', 'rsp', 'rbp', 'rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15',
+  'eflags', 'orig_rax', 'fs_base', 'gs_base', 'cs', 'ss', 'ds', 'es', 'fs', 'gs',
+];
+const SIGNALS: Readonly<Record<number, string>> = { 1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 15: 'SIGTERM' };
+
+export class DeloreanService implements DeloreanApi, ApiEndpoint {
+  private readonly listeners = new Set<(e: AnyEvent) => void>();
+  private readonly recordings = new Map<string, Open>();
+  private readonly opening = new Map<string, Promise<Open>>();
+  private readonly searches = new Map<string, AbortController>();
+  private readonly sessions = new Map<string, Session>();
+  private readonly recent: RecentList;
+  private readonly recordingsDir: string;
+  private readonly sourceTexts = new Map<string, string | null>();
+
+  constructor(private readonly options: ServiceOptions) {
+    this.recent = new RecentList(options.configDir ?? defaultConfigDir());
+    this.recordingsDir = options.recordingsDir ?? defaultRecordingsDir();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // The faces' entry point and events
+
+  async invoke(method: unknown, params: unknown): Promise<Outcome<unknown>> {
+    try {
+      const call = validateCall(method, params);
+      const fn = this[call.method] as (p: ParamsOf<MethodName>) => Promise<unknown>;
+      return { ok: true, result: await fn.call(this, call.params) };
+    } catch (e) {
+      return { ok: false, error: toErrorJson(toApiError(e)) };
+    }
+  }
+
+  on(listener: (e: AnyEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit<E extends EventName>(event: E, payload: DeloreanEvents[E]): void {
+    const e = { event, payload } as AnyEvent;
+    for (const l of this.listeners) l(e);
+  }
+
+  /** Stops sessions (killing their programs), cancels searches, closes recordings. */
+  async dispose(): Promise<void> {
+    for (const c of this.searches.values()) c.abort();
+    const ends = [...this.sessions.values()].filter((s) => !s.ended).map((s) => (s.session.stop(), s.session.done.catch(() => undefined)));
+    await Promise.all(ends);
+    for (const r of this.recordings.values()) {
+      r.engine.close();
+      r.reader.close();
+    }
+    this.recordings.clear();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // App and recordings
+
+  async appInfo(): Promise<AppInfo> {
+    return {
+      version: packageVersion(),
+      face: this.options.face,
+      demo: demoProgram(),
+      preselectDemo: this.options.preselectDemo ?? false,
+      initialRecording: this.options.initialRecording ? resolve(this.options.initialRecording) : null,
+      recordingsDir: this.recordingsDir,
+      cwd: process.cwd(),
+    };
+  }
+
+  async listRecent(): Promise<readonly RecentRecording[]> {
+    return this.recent.list();
+  }
+
+  async openRecording({ path }: ParamsOf<'openRecording'>): Promise<RecordingSummary> {
+    const rec = resolve(path);
+    const open = this.recordings.get(rec);
+    if (open) {
+      open.reader.refresh();
+      return this.summary(rec, open);
+    }
+    let pending = this.opening.get(rec);
+    if (!pending) {
+      pending = this.load(rec);
+      this.opening.set(rec, pending);
+      pending.finally(() => this.opening.delete(rec)).catch(() => undefined);
+    }
+    const loaded = await pending;
+    this.recent.touch({ path: rec, program: loaded.reader.meta.program, checkpoints: loaded.reader.checkpointCount });
+    return this.summary(rec, loaded);
+  }
+
+  private async load(rec: string): Promise<Open> {
+    if (!existsSync(rec)) throw new ApiError(`no such recording: ${rec}`, 'not-found');
+    if (!statSync(rec).isDirectory()) throw new ApiError(`not a recording (expected a .dlr directory): ${rec}`, 'not-found');
+    const reader = this.options.openReader ? await this.options.openReader(rec) : await openStore(rec, { readOnly: true });
+    const open: Open = { reader, engine: new Engine(reader), triggers: null };
+    this.recordings.set(rec, open);
+    return open;
+  }
+
+  async closeRecording({ rec }: ParamsOf<'closeRecording'>): Promise<{ closed: boolean }> {
+    const open = this.recordings.get(rec);
+    if (!open) return { closed: false };
+    this.recordings.delete(rec);
+    open.engine.close();
+    open.reader.close();
+    return { closed: true };
+  }
+
+  private get(rec: string): Open {
+    const open = this.recordings.get(rec);
+    if (!open) throw new ApiError(`recording not open: ${rec} (call openRecording first)`, 'not-found');
+    return open;
+  }
+
+  private summary(rec: string, { reader }: Open): RecordingSummary {
+    const n = reader.checkpointCount;
+    const s = reader.stats;
+    const duration = n > 1 ? reader.checkpoint(n - 1).timeNs - reader.checkpoint(0).timeNs : 0n;
+    return {
+      rec,
+      path: reader.path,
+      meta: { ...reader.meta, argv: [...reader.meta.argv] },
+      checkpointCount: n,
+      exit: reader.exit,
+      stats: { ...s, reduction: s.storedBytes > 0 ? s.rawBytes / s.storedBytes : 0 },
+      durationNs: duration.toString(),
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // The timeline and one checkpoint
+
+  async timeline({ rec, from, to, buckets }: ParamsOf<'timeline'>): Promise<TimelineSlice> {
+    if (to <= from) throw new ApiError(`timeline: empty range [${from}, ${to})`, 'invalid-params');
+    const open = this.get(rec);
+    const { reader } = open;
+    const count = reader.checkpointCount;
+    const columns = reader.columns();
+    if (!open.triggers || open.triggers.count !== count) open.triggers = buildTriggerPyramid(columns.trigger, count);
+    return sliceTimeline(reader.summary(), columns, open.triggers, count, from, to, buckets);
+  }
+
+  async checkpoint({ rec, k }: ParamsOf<'checkpoint'>): Promise<CheckpointJson> {
+    const { reader, engine } = this.get(rec);
+    engine.checkCheckpoint(k);
+    const c = reader.checkpoint(k);
+    return {
+      index: c.index,
+      timeNs: c.timeNs.toString(),
+      relativeNs: (c.timeNs - reader.checkpoint(0).timeNs).toString(),
+      trigger: c.trigger,
+      tid: c.tid,
+      detail: toHex64(c.detail),
+      args: c.args.map(toHex64),
+      description: this.describe(engine, c, k),
+      dirtyPages: c.dirtyPages,
+      threads: c.threads,
+      mapsVersion: c.mapsVersion,
+      program: reader.programAt(k),
+    };
+  }
+
+  private describe(engine: Engine, c: CheckpointInfo, k: number): string {
+    switch (c.trigger) {
+      case 'start':
+        return `start of ${basename(engine.reader.programAt(k))}`;
+      case 'syscall': {
+        const arg = (v: bigint): string => (v < 0x10000n ? v.toString() : toHex64(v));
+        return `${syscallName(Number(c.detail))}(${c.args.slice(0, 3).map(arg).join(', ')})`;
+      }
+      case 'interval':
+        return 'interval';
+      case 'breakpoint': {
+        let where: string = toHex64(c.detail);
+        try {
+          const s = engine.symbolAt(c.detail, k);
+          if (s) where = s.offset === 0n ? s.name : `${s.name}+0x${s.offset.toString(16)}`;
+        } catch {
+          // Symbols unavailable (binary gone): the address will do.
+        }
+        return `breakpoint ${where}`;
+      }
+      case 'request':
+        return 'checkpoint requested';
+      case 'exit':
+        return `exit(${BigInt.asIntN(32, c.detail)})`;
+      case 'signal': {
+        const sig = Number(c.detail);
+        return `fatal signal ${sig}${SIGNALS[sig] ? ` (${SIGNALS[sig]})` : ''}`;
+      }
+      case 'exec':
+        return `exec ${basename(engine.reader.programAt(k))}`;
+    }
+  }
+
+  async readMemory({ rec, k, addr, len, compareTo }: ParamsOf<'readMemory'>): Promise<MemoryBlock> {
+    const { reader, engine } = this.get(rec);
+    engine.checkCheckpoint(k);
+    const base = fromHex64(addr);
+    if (base + BigInt(len) > 1n << 64n) throw new ApiError('readMemory: the range runs past the end of the address space', 'invalid-params');
+    const other = compareTo ?? (k > 0 ? k - 1 : null);
+    if (other !== null) engine.checkCheckpoint(other, 'compareTo checkpoint');
+    const now = readPages(reader, k, base, len);
+    const changed = new ByteMask(len);
+    if (other !== null && other !== k) {
+      const then = readPages(reader, other, base, len);
+      for (let i = 0; i < len; i++) {
+        const r1 = now.readable.has(i);
+        if (r1 !== then.readable.has(i) || (r1 && now.bytes[i] !== then.bytes[i])) changed.set(i);
+      }
+    }
+    return { addr: toHex64(base), len, bytes: bytesToHex(now.bytes), readable: now.readable.mask.toHex(), changed: changed.toHex(), comparedTo: other };
+  }
+
+  async registers({ rec, k }: ParamsOf<'registers'>): Promise<readonly ThreadRegistersJson[]> {
+    const { engine } = this.get(rec);
+    const now = engine.registers(k);
+    const before = k > 0 ? new Map(engine.registers(k - 1).map((t) => [t.tid, t])) : null;
+    return now.map((t) => {
+      const prev = before?.get(t.tid);
+      return {
+        tid: t.tid,
+        isNew: before !== null && !prev,
+        registers: REGISTER_ORDER.map((name) => ({ name, value: toHex64(t.gp[name]), changed: prev !== undefined && prev.gp[name] !== t.gp[name] })),
+      };
+    });
+  }
+
+  async maps({ rec, k }: ParamsOf<'maps'>): Promise<readonly MapJson[]> {
+    const { reader, engine } = this.get(rec);
+    engine.checkCheckpoint(k);
+    return reader.mapsAt(k).map((m) => ({ start: toHex64(m.start), end: toHex64(m.end), perms: m.perms, offset: toHex64(m.offset), dev: m.dev, inode: m.inode, path: m.path }));
+  }
+
+  async source({ rec, k, tid }: ParamsOf<'source'>): Promise<SourceLocation | null> {
+    const { engine } = this.get(rec);
+    const at = await engine.source(k, tid);
+    if (!at) return null;
+    const fn = at.location?.function ?? (at.symbol ? (at.symbol.offset === 0n ? at.symbol.name : `${at.symbol.name}+0x${at.symbol.offset.toString(16)}`) : null);
+    const file = at.location?.file ?? null;
+    return { tid: at.tid, pc: toHex64(at.pc), function: fn, file, line: at.location?.line ?? null, text: file ? this.sourceText(file) : null };
+  }
+
+  /** The text of a source file named by the line table, when it is a readable, reasonably sized file. */
+  private sourceText(file: string): string | null {
+    if (this.sourceTexts.has(file)) return this.sourceTexts.get(file)!;
+    let text: string | null = null;
+    try {
+      const st = statSync(file);
+      if (st.isFile() && st.size <= SOURCE_MAX) text = readFileSync(file, 'utf8');
+    } catch {
+      text = null;
+    }
+    this.sourceTexts.set(file, text);
+    return text;
+  }
+
+  async terminal({ rec, k }: ParamsOf<'terminal'>): Promise<TerminalSnapshot> {
+    const { reader, engine } = this.get(rec);
+    engine.checkCheckpoint(k);
+    const chunks = reader.terminalOutput(k);
+    const total = chunks.reduce((n, c) => n + c.data.length, 0);
+    let keep = Math.min(total, TERMINAL_TAIL);
+    const out = new Uint8Array(keep);
+    for (let i = chunks.length - 1; i >= 0 && keep > 0; i--) {
+      const d = chunks[i]!.data;
+      const take = Math.min(keep, d.length);
+      out.set(d.subarray(d.length - take), keep - take);
+      keep -= take;
+    }
+    let text = new TextDecoder().decode(out);
+    if (total > TERMINAL_TAIL) text = text.slice(text.indexOf('\n') + 1);
+    return { text, totalBytes: total, truncated: total > TERMINAL_TAIL };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Symbols and addresses
+
+  async complete({ rec, prefix, limit }: ParamsOf<'complete'>): Promise<readonly SymbolJson[]> {
+    const { engine, reader } = this.get(rec);
+    const k = reader.checkpointCount - 1;
+    if (k < 0) return [];
+    const table = engine.symbolsAt(k);
+    return engine.complete(prefix, k, limit ?? 50).flatMap((name): SymbolJson[] => {
+      const bang = name.indexOf('!');
+      try {
+        const s = bang >= 0 ? table.symbol(name.slice(bang + 1), name.slice(0, bang)) : table.symbol(name);
+        return [{ name, addr: toHex64(s.address), size: Number(s.size), kind: s.type === 'object' ? 'object' : 'function' }];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  async resolve({ rec, k, expr }: ParamsOf<'resolve'>): Promise<ResolvedAddress> {
+    const { engine } = this.get(rec);
+    const addr = engine.resolveAddress(expr, k);
+    const table = engine.symbolsAt(k);
+    let size: number | null = null;
+    const name = /^\s*&?\s*(?:([^\s!]+)!)?([A-Za-z_][\w.]*)\s*$/.exec(expr);
+    if (name) {
+      try {
+        const s = table.symbol(name[2]!, name[1] ?? null);
+        size = s.size > 0n ? Number(s.size) : null;
+      } catch {
+        size = null;
+      }
+    }
+    const at = table.lookup(addr);
+    const symbol = at ? (at.offset === 0n ? at.name : `${at.name}+0x${at.offset.toString(16)}`) : null;
+    return { expr, addr: toHex64(addr), size, symbol };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Searches
+
+  private async search<T>(searchId: string, run: (signal: AbortSignal, onProgress: (p: { fraction: number | null; evaluations: number; message: string }) => void) => Promise<T>): Promise<T> {
+    if (this.searches.has(searchId)) throw new ApiError(`a search with id ${searchId} is already running`, 'invalid-params');
+    const controller = new AbortController();
+    this.searches.set(searchId, controller);
+    try {
+      return await run(controller.signal, (p) => this.emit('onSearchProgress', { searchId, fraction: p.fraction, evaluations: p.evaluations, message: p.message }));
+    } finally {
+      this.searches.delete(searchId);
+    }
+  }
+
+  async bisect({ rec, searchId, predicate, lo, hi }: ParamsOf<'bisect'>): Promise<BisectResult> {
+    const { engine } = this.get(rec);
+    return this.search(searchId, async (signal, onProgress) => {
+      const r = await engine.bisect(predicate, { from: lo, to: hi, signal, onProgress });
+      return { searchId, checkpoint: r.checkpoint, probes: r.probes };
+    });
+  }
+
+  async find({ rec, searchId, predicate, from, to, limit }: ParamsOf<'find'>): Promise<FindResult> {
+    const { engine } = this.get(rec);
+    return this.search(searchId, async (signal, onProgress) => {
+      const r = await engine.find(predicate, { all: true, from, to, limit: (limit ?? 10_000) * 2, signal, onProgress });
+      const t = r.transitions;
+      const matches = r.boolean ? t.filter((x, i) => x.holds && (i === 0 || !t[i - 1]!.holds)).map((x) => x.checkpoint) : t.map((x) => x.checkpoint);
+      const cap = limit ?? 10_000;
+      return { searchId, matches: matches.slice(0, cap), truncated: r.truncated || matches.length > cap, evaluations: r.evaluations, condition: r.boolean };
+    });
+  }
+
+  async cancelSearch({ searchId }: ParamsOf<'cancelSearch'>): Promise<{ cancelled: boolean }> {
+    const c = this.searches.get(searchId);
+    c?.abort(new ApiError('search cancelled', 'cancelled'));
+    return { cancelled: c !== undefined };
+  }
+
+  async changes({ rec, addr, len, from, to, limit }: ParamsOf<'changes'>): Promise<ChangesResult> {
+    const { engine } = this.get(rec);
+    const r = await engine.changes(fromHex64(addr), len, { from, to, limit: limit ?? 10_000 });
+    const hex = (b: Uint8Array | null): string | null => (b ? bytesToHex(b) : null);
+    return { addr: toHex64(r.address), len: r.len, changes: r.changes.map((c) => ({ checkpoint: c.checkpoint, before: hex(c.old), after: hex(c.new) })), truncated: r.truncated };
+  }
+
+  async diff({ rec, from, to, limit }: ParamsOf<'diff'>): Promise<DiffResult> {
+    const { engine } = this.get(rec);
+    const r = await engine.diff(from, to, { limit: limit ?? 10_000 });
+    return { from: r.from, to: r.to, pages: r.pages.map((p) => ({ addr: toHex64(p.page), changedBytes: p.changedBytes })), totalPages: r.totalPages, truncated: r.truncated };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Recording sessions
+
+  async startRecording(p: ParamsOf<'startRecording'>): Promise<SessionStarted> {
+    const out = resolve(p.out ?? this.newRecordingPath(p.program));
+    const opts: RecordOptions = {
+      program: p.program,
+      args: p.args,
+      out,
+      terminal: { kind: 'pty', cols: p.cols, rows: p.rows },
+      ...(p.cwd !== undefined ? { cwd: p.cwd } : {}),
+      ...(p.env !== undefined ? { env: p.env } : {}),
+      ...(p.syscalls !== undefined ? { syscalls: p.syscalls } : {}),
+      ...(p.interval !== undefined ? { interval: p.interval } : {}),
+      ...(p.breaks !== undefined ? { breaks: p.breaks } : {}),
+      ...(p.backend !== undefined ? { backend: p.backend } : {}),
+      ...(p.maxCheckpoints !== undefined ? { maxCheckpoints: p.maxCheckpoints } : {}),
+    };
+    const session = await (this.options.startSession ?? RecordingSession.start)(opts);
+    const sessionId = randomBytes(8).toString('hex');
+    const s: Session = { session, out: session.out, paused: false, ended: false };
+    this.sessions.set(sessionId, s);
+    session.onOutput((data) => this.emit('onTerminalData', { sessionId, data }));
+    session.onProgress((pr) => this.emit('onRecordingProgress', { sessionId, out: s.out, ...pr, paused: s.paused }));
+    session.done.then(
+      (sum) => {
+        s.ended = true;
+        this.emit('onRecordingEnded', {
+          sessionId,
+          out: s.out,
+          summary: { out: sum.out, checkpoints: sum.checkpoints, exit: sum.exit, rawBytes: sum.stats.rawBytes, storedBytes: sum.stats.storedBytes, reduction: sum.stats.storedBytes > 0 ? sum.stats.rawBytes / sum.stats.storedBytes : 0 },
+          error: null,
+        });
+      },
+      (e: unknown) => {
+        s.ended = true;
+        this.emit('onRecordingEnded', { sessionId, out: s.out, summary: null, error: e instanceof Error ? e.message : String(e) });
+      },
+    );
+    return { sessionId, out: s.out };
+  }
+
+  private newRecordingPath(program: string): string {
+    mkdirSync(this.recordingsDir, { recursive: true, mode: 0o700 });
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    const name = basename(program).replace(/[^\w.-]/g, '_') || 'program';
+    for (let i = 0; ; i++) {
+      const p = join(this.recordingsDir, `${name}-${stamp}${i ? `-${i}` : ''}.dlr`);
+      if (!existsSync(p)) return p;
+    }
+  }
+
+  private liveSession(sessionId: string): Session {
+    const s = this.sessions.get(sessionId);
+    if (!s) throw new ApiError(`no recording session ${sessionId}`, 'not-found');
+    return s;
+  }
+
+  async sessionInput({ sessionId, data }: ParamsOf<'sessionInput'>): Promise<null> {
+    const s = this.liveSession(sessionId);
+    if (!s.ended) s.session.write(data);
+    return null;
+  }
+
+  async sessionResize({ sessionId, cols, rows }: ParamsOf<'sessionResize'>): Promise<null> {
+    const s = this.liveSession(sessionId);
+    if (!s.ended) s.session.resize(cols, rows);
+    return null;
+  }
+
+  async sessionControl({ sessionId, action }: ParamsOf<'sessionControl'>): Promise<null> {
+    const s = this.liveSession(sessionId);
+    if (s.ended) throw new ApiError('the recording has already ended', 'failed');
+    switch (action) {
+      case 'checkpoint':
+        s.session.requestCheckpoint();
+        break;
+      case 'pause':
+        s.session.pause();
+        s.paused = true;
+        break;
+      case 'resume':
+        s.session.resume();
+        s.paused = false;
+        break;
+      case 'stop':
+        s.session.stop();
+        break;
+    }
+    return null;
+  }
+}
+
+/** Bytes [base, base+len) at checkpoint k, page by page; unmapped pages read as zero and are marked unreadable. */
+function readPages(reader: RecordingReader, k: number, base: bigint, len: number): { bytes: Uint8Array; readable: { mask: ByteMask; has(i: number): boolean } } {
+  const bytes = new Uint8Array(len);
+  const mask = new ByteMask(len);
+  const end = base + BigInt(len);
+  for (let page = base - (base % PAGE); page < end; page += PAGE) {
+    const lo = page < base ? base : page;
+    const hi = page + PAGE > end ? end : page + PAGE;
+    try {
+      const data = reader.pageAt(k, page);
+      bytes.set(data.subarray(Number(lo - page), Number(hi - page)), Number(lo - base));
+      mask.setRange(Number(lo - base), Number(hi - base));
+    } catch (e) {
+      if (!(e instanceof UnmappedError)) throw e;
+    }
+  }
+  return { bytes, readable: { mask, has: (i) => ((mask.bits[i >> 3] ?? 0) & (1 << (i & 7))) !== 0 } };
+}
+
+/** Maps what the engine, store and recorder throw onto the contract's error codes. */
+export function toApiError(e: unknown): ApiError {
+  if (e instanceof ApiError) return e;
+  if (e instanceof PredicateSyntaxError) return new ApiError(e.message, 'parse-error', e.position);
+  if (e instanceof UnmappedError) return new ApiError(e.message, 'unmapped');
+  if (e instanceof SymbolError) return new ApiError(e.message, 'not-found');
+  if (e instanceof EngineError || e instanceof RecordingError || e instanceof RecordError) return new ApiError(e.message, 'failed');
+  if (e instanceof Error && e.name === 'AbortError') return new ApiError('search cancelled', 'cancelled');
+  if (e instanceof Error) return new ApiError(e.message, 'failed');
+  return new ApiError(String(e), 'failed');
+}
+
