@@ -1,0 +1,75 @@
+/**
+ * The app shell: a title bar (where we are, how to go back) and the current screen (see the
+ * screen diagram in stores/app-store.ts), plus the error banner.
+ */
+import { useApp, assertNever } from './stores/app-store.js';
+import { useViewer } from './stores/viewer-store.js';
+import { RecordingScreen } from './screens/RecordingScreen.js';
+import { StartScreen } from './screens/StartScreen.js';
+import { ViewerScreen } from './screens/ViewerScreen.js';
+import { formatBytes, formatCount, formatExit } from './lib/format.js';
+
+function Screen(): React.JSX.Element {
+  const screen = useApp((s) => s.screen);
+  switch (screen.kind) {
+    case 'start':
+      return <StartScreen />;
+    case 'recording':
+      return <RecordingScreen sessionId={screen.sessionId} out={screen.out} />;
+    case 'viewer':
+      return <ViewerScreen />;
+    default:
+      return assertNever(screen);
+  }
+}
+
+function TitleBar(): React.JSX.Element {
+  const screen = useApp((s) => s.screen);
+  const goStart = useApp((s) => s.goStart);
+  const busy = useApp((s) => s.busy);
+  const summary = useViewer((s) => s.summary);
+  return (
+    <header className="titlebar">
+      <button className="brand" onClick={goStart} title="Start screen" data-testid="home">
+        <span className="logo">⏱</span> DeLorean
+      </button>
+      {screen.kind === 'viewer' && summary && (
+        <div className="rec-info" data-testid="recording-info">
+          <span className="program">{summary.meta.program.split('/').at(-1)}</span>
+          <span className="dim">{summary.meta.argv.slice(1).join(' ')}</span>
+          <span className="sep">·</span>
+          <span>{formatCount(summary.checkpointCount)} checkpoints</span>
+          <span className="sep">·</span>
+          <span>{formatExit(summary.exit)}</span>
+          <span className="sep">·</span>
+          <span className="dim">
+            {formatBytes(summary.stats.storedBytes)} stored
+            {summary.stats.reduction > 0 ? ` (${summary.stats.reduction.toFixed(1)}× smaller)` : ''} · {summary.meta.backend}
+          </span>
+        </div>
+      )}
+      {screen.kind === 'recording' && <div className="rec-info">Recording</div>}
+      <span className="spacer" />
+      {busy && <span className="busy">{busy}…</span>}
+    </header>
+  );
+}
+
+export function App(): React.JSX.Element {
+  const error = useApp((s) => s.error);
+  const dismiss = useApp((s) => s.dismissError);
+  return (
+    <div className="app">
+      <TitleBar />
+      {error && (
+        <div className="error-banner" role="alert" data-testid="error-banner">
+          <span>{error}</span>
+          <button onClick={dismiss}>Dismiss</button>
+        </div>
+      )}
+      <main className="screen">
+        <Screen />
+      </main>
+    </div>
+  );
+}

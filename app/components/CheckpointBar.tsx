@@ -1,0 +1,75 @@
+/**
+ * The selected checkpoint in words: its number, what triggered it, when, how many pages it
+ * dirtied; with stepping buttons, pin (memory compares against the pinned checkpoint) and
+ * bookmarks.
+ */
+import { api } from '../lib/api.js';
+import { formatCount, formatRelativeNs } from '../lib/format.js';
+import { useQuery } from '../lib/use-query.js';
+import { useSearch } from '../stores/search-store.js';
+import { nextMarker } from '../stores/updates/viewer.js';
+import { useViewer } from '../stores/viewer-store.js';
+
+export function CheckpointBar(): React.JSX.Element {
+  const rec = useViewer((s) => s.summary?.rec ?? null);
+  const count = useViewer((s) => s.count);
+  const k = useViewer((s) => s.selected);
+  const pinned = useViewer((s) => s.pinned);
+  const bookmarks = useViewer((s) => s.bookmarks);
+  const { step, select, togglePin, toggleBookmark } = useViewer.getState();
+  const results = useSearch((s) => s.result?.checkpoints);
+  const q = useQuery(rec && count > 0 ? () => api().checkpoint({ rec, k }) : null, [rec, k, count]);
+  const c = q.data;
+  const markers = [...bookmarks, ...(results ?? [])];
+  const prev = nextMarker(markers, k, -1);
+  const next = nextMarker(markers, k, 1);
+
+  return (
+    <div className="checkpoint-bar" data-testid="checkpoint-bar">
+      <div className="stepper">
+        <button onClick={() => step('Home')} title="First checkpoint (Home)">⇤</button>
+        <button onClick={() => prev !== null && select(prev)} disabled={prev === null} title="Previous marker">
+          ◆◂
+        </button>
+        <button onClick={() => step('ArrowLeft')} title="Previous checkpoint (←)" data-testid="step-back">
+          ◂
+        </button>
+        <span className="current" data-testid="selected-checkpoint" data-k={k}>
+          #{formatCount(k)}
+          <span className="dim"> / {formatCount(Math.max(0, count - 1))}</span>
+        </span>
+        <button onClick={() => step('ArrowRight')} title="Next checkpoint (→)" data-testid="step-forward">
+          ▸
+        </button>
+        <button onClick={() => next !== null && select(next)} disabled={next === null} title="Next marker">
+          ▸◆
+        </button>
+        <button onClick={() => step('End')} title="Last checkpoint (End)">⇥</button>
+      </div>
+      <div className="checkpoint-info" data-testid="checkpoint-info">
+        {c && c.index === k ? (
+          <>
+            <span className={`trigger trigger-${c.trigger}`}>{c.trigger}</span>
+            <span className="mono">{c.description}</span>
+            <span className="dim">{formatRelativeNs(c.relativeNs)}</span>
+            <span className="dim">
+              {c.dirtyPages} dirty page{c.dirtyPages === 1 ? '' : 's'} · {c.threads} thread{c.threads === 1 ? '' : 's'}
+            </span>
+          </>
+        ) : q.error ? (
+          <span className="inline-error">{q.error}</span>
+        ) : (
+          <span className="dim">…</span>
+        )}
+      </div>
+      <div className="marks">
+        <button className={pinned === k ? 'on' : ''} onClick={togglePin} data-testid="pin" title="Pin this checkpoint: memory highlights changes since it (P)">
+          {pinned === null ? 'Pin' : pinned === k ? 'Unpin' : `Pinned #${pinned}`}
+        </button>
+        <button className={bookmarks.includes(k) ? 'on' : ''} onClick={() => toggleBookmark()} title="Bookmark this checkpoint (B)">
+          {bookmarks.includes(k) ? '★' : '☆'} Bookmark
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,103 @@
+/**
+ * Source at the selected checkpoint: the file and line of the stopped thread's pc (from the
+ * binary's line table), shown read-only in Monaco with the current line highlighted. When
+ * there is no line information (a library without debug info, a stripped binary) it says so,
+ * with the function name when the symbols know it.
+ */
+import { useEffect, useRef } from 'react';
+import { api } from '../lib/api.js';
+import { monaco } from '../lib/monaco.js';
+import { useQuery } from '../lib/use-query.js';
+import { useViewer } from '../stores/viewer-store.js';
+
+const models = new Map<string, monaco.editor.ITextModel>();
+
+function modelFor(file: string, text: string): monaco.editor.ITextModel {
+  let m = models.get(file);
+  if (m && m.getValue() !== text) m.setValue(text);
+  if (!m) {
+    m = monaco.editor.createModel(text, file.endsWith('.c') || file.endsWith('.h') ? 'c' : file.match(/\.(cc|cpp|cxx|hpp)$/) ? 'cpp' : 'plaintext', monaco.Uri.file(file));
+    models.set(file, m);
+  }
+  return m;
+}
+
+export function SourceView(): React.JSX.Element {
+  const rec = useViewer((s) => s.summary?.rec ?? null);
+  const k = useViewer((s) => s.selected);
+  const q = useQuery(rec ? () => api().source({ rec, k }) : null, [rec, k]);
+  const host = useRef<HTMLDivElement>(null);
+  const editor = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
+  const decorations = useRef<monaco.editor.IEditorDecorationsCollection | null>(null);
+
+  useEffect(() => {
+    if (!host.current) return;
+    const ed = monaco.editor.create(host.current, {
+      readOnly: true,
+      domReadOnly: true,
+      theme: 'delorean',
+      automaticLayout: true,
+      minimap: { enabled: false },
+      glyphMargin: true,
+      fontSize: 12,
+      lineHeight: 18,
+      fontFamily: 'var(--mono)',
+      scrollBeyondLastLine: false,
+      renderLineHighlight: 'none',
+      contextmenu: false,
+      folding: false,
+      lineNumbersMinChars: 4,
+    });
+    editor.current = ed;
+    decorations.current = ed.createDecorationsCollection();
+    return () => {
+      ed.dispose();
+      editor.current = null;
+    };
+  }, []);
+
+  const loc = q.data;
+  useEffect(() => {
+    const ed = editor.current;
+    if (!ed || !loc?.file || loc.text === null || loc.line === null) return;
+    const model = modelFor(loc.file, loc.text);
+    if (ed.getModel() !== model) ed.setModel(model);
+    decorations.current?.set([
+      {
+        range: new monaco.Range(loc.line, 1, loc.line, 1),
+        options: { isWholeLine: true, className: 'current-line', glyphMarginClassName: 'current-line-glyph', linesDecorationsClassName: 'current-line-bar' },
+      },
+    ]);
+    ed.revealLineInCenterIfOutsideViewport(loc.line);
+  }, [loc]);
+
+  const hasText = Boolean(loc?.file && loc.text !== null && loc.line !== null);
+  return (
+    <section className="panel source" data-testid="source-view">
+      <header className="panel-head">
+        <h2>Source</h2>
+        <span className="source-loc" data-testid="source-location" title={loc?.file ?? ''}>
+          {loc ? (
+            <>
+              {loc.file ? `${loc.file.split('/').at(-1)}:${loc.line ?? '?'}` : 'no line info'}
+              <span className="dim">
+                {' '}
+                {loc.function ?? ''} · pc {loc.pc} · thread {loc.tid}
+              </span>
+            </>
+          ) : q.error ? (
+            <span className="inline-error">{q.error}</span>
+          ) : null}
+        </span>
+      </header>
+      <div className="source-body">
+        <div ref={host} className="monaco-host" style={{ visibility: hasText ? 'visible' : 'hidden' }} />
+        {!hasText && loc && (
+          <div className="hint overlay">
+            {loc.file ? `The source file ${loc.file} is not readable here.` : `No line information for ${loc.function ?? loc.pc}.`}
+          </div>
+        )}
+      </div>
+    </section>
+  );
+}

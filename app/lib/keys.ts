@@ -1,0 +1,34 @@
+/**
+ * Keyboard stepping through checkpoints, wherever focus is, except while typing (inputs,
+ * Monaco, the live terminal): Left/Right, PageUp/PageDown, Home/End; P pins, B bookmarks,
+ * +/- zoom the timeline around the selection.
+ */
+import { useEffect } from 'react';
+import { STEP_KEYS, zoomAt, type StepKey } from '../stores/updates/timeline.js';
+import { useViewer } from '../stores/viewer-store.js';
+
+function isTyping(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.closest('input, textarea, select, [contenteditable="true"], .monaco-editor, .live-terminal')) return true;
+  return false;
+}
+
+export function useCheckpointKeys(): void {
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent): void => {
+      if (e.altKey || e.ctrlKey || e.metaKey || isTyping(e.target)) return;
+      const st = useViewer.getState();
+      if (st.count === 0) return;
+      if (STEP_KEYS.includes(e.key)) {
+        e.preventDefault();
+        st.step(e.key as StepKey);
+      } else if (e.key === 'p' || e.key === 'P') st.togglePin();
+      else if (e.key === 'b' || e.key === 'B') st.toggleBookmark();
+      else if (e.key === '+' || e.key === '=' || e.key === '-') {
+        st.setView(zoomAt(st.view, st.count, st.selected + 0.5, e.key === '-' ? 2 : 0.5));
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+}

@@ -1,0 +1,45 @@
+/**
+ * Monaco, bundled locally (no CDN loader): the editor API, the few features the app uses, C
+ * highlighting for the source view, our dark theme, and the editor worker started from a
+ * bundled script (workers cannot start from file://, which is why the Electron app loads the
+ * renderer from a custom protocol).
+ *
+ * monaco-editor 0.57 only exposes `monaco-editor/editor/editor.api` and per-feature
+ * `register` modules; deep esm/vs imports are blocked by its package exports.
+ */
+import * as monaco from 'monaco-editor/editor/editor.api';
+import 'monaco-editor/features/suggest/register';
+import 'monaco-editor/features/hover/register';
+import 'monaco-editor/features/find/register';
+import 'monaco-editor/features/bracketMatching/register';
+import 'monaco-editor/features/gotoLine/register';
+import 'monaco-editor/languages/definitions/cpp/register';
+import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
+import { theme } from './theme.js';
+
+self.MonacoEnvironment = { getWorker: () => new EditorWorker() };
+
+monaco.editor.defineTheme('delorean', {
+  base: 'vs-dark',
+  inherit: true,
+  rules: [
+    { token: 'register', foreground: 'c792ea' },
+    { token: 'function', foreground: '82aaff' },
+    { token: 'symbol', foreground: 'e2b340' },
+    { token: 'number', foreground: 'f78c6c' },
+    { token: 'string', foreground: 'c3e88d' },
+    { token: 'operator', foreground: '89ddff' },
+  ],
+  colors: {
+    'editor.background': theme.bg,
+    'editor.lineHighlightBackground': '#1f232b',
+    'editorGutter.background': theme.bg,
+    'editorLineNumber.foreground': theme.textFaint,
+    'editorLineNumber.activeForeground': theme.textDim,
+    'editorWidget.background': theme.panelAlt,
+    'editorSuggestWidget.background': theme.panelAlt,
+    'editorSuggestWidget.border': theme.border,
+  },
+});
+
+export { monaco };

@@ -1,0 +1,126 @@
+/**
+ * A recording in progress: the program's terminal (typing reaches the program through its
+ * pty), the timeline growing live, the recorder's rate and storage, and the controls:
+ * checkpoint now, pause/resume, stop. When the program ends, a summary and "Inspect".
+ */
+import { FitAddon } from '@xterm/addon-fit';
+import { Terminal } from '@xterm/xterm';
+import { useEffect, useRef } from 'react';
+import { Timeline } from '../components/timeline/Timeline.js';
+import { xtermTheme } from '../components/TerminalAt.js';
+import { api } from '../lib/api.js';
+import { formatBytes, formatCount, formatExit, formatRate } from '../lib/format.js';
+import { theme } from '../lib/theme.js';
+import { useApp } from '../stores/app-store.js';
+import { useSession } from '../stores/session-store.js';
+
+export function RecordingScreen({ sessionId, out }: { sessionId: string; out: string }): React.JSX.Element {
+  const progress = useSession((s) => s.progress);
+  const ended = useSession((s) => s.ended);
+  const paused = useSession((s) => s.paused);
+  const control = useSession((s) => s.control);
+  const inspect = useApp((s) => s.inspectSession);
+  const goStart = useApp((s) => s.goStart);
+  const running = ended === null;
+
+  return (
+    <div className="recording" data-testid="recording-screen">
+      <div className="recording-bar">
+        <span className={running ? (paused ? 'status paused' : 'status live') : 'status done'} data-testid="recording-status">
+          {running ? (paused ? '❚❚ paused' : '● recording') : '■ ended'}
+        </span>
+        <span className="path" title={out}>
+          {out}
+        </span>
+        <span className="stat" data-testid="recording-checkpoints">
+          <b>{formatCount(progress?.checkpoints ?? 0)}</b> checkpoints
+        </span>
+        <span className="stat">
+          <b>{formatRate(progress?.rate ?? 0)}</b>
+        </span>
+        <span className="stat">
+          <b>{formatBytes(progress?.storedBytes ?? 0)}</b> stored
+          {progress && progress.rawBytes > 0 && <span className="dim"> of {formatBytes(progress.rawBytes)}</span>}
+        </span>
+        <span className="spacer" />
+        {running ? (
+          <>
+            <button onClick={() => void control('checkpoint')} data-testid="ctl-checkpoint" title="Take a checkpoint now">
+              ◉ Checkpoint now
+            </button>
+            {paused ? (
+              <button onClick={() => void control('resume')} data-testid="ctl-resume">
+                ▶ Resume
+              </button>
+            ) : (
+              <button onClick={() => void control('pause')} data-testid="ctl-pause">
+                ❚❚ Pause
+              </button>
+            )}
+            <button className="danger" onClick={() => void control('stop')} data-testid="ctl-stop" title="Stop recording (kills the program)">
+              ■ Stop
+            </button>
+          </>
+        ) : (
+          <>
+            <button onClick={goStart}>Back</button>
+            <button className="primary" onClick={() => void inspect()} data-testid="inspect-recording" disabled={!ended.summary}>
+              Inspect recording
+            </button>
+          </>
+        )}
+      </div>
+      {ended && (
+        <div className={ended.error ? 'ended error' : 'ended'} data-testid="recording-ended">
+          {ended.error
+            ? `Recording failed: ${ended.error}`
+            : ended.summary &&
+              `Program ${formatExit(ended.summary.exit)}. ${formatCount(ended.summary.checkpoints)} checkpoints, ${formatBytes(ended.summary.storedBytes)} stored for ${formatBytes(ended.summary.rawBytes)} of pages (${ended.summary.reduction > 0 ? `${ended.summary.reduction.toFixed(1)}× smaller` : 'nothing stored'}).`}
+        </div>
+      )}
+      <Timeline height={112} />
+      <LiveTerminal sessionId={sessionId} interactive={running} />
+    </div>
+  );
+}
+
+function LiveTerminal({ sessionId, interactive }: { sessionId: string; interactive: boolean }): React.JSX.Element {
+  const host = useRef<HTMLDivElement>(null);
+  const term = useRef<Terminal | null>(null);
+
+  useEffect(() => {
+    if (!host.current) return;
+    const t = new Terminal({ convertEol: false, fontSize: 13, fontFamily: theme.mono, theme: xtermTheme, scrollback: 10000, cursorBlink: true });
+    const fit = new FitAddon();
+    t.loadAddon(fit);
+    t.open(host.current);
+    term.current = t;
+    t.write(useSession.getState().output());
+    const offOutput = useSession.getState().onOutput((d) => t.write(d));
+    const onData = t.onData((data) => void api().sessionInput({ sessionId, data }).catch(() => undefined));
+    const onResize = t.onResize(({ cols, rows }) => void api().sessionResize({ sessionId, cols, rows }).catch(() => undefined));
+    const ro = new ResizeObserver(() => {
+      try {
+        fit.fit();
+      } catch {
+        // Not laid out yet.
+      }
+    });
+    ro.observe(host.current);
+    t.focus();
+    return () => {
+      ro.disconnect();
+      offOutput();
+      onData.dispose();
+      onResize.dispose();
+      t.dispose();
+      term.current = null;
+    };
+  }, [sessionId]);
+
+  useEffect(() => {
+    if (term.current) term.current.options.disableStdin = !interactive;
+  }, [interactive]);
+
+  return <div className="live-terminal" ref={host} data-testid="live-terminal" />;
+}

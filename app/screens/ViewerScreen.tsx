@@ -1,0 +1,67 @@
+/**
+ * The recording viewer: the timeline across the top, the selected checkpoint's memory, source,
+ * output, search and registers/maps/changes below it.
+ *
+ *   +-----------------------------------------------------------------------------+
+ *   | checkpoint bar: #k, trigger, time, pin, bookmark                            |
+ *   | timeline                                                                    |
+ *   +--------------------------+------------------------+-------------------------+
+ *   | memory                   | source                 | search                  |
+ *   |                          +------------------------+-------------------------+
+ *   |                          | output at #k           | registers|maps|changes  |
+ *   +--------------------------+------------------------+-------------------------+
+ */
+import { useEffect, useState } from 'react';
+import { ChangesPanel } from '../components/ChangesPanel.js';
+import { CheckpointBar } from '../components/CheckpointBar.js';
+import { MapsView } from '../components/MapsView.js';
+import { MemoryView } from '../components/MemoryView.js';
+import { RegistersView } from '../components/RegistersView.js';
+import { SearchPanel } from '../components/SearchPanel.js';
+import { SourceView } from '../components/SourceView.js';
+import { TerminalAt } from '../components/TerminalAt.js';
+import { Timeline } from '../components/timeline/Timeline.js';
+import { useCheckpointKeys } from '../lib/keys.js';
+import { useMemory } from '../stores/memory-store.js';
+
+type Tab = 'registers' | 'maps' | 'changes';
+
+export function ViewerScreen(): React.JSX.Element {
+  useCheckpointKeys();
+  const [tab, setTab] = useState<Tab>('registers');
+  const changes = useMemory((s) => s.changes);
+  useEffect(() => {
+    if (changes) setTab('changes');
+  }, [changes?.sel]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  return (
+    <div className="viewer" data-testid="viewer-screen">
+      <CheckpointBar />
+      <Timeline />
+      <div className="viewer-grid">
+        <MemoryView />
+        <div className="col">
+          <SourceView />
+          <TerminalAt />
+        </div>
+        <div className="col">
+          <SearchPanel />
+          <section className="panel tabs-panel">
+            <nav className="tabs" role="tablist">
+              {(['registers', 'maps', 'changes'] as const).map((t) => (
+                <button key={t} role="tab" aria-selected={tab === t} className={tab === t ? 'tab on' : 'tab'} onClick={() => setTab(t)} data-testid={`tab-${t}`}>
+                  {t[0]!.toUpperCase() + t.slice(1)}
+                </button>
+              ))}
+            </nav>
+            <div className="tab-body">
+              {tab === 'registers' && <RegistersView />}
+              {tab === 'maps' && <MapsView />}
+              {tab === 'changes' && <ChangesPanel />}
+            </div>
+          </section>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,82 @@
+/**
+ * Searches over the recording: the predicate being edited, the running search (bisect or
+ * exact find) with its progress, and the last result, whose checkpoints become timeline
+ * markers. A search has a client-chosen id so it can be cancelled while it runs.
+ *
+ *   idle ──run──► running(searchId) ──result──► done(result)
+ *                    │   ▲ progress    └─error─► failed(message, position?)
+ *                    └─cancel──► idle (the service answers 'cancelled')
+ */
+import { create } from 'zustand';
+import { ApiError, type DeloreanEvents } from '../../shared/api/contract.js';
+import { api } from '../lib/api.js';
+
+export type SearchMode = 'bisect' | 'find';
+
+export interface SearchOutcome {
+  readonly mode: SearchMode;
+  readonly predicate: string;
+  /** Checkpoints the search found: the bisect answer, or every find match. */
+  readonly checkpoints: readonly number[];
+  readonly work: number; // probes or evaluations
+  readonly truncated: boolean;
+}
+
+interface SearchState {
+  readonly predicate: string;
+  readonly running: { readonly searchId: string; readonly mode: SearchMode; readonly progress: DeloreanEvents['onSearchProgress'] | null } | null;
+  readonly result: SearchOutcome | null;
+  readonly error: { readonly message: string; readonly position: number | null } | null;
+  setPredicate(p: string): void;
+  run(rec: string, mode: SearchMode): Promise<void>;
+  cancel(): Promise<void>;
+  clear(): void;
+  connect(): () => void;
+}
+
+let counter = 0;
+const newSearchId = (): string => `s${Date.now().toString(36)}${(counter++).toString(36)}`;
+
+export const useSearch = create<SearchState>()((set, get) => ({
+  predicate: '',
+  running: null,
+  result: null,
+  error: null,
+
+  setPredicate: (predicate) => set({ predicate }),
+
+  async run(rec, mode) {
+    const predicate = get().predicate.trim();
+    if (!predicate || get().running) return;
+    const searchId = newSearchId();
+    set({ running: { searchId, mode, progress: null }, error: null });
+    try {
+      if (mode === 'bisect') {
+        const r = await api().bisect({ rec, searchId, predicate });
+        set({ result: { mode, predicate, checkpoints: r.checkpoint === null ? [] : [r.checkpoint], work: r.probes, truncated: false } });
+      } else {
+        const r = await api().find({ rec, searchId, predicate });
+        set({ result: { mode, predicate, checkpoints: r.matches, work: r.evaluations, truncated: r.truncated } });
+      }
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'cancelled') set({ error: null });
+      else set({ error: { message: (e as Error).message, position: e instanceof ApiError ? (e.position ?? null) : null } });
+    } finally {
+      if (get().running?.searchId === searchId) set({ running: null });
+    }
+  },
+
+  async cancel() {
+    const running = get().running;
+    if (running) await api().cancelSearch({ searchId: running.searchId });
+  },
+
+  clear: () => set({ result: null, error: null }),
+
+  connect() {
+    return api().on('onSearchProgress', (p) => {
+      const running = get().running;
+      if (running && running.searchId === p.searchId) set({ running: { ...running, progress: p } });
+    });
+  },
+}));
