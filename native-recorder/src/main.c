@@ -1,0 +1,94 @@
+/*
+ * main.c - delorean-recorder's entry: options, the output stream, signals; then one session.
+ *
+ * The recorder blocks SIGCHLD, SIGINT, SIGTERM and SIGHUP and reads them from a signalfd in
+ * its event loop (session.c); SIGPIPE is ignored so a vanished main process shows up as
+ * EPIPE on a write. Exit statuses are listed in session.h and in the usage text.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "options.h"
+#include "session.h"
+
+static int open_socket(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof sa.sun_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	dl_log_init();
+	struct options o;
+	char err[512];
+	if (options_parse(argc, argv, &o, err, sizeof err) < 0) {
+		fprintf(stderr, "delorean-recorder: %s (see --help)\n", err);
+		options_free(&o);
+		return EXIT_USAGE;
+	}
+	if (o.help) {
+		options_usage(stdout);
+		options_free(&o);
+		return EXIT_OK;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigfd < 0) {
+		fprintf(stderr, "delorean-recorder: signalfd: %s\n", strerror(errno));
+		options_free(&o);
+		return EXIT_INTERNAL;
+	}
+
+	int fd, rc;
+	if (o.socket_path) {
+		fd = open_socket(o.socket_path);
+		if (fd < 0) {
+			fprintf(stderr, "delorean-recorder: cannot connect to %s: %s\n", o.socket_path, strerror(errno));
+			rc = EXIT_LOST_CONNECTION;
+			goto out;
+		}
+	} else {
+		fd = open(o.wire_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			fprintf(stderr, "delorean-recorder: cannot write %s: %s\n", o.wire_file, strerror(errno));
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	}
+	rc = session_run(&o, fd, o.socket_path != NULL, sigfd);
+out:
+	close(sigfd);
+	options_free(&o);
+	return rc;
+}

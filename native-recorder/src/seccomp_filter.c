@@ -1,0 +1,75 @@
+/*
+ * seccomp_filter.c - builds and installs the tracing filter (see seccomp_filter.h).
+ *
+ * Program shape (classic BPF, every jump short so any number of chosen calls fits):
+ *
+ *     ld  arch;   jeq AUDIT_ARCH_X86_64 ? +1 : 0;   ret ALLOW
+ *     ld  nr;     jge X32_SYSCALL_BIT   ? 0 : +1;   ret ALLOW
+ *     [all:       ret TRACE]
+ *     per traced call:   jeq NR ? 0 : +1;   ret TRACE
+ *     ret ALLOW
+ */
+#include "seccomp_filter.h"
+
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define X32_SYSCALL_BIT 0x40000000u
+
+static const long memory_calls[] = { SYS_mmap, SYS_munmap, SYS_mremap, SYS_madvise, SYS_brk, SYS_shmdt };
+
+bool syscall_is_memory(long nr)
+{
+	for (size_t i = 0; i < sizeof memory_calls / sizeof memory_calls[0]; i++)
+		if (memory_calls[i] == nr)
+			return true;
+	return false;
+}
+
+int seccomp_filter_build(const struct syscall_set *chosen, struct sock_fprog *out)
+{
+	size_t max = 8 + 2 * SYSCALL_NR_LIMIT, n = 0;
+	struct sock_filter *f = malloc(max * sizeof *f);
+	if (!f)
+		return -1;
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, X32_SYSCALL_BIT, 0, 1);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	if (chosen->all) {
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE);
+	} else {
+		for (long nr = 0; nr < SYSCALL_NR_LIMIT; nr++) {
+			if (!syscall_set_has(chosen, nr) && !syscall_is_memory(nr))
+				continue;
+			f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 1);
+			f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE);
+		}
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	}
+	out->filter = f;
+	out->len = (unsigned short)n;
+	return 0;
+}
+
+void seccomp_filter_free(struct sock_fprog *prog)
+{
+	free(prog->filter);
+	prog->filter = NULL;
+	prog->len = 0;
+}
+
+int seccomp_filter_install(const struct sock_fprog *prog)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog);
+}

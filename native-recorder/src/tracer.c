@@ -1,0 +1,272 @@
+/*
+ * tracer.c - the table of traced tasks, and stopping / resuming them (see tracer.h for the
+ * state diagram and invariants).
+ *
+ * Classification of a wait status (status >> 8 is the "stop word"):
+ *   SIGTRAP | PTRACE_EVENT_STOP << 8      our interrupt, a new task's first stop (SIGTRAP),
+ *                                          or a group-stop (SIGSTOP/SIGTSTP/SIGTTIN/SIGTTOU)
+ *   SIGTRAP | PTRACE_EVENT_{FORK,VFORK,CLONE} << 8
+ *                                          a new task: added here, never shown to the session
+ *   other events, SIGTRAP | 0x80 (syscall stop), plain signals
+ *                                          parked for the session
+ * A new task may report its first stop before its creator reports the creation event; then
+ * it is first seen as an unknown tid, and /proc/PID/task tells whether it is a thread of the
+ * recorded process or a new process.
+ */
+#include "tracer.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+
+void tracer_init(struct tracer *tr, pid_t pid, int resume_req)
+{
+	memset(tr, 0, sizeof *tr);
+	tr->pid = pid;
+	tr->resume_req = resume_req;
+}
+
+void tracer_free(struct tracer *tr)
+{
+	free(tr->v);
+	tr->v = NULL;
+	tr->n = tr->cap = 0;
+}
+
+struct task *tracer_find(struct tracer *tr, pid_t tid)
+{
+	for (size_t i = 0; i < tr->n; i++)
+		if (tr->v[i].tid == tid)
+			return &tr->v[i];
+	return NULL;
+}
+
+struct task *tracer_add(struct tracer *tr, pid_t tid, bool foreign)
+{
+	if (tr->n == tr->cap) {
+		size_t cap = tr->cap ? tr->cap * 2 : 16;
+		struct task *v = realloc(tr->v, cap * sizeof *v);
+		if (!v)
+			return NULL;
+		tr->v = v;
+		tr->cap = cap;
+	}
+	size_t at = tr->n;
+	if (tid == tr->pid && !foreign && tr->n > 0) { /* the leader goes first */
+		memmove(&tr->v[1], &tr->v[0], tr->n * sizeof tr->v[0]);
+		at = 0;
+	}
+	tr->n++;
+	struct task *t = &tr->v[at];
+	memset(t, 0, sizeof *t);
+	t->tid = tid;
+	t->run = TASK_RUNNING;
+	t->foreign = foreign;
+	return t;
+}
+
+void tracer_remove(struct tracer *tr, pid_t tid)
+{
+	struct task *t = tracer_find(tr, tid);
+	if (!t)
+		return;
+	size_t i = (size_t)(t - tr->v);
+	memmove(&tr->v[i], &tr->v[i + 1], (tr->n - i - 1) * sizeof tr->v[0]);
+	tr->n--;
+}
+
+size_t tracer_live_threads(const struct tracer *tr)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < tr->n; i++)
+		n += !tr->v[i].foreign && tr->v[i].run != TASK_EXITING;
+	return n;
+}
+
+bool tracer_is_group_stop_sig(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* Is tid a thread of the recorded process? (For a task seen before its creation event.) */
+static bool is_our_thread(const struct tracer *tr, pid_t tid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task/%d", tr->pid, tid);
+	return access(path, F_OK) == 0;
+}
+
+/* A creation event: adds the new task (unless its first stop already added it). */
+static void on_new_task(struct tracer *tr, struct task *parent, int event)
+{
+	unsigned long msg = 0;
+	if (ptrace(PTRACE_GETEVENTMSG, parent->tid, NULL, &msg) < 0)
+		return;
+	pid_t child = (pid_t)msg;
+	if (tracer_find(tr, child))
+		return;
+	bool foreign = parent->foreign || event != PTRACE_EVENT_CLONE || !is_our_thread(tr, child);
+	pid_t ptid = parent->tid; /* tracer_add may move the table */
+	struct task *t = tracer_add(tr, child, foreign);
+	if (t)
+		t->fresh = true;
+	LOG_DEBUG("task %d created by %d (%s)", child, ptid, foreign ? "foreign" : "thread");
+}
+
+void tracer_resume(struct tracer *tr, struct task *t)
+{
+	if (t->run != TASK_STOPPED)
+		return;
+	long rc;
+	if (t->group_stop) {
+		rc = ptrace(PTRACE_LISTEN, t->tid, NULL, NULL);
+	} else {
+		int req = t->foreign ? PTRACE_CONT : tr->resume_req;
+		rc = ptrace((enum __ptrace_request)req, t->tid, NULL, (void *)(long)t->pending_sig);
+		if (rc == 0)
+			t->pending_sig = 0;
+	}
+	if (rc < 0) {
+		/* ESRCH: killed while stopped (SIGKILL ends a ptrace-stop); its death is reported later. */
+		if (errno != ESRCH)
+			LOG_WARN("cannot resume task %d: %s", t->tid, strerror(errno));
+		t->run = TASK_EXITING;
+		return;
+	}
+	t->group_stop = false;
+	t->run = t->in_exit ? TASK_EXITING : TASK_RUNNING;
+}
+
+void tracer_resume_all(struct tracer *tr)
+{
+	for (size_t i = 0; i < tr->n; i++) {
+		struct task *t = &tr->v[i];
+		if (!t->foreign && t->run == TASK_STOPPED && !t->has_event)
+			tracer_resume(tr, t);
+	}
+}
+
+struct task *tracer_next_event(struct tracer *tr)
+{
+	for (size_t i = 0; i < tr->n; i++)
+		if (!tr->v[i].foreign && tr->v[i].run == TASK_STOPPED && tr->v[i].has_event)
+			return &tr->v[i];
+	return NULL;
+}
+
+void tracer_passive(struct tracer *tr, struct task *t, int status)
+{
+	int sig = WSTOPSIG(status), event = status >> 16;
+	t->run = TASK_STOPPED;
+	t->has_event = false;
+	if (event == PTRACE_EVENT_STOP) {
+		t->interrupt_sent = false;
+		t->fresh = false;
+		t->group_stop = tracer_is_group_stop_sig(sig);
+	} else if (event == PTRACE_EVENT_EXIT) {
+		t->in_exit = true;
+	} else if (event == 0 && sig != (SIGTRAP | 0x80)) {
+		t->pending_sig = sig; /* a signal-delivery-stop: deliver it */
+	}
+	tracer_resume(tr, t);
+}
+
+struct task *tracer_on_status(struct tracer *tr, pid_t tid, int status)
+{
+	struct task *t = tracer_find(tr, tid);
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		if (tid == tr->pid && (!t || !t->foreign)) {
+			tr->process_gone = true;
+			tr->exit_status = status;
+			/* The leader is reaped last: no thread of the process is left. */
+			for (size_t i = tr->n; i-- > 0;)
+				if (!tr->v[i].foreign)
+					tracer_remove(tr, tr->v[i].tid);
+		} else if (t) {
+			tracer_remove(tr, tid);
+		}
+		return NULL;
+	}
+	if (!WIFSTOPPED(status))
+		return NULL;
+	if (!t) {
+		t = tracer_add(tr, tid, !is_our_thread(tr, tid));
+		if (!t) {
+			LOG_WARN("out of memory tracking task %d", tid);
+			return NULL;
+		}
+	}
+	int event = status >> 16;
+	if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK || event == PTRACE_EVENT_CLONE) {
+		t->run = TASK_STOPPED;
+		pid_t ptid = t->tid;
+		on_new_task(tr, t, event);
+		t = tracer_find(tr, ptid);
+		if (t->foreign) {
+			tracer_resume(tr, t);
+			return NULL;
+		}
+		return t;
+	}
+	if (t->foreign) {
+		tracer_passive(tr, t, status);
+		return NULL;
+	}
+	t->run = TASK_STOPPED;
+	if (event == PTRACE_EVENT_STOP) {
+		t->interrupt_sent = false;
+		t->fresh = false;
+		if (tracer_is_group_stop_sig(WSTOPSIG(status)))
+			t->group_stop = true;
+		return t;
+	}
+	t->fresh = false;
+	t->has_event = true;
+	t->event = status;
+	return t;
+}
+
+int tracer_stop_all(struct tracer *tr)
+{
+	size_t running = 0;
+	for (size_t i = 0; i < tr->n; i++) {
+		struct task *t = &tr->v[i];
+		if (t->foreign || t->run != TASK_RUNNING)
+			continue;
+		if (!t->interrupt_sent && !t->fresh) {
+			if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0) {
+				t->run = TASK_EXITING; /* gone: its death is reported later */
+				continue;
+			}
+			t->interrupt_sent = true;
+		}
+		running++;
+	}
+	while (running > 0) {
+		int status;
+		pid_t w = waitpid(-1, &status, __WALL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ECHILD) { /* nothing traced is left */
+				tr->process_gone = true;
+				for (size_t i = tr->n; i-- > 0;)
+					tracer_remove(tr, tr->v[i].tid);
+				return 0;
+			}
+			return -1;
+		}
+		tracer_on_status(tr, w, status);
+		running = 0;
+		for (size_t i = 0; i < tr->n; i++)
+			running += !tr->v[i].foreign && tr->v[i].run == TASK_RUNNING;
+	}
+	return 0;
+}

@@ -1,0 +1,101 @@
+/*
+ * tracer.h - the traced tasks and the mechanics of stopping and resuming them.
+ *
+ * Every task we trace has an entry: the threads of the recorded process (its thread-group
+ * id is tracer.pid; the leader is kept first) and, when we launched the program, the
+ * processes it forks ("foreign" tasks). Those inherit our seccomp filter, whose
+ * SECCOMP_RET_TRACE would fail their system calls with ENOSYS if nobody traced them, so we
+ * trace them passively: every stop is resumed at once, signals delivered, nothing recorded.
+ *
+ * States of a task (PTRACE_SEIZE semantics throughout):
+ *
+ *      clone event / first sight            resume (CONT, SYSCALL or LISTEN)
+ *   (new) --> RUNNING(fresh) --stop--> STOPPED --------------------------> RUNNING
+ *                                        |   ^                               |
+ *                                        |   +----stop (event, interrupt)----+
+ *                                        | resume from PTRACE_EVENT_EXIT
+ *                                        v
+ *                                     EXITING --reaped--> (entry removed)
+ *
+ * A stop that needs the session's attention (a system call, an exec, an exit, a signal, a
+ * breakpoint, a new task) is parked in the entry (has_event/event) and the task stays
+ * STOPPED until the session handled it. Stops that need nothing (the answer to our
+ * PTRACE_INTERRUPT, a new thread's first stop, a group-stop) are consumed here.
+ *
+ * Invariant: a task is STOPPED exactly when it is in a ptrace-stop we have not resumed;
+ * only then may its registers or memory be touched. Not thread-safe (ptrace is per-thread
+ * anyway: only the thread that seized a task may use it).
+ */
+#ifndef DL_TRACER_H
+#define DL_TRACER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+enum task_run { TASK_RUNNING, TASK_STOPPED, TASK_EXITING };
+
+struct task {
+	pid_t tid;
+	enum task_run run;
+	bool foreign;        /* not a thread of the recorded process: traced passively */
+	bool fresh;          /* created, first stop not seen yet */
+	bool interrupt_sent; /* PTRACE_INTERRUPT sent, its PTRACE_EVENT_STOP not seen yet */
+	bool group_stop;     /* stopped in a group-stop: resume with PTRACE_LISTEN */
+	bool in_exit;        /* stopped at PTRACE_EVENT_EXIT: resuming it lets it die */
+	int pending_sig;     /* signal to deliver when resumed */
+	bool has_event;      /* a stop the session has not handled yet */
+	int event;           /* its wait status */
+};
+
+struct tracer {
+	pid_t pid; /* the recorded process */
+	struct task *v;
+	size_t n, cap;
+	int resume_req;      /* PTRACE_CONT, or PTRACE_SYSCALL (attach mode with system call triggers) */
+	bool process_gone;   /* the recorded process's leader was reaped */
+	int exit_status;     /* its wait status */
+};
+
+void tracer_init(struct tracer *tr, pid_t pid, int resume_req);
+void tracer_free(struct tracer *tr);
+
+struct task *tracer_find(struct tracer *tr, pid_t tid);
+/* Adds a task (RUNNING). Returns NULL on allocation failure. The leader is kept at index 0. */
+struct task *tracer_add(struct tracer *tr, pid_t tid, bool foreign);
+void tracer_remove(struct tracer *tr, pid_t tid);
+/* Live (not EXITING) threads of the recorded process. */
+size_t tracer_live_threads(const struct tracer *tr);
+
+/*
+ * Takes one wait status into the table: reaps, consumes trivial stops, handles foreign tasks
+ * passively (resumed at once), parks everything else as the task's event. Returns the task
+ * when it is a thread of the recorded process now STOPPED (with or without an event), else
+ * NULL (check process_gone).
+ */
+struct task *tracer_on_status(struct tracer *tr, pid_t tid, int status);
+
+/*
+ * Brings every thread of the recorded process into a ptrace-stop (PTRACE_INTERRUPT, then
+ * waits). Stops that carry an event are parked. Returns 0 (also when the process died
+ * meanwhile: check process_gone), or -1 with errno on a wait failure.
+ */
+int tracer_stop_all(struct tracer *tr);
+
+/*
+ * Resumes one STOPPED task the way its stop requires (LISTEN for a group-stop, else
+ * resume_req with its pending signal). A task that vanished meanwhile is marked EXITING.
+ */
+void tracer_resume(struct tracer *tr, struct task *t);
+/* Resumes every STOPPED thread of the recorded process that has no parked event. */
+void tracer_resume_all(struct tracer *tr);
+/* A STOPPED thread with a parked event, or NULL. */
+struct task *tracer_next_event(struct tracer *tr);
+
+/* Passive handling of one stop (foreign tasks; the recorded process after a detach). */
+void tracer_passive(struct tracer *tr, struct task *t, int status);
+
+/* True for the stop signals whose PTRACE_EVENT_STOP is a group-stop. */
+bool tracer_is_group_stop_sig(int sig);
+
+#endif
