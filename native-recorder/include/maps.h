@@ -21,7 +21,9 @@ struct map_entry {
 	uint32_t dev_major, dev_minor;
 	uint32_t prot;       /* enum map_prot bits */
 	bool shared;         /* 's' in the flags column */
-	char *path;          /* "" for anonymous; "[heap]", "[stack]", "[vdso]", ... */
+	char *path;          /* "" for anonymous; "[heap]", "[stack]", "[vdso]", ... as printed,
+			      * including a " (deleted)" suffix; spaces inside are kept */
+	bool deleted;        /* path ends in " (deleted)": the file was unlinked */
 };
 
 struct map_table {
@@ -40,5 +42,12 @@ void maps_free(struct map_table *t);
 bool maps_equal(const struct map_table *a, const struct map_table *b);
 /* Special mappings that can never be read or registered: [vvar], [vvar_vclock], [vsyscall]. */
 bool maps_is_unreadable_special(const struct map_entry *e);
+/*
+ * Anonymous memory: inode 0 and no path, "[heap]", "[stack...]" or "[anon:name]". Its pages that
+ * were never populated read as zero. Not [vdso] or other kernel specials (their pages are not zero).
+ */
+bool maps_is_anonymous(const struct map_entry *e);
+/* Index of the entry containing addr, or -1. The table is sorted by address. */
+long maps_find(const struct map_table *t, uint64_t addr);
 
 #endif
