@@ -1,0 +1,275 @@
+/**
+ * Blob segments: append-only files of blobs (layout in format.ts), addressed by vofs =
+ * segment * 2^32 + offset. The writer appends into an in-memory buffer that is written before
+ * the commit record that references it (writePending), so a committed record never points past
+ * what the file holds; a segment is closed and a new one started at the size limit.
+ *
+ * Reading decodes the delta chain back to a full blob or a cached one, checking at every step
+ * the blob's CRC, that it lies inside its file, that its base is earlier (so chains end) and that
+ * the chain is at most MAX_DEPTH + 1 long. Decoded contents live in a small LRU keyed by vofs:
+ * consecutive versions of a page share their chain, so a walk along the timeline decodes each
+ * blob once. Anything wrong is a RecordingError naming the segment file and the offset.
+ */
+import { closeSync, constants, fsyncSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { CodecError, decodePayload } from './codec.js';
+import { checkHeader, encodeHeader, FILE_MODE, readAt, readInto } from './files.js';
+import { BLOB_HEADER, BlobKind, HEADER_SIZE, MAX_DEPTH, MAGIC_SEGMENT, MAX_BLOB, MAX_SEGMENTS, SEGMENT_SPAN, segmentFile } from './format.js';
+import { Lru } from './lru.js';
+import { RecordingError } from './types.js';
+
+export interface DecodedBlob {
+  /** Shared with the cache: callers must not modify it. */
+  readonly data: Uint8Array;
+  readonly depth: number;
+  readonly base: number; // the delta base's vofs, 0 for a full blob
+}
+
+interface RawBlob {
+  readonly kind: number;
+  readonly depth: number;
+  readonly base: number;
+  readonly payload: Uint8Array;
+}
+
+const PENDING_LIMIT = 4 * 1024 * 1024;
+
+export class BlobStore {
+  private readonly fds = new Map<number, number>();
+  private readonly cache: Lru<number, DecodedBlob>;
+  // Writer state: the segment being appended to, its size on disk, and the unwritten tail.
+  private segment = 0;
+  private written = 0;
+  private pending = new Uint8Array(0);
+  private pendingLen = 0;
+  private unsynced = new Set<number>();
+  /** Bytes in all segment files written by this store (headers included). */
+  bytesWritten = 0;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly id: Uint8Array,
+    private readonly writable: boolean,
+    cacheEntries: number,
+    private readonly segmentLimit: number,
+  ) {
+    this.cache = new Lru(cacheEntries);
+  }
+
+  static forReading(dir: string, id: Uint8Array, cacheEntries = 2048): BlobStore {
+    return new BlobStore(dir, id, false, cacheEntries, 0);
+  }
+
+  static create(dir: string, id: Uint8Array, segmentLimit: number, cacheEntries = 8192): BlobStore {
+    const s = new BlobStore(dir, id, true, cacheEntries, segmentLimit);
+    s.pending = new Uint8Array(PENDING_LIMIT + MAX_BLOB + BLOB_HEADER);
+    s.startSegment(0);
+    return s;
+  }
+
+  private path(segment: number): string {
+    return join(this.dir, segmentFile(segment));
+  }
+
+  private startSegment(n: number): void {
+    if (n >= MAX_SEGMENTS) throw new RecordingError(`too many segments`, this.path(n));
+    const fd = openSync(this.path(n), constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
+    writeSync(fd, encodeHeader(MAGIC_SEGMENT, this.id), 0, HEADER_SIZE, 0);
+    this.fds.set(n, fd);
+    this.segment = n;
+    this.written = HEADER_SIZE;
+    this.bytesWritten += HEADER_SIZE;
+    this.unsynced.add(n);
+  }
+
+  /** The vofs just past the last blob appended (pending ones included). */
+  get highWater(): number {
+    return this.segment * SEGMENT_SPAN + this.written + this.pendingLen;
+  }
+
+  /**
+   * Appends a blob and returns its vofs. `content` (the decoded bytes, kept by the caller
+   * unchanged) goes into the cache: it is the likely base of the next version.
+   */
+  append(kind: number, depth: number, base: number, payload: Uint8Array, content: Uint8Array): number {
+    const size = BLOB_HEADER + payload.length;
+    if (this.written + this.pendingLen + size > this.segmentLimit && this.written + this.pendingLen > HEADER_SIZE) {
+      this.writePending();
+      this.startSegment(this.segment + 1);
+    }
+    if (this.pendingLen + size > PENDING_LIMIT) this.writePending();
+    const vofs = this.highWater;
+    const at = this.pendingLen;
+    const p = this.pending;
+    const dv = new DataView(p.buffer, p.byteOffset + at, BLOB_HEADER);
+    dv.setUint32(4, kind | (depth << 4) | ((payload.length << 10) >>> 0), true);
+    dv.setUint32(8, base % SEGMENT_SPAN, true);
+    dv.setUint32(12, Math.floor(base / SEGMENT_SPAN), true);
+    p.set(payload, at + BLOB_HEADER);
+    dv.setUint32(0, crc32(p.subarray(at + 4, at + size)), true);
+    this.pendingLen += size;
+    this.cache.set(vofs, { data: content, depth, base });
+    return vofs;
+  }
+
+  /** Writes appended blobs to the segment file (before the record that references them). */
+  writePending(): void {
+    if (this.pendingLen === 0) return;
+    const fd = this.fds.get(this.segment)!;
+    let done = 0;
+    while (done < this.pendingLen) done += writeSync(fd, this.pending, done, this.pendingLen - done, this.written + done);
+    this.written += this.pendingLen;
+    this.bytesWritten += this.pendingLen;
+    this.pendingLen = 0;
+    this.unsynced.add(this.segment);
+  }
+
+  /** Durability point for blobs: fsync every segment written since the last sync. */
+  sync(): void {
+    for (const n of this.unsynced) {
+      const fd = this.fds.get(n);
+      if (fd !== undefined) fsyncSync(fd);
+    }
+    this.unsynced.clear();
+    // Older segments are complete: keep only the current one open for writing.
+    for (const [n, fd] of this.fds) {
+      if (this.writable && n !== this.segment) {
+        closeSync(fd);
+        this.fds.delete(n);
+      }
+    }
+  }
+
+  private fd(segment: number, vofs: number): number {
+    let fd = this.fds.get(segment);
+    if (fd !== undefined) return fd;
+    const path = this.path(segment);
+    try {
+      fd = openSync(path, constants.O_RDONLY);
+    } catch (e) {
+      throw new RecordingError(`cannot open blob segment for blob 0x${vofs.toString(16)}: ${(e as Error).message}`, path);
+    }
+    try {
+      const id = checkHeader(readAt(fd, 0, HEADER_SIZE), MAGIC_SEGMENT, path, 'blob segment');
+      if (!id.every((v, i) => v === this.id[i])) throw new RecordingError('blob segment belongs to another recording', path);
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+    this.fds.set(segment, fd);
+    return fd;
+  }
+
+  private scratch = new Uint8Array(BLOB_HEADER + 4096);
+  private deltaOut = new Uint8Array(4096);
+
+  /**
+   * The stored form of the blob at vofs, whose content has `len` bytes; checked, not decoded.
+   * The payload is a view of scratch memory, valid until the next call.
+   */
+  private raw(vofs: number, len: number): RawBlob {
+    const segment = Math.floor(vofs / SEGMENT_SPAN);
+    const off = vofs % SEGMENT_SPAN;
+    const path = this.path(segment);
+    const bad = (what: string): never => {
+      throw new RecordingError(`blob at byte ${off}: ${what}`, path);
+    };
+    if (!Number.isInteger(vofs) || vofs <= 0 || off < HEADER_SIZE || segment >= MAX_SEGMENTS) bad(`invalid blob address 0x${vofs.toString(16)}`);
+    let bytes: Uint8Array;
+    if (this.writable && segment === this.segment && off >= this.written) {
+      bytes = this.pending.subarray(off - this.written, Math.min(this.pendingLen, off - this.written + BLOB_HEADER + len));
+    } else {
+      if (this.scratch.length < BLOB_HEADER + len) this.scratch = new Uint8Array(BLOB_HEADER + len);
+      const buf = this.scratch.subarray(0, BLOB_HEADER + len);
+      bytes = buf.subarray(0, readInto(this.fd(segment, vofs), off, buf));
+    }
+    if (bytes.length < BLOB_HEADER) bad('header extends past the end of the file');
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, BLOB_HEADER);
+    const word = dv.getUint32(4, true);
+    const kind = word & 15;
+    const depth = (word >>> 4) & 63;
+    const length = word >>> 10;
+    if (length > len) bad(`stored length ${length} exceeds the content length ${len}`);
+    if (bytes.length < BLOB_HEADER + length) bad('payload extends past the end of the file');
+    const stored = bytes.subarray(0, BLOB_HEADER + length);
+    if (dv.getUint32(0, true) !== crc32(stored.subarray(4))) bad('checksum mismatch (the blob is corrupt)');
+    const base = dv.getUint32(12, true) * SEGMENT_SPAN + dv.getUint32(8, true);
+    if (kind === BlobKind.XorLz4) {
+      if (base === 0 || base >= vofs) bad(`delta base 0x${base.toString(16)} is not an earlier blob`);
+      if (depth === 0 || depth > MAX_DEPTH) bad(`delta depth ${depth} out of range`);
+    } else if (kind === BlobKind.Raw || kind === BlobKind.Lz4) {
+      if (depth !== 0 || base !== 0) bad('full blob with a delta base');
+    } else {
+      bad(`unknown blob kind ${kind}`);
+    }
+    return { kind, depth, base, payload: stored.subarray(BLOB_HEADER) };
+  }
+
+  private decodeError(vofs: number, e: unknown): never {
+    if (e instanceof CodecError) throw new RecordingError(`blob at byte ${vofs % SEGMENT_SPAN}: ${e.message}`, this.path(Math.floor(vofs / SEGMENT_SPAN)));
+    throw e;
+  }
+
+  /**
+   * The decoded content (`len` bytes) of the blob at vofs. Walks back to a cached blob or a full
+   * one, then applies the deltas forward in one buffer; caches the result and a decoded root.
+   */
+  read(vofs: number, len: number): DecodedBlob {
+    const hit = this.cache.get(vofs);
+    if (hit) {
+      if (hit.data.length !== len) throw new RecordingError(`blob 0x${vofs.toString(16)} holds ${hit.data.length} bytes where ${len} were expected`, this.path(Math.floor(vofs / SEGMENT_SPAN)));
+      return hit;
+    }
+    const deltas: Array<{ vofs: number; depth: number; base: number; payload: Uint8Array }> = [];
+    let root: DecodedBlob | null = null;
+    for (let v = vofs; ; ) {
+      const raw = this.raw(v, len);
+      if (raw.kind !== BlobKind.XorLz4) {
+        const data = new Uint8Array(len);
+        try {
+          decodePayload(raw.kind, raw.payload, null, data);
+        } catch (e) {
+          this.decodeError(v, e);
+        }
+        root = { data, depth: 0, base: 0 };
+        this.cache.set(v, root);
+        break;
+      }
+      deltas.push({ vofs: v, depth: raw.depth, base: raw.base, payload: raw.payload.slice() });
+      const cached = this.cache.get(raw.base);
+      if (cached) {
+        root = cached;
+        break;
+      }
+      if (deltas.length > MAX_DEPTH) throw new RecordingError(`blob 0x${vofs.toString(16)}: delta chain longer than ${MAX_DEPTH + 1}`, this.path(Math.floor(vofs / SEGMENT_SPAN)));
+      v = raw.base;
+    }
+    if (deltas.length === 0) return root;
+    if (this.deltaOut.length < len) this.deltaOut = new Uint8Array(len);
+    const x = this.deltaOut.subarray(0, len);
+    const acc = root.data.slice();
+    let depth = root.depth;
+    if (root.data.length !== len) throw new RecordingError(`blob 0x${vofs.toString(16)}: delta base of the wrong size`, this.path(Math.floor(vofs / SEGMENT_SPAN)));
+    for (let i = deltas.length - 1; i >= 0; i--) {
+      const d = deltas[i]!;
+      if (d.depth !== depth + 1) throw new RecordingError(`blob at byte ${d.vofs % SEGMENT_SPAN}: delta depth ${d.depth} does not follow its base's ${depth}`, this.path(Math.floor(d.vofs / SEGMENT_SPAN)));
+      try {
+        decodePayload(BlobKind.XorLz4, d.payload, acc, x);
+      } catch (e) {
+        this.decodeError(d.vofs, e);
+      }
+      acc.set(x);
+      depth = d.depth;
+    }
+    const out = { data: acc, depth, base: deltas[0]!.base };
+    this.cache.set(vofs, out);
+    return out;
+  }
+
+  close(): void {
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
+    this.cache.clear();
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * Little-endian byte cursors for the store's own formats. The reader never trusts a length:
+ * every read past the end of its buffer throws a RecordingError naming the file and the
+ * offset, so corrupt input yields a clear error instead of garbage or a huge allocation.
+ */
+import { RecordingError } from './types.js';
+
+const utf8Dec = new TextDecoder('utf-8', { fatal: false });
+const utf8Enc = new TextEncoder();
+
+export class ByteWriter {
+  private buf: Uint8Array;
+  private dv: DataView;
+  len = 0;
+
+  constructor(capacity = 256) {
+    this.buf = new Uint8Array(capacity);
+    this.dv = new DataView(this.buf.buffer);
+  }
+
+  private ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.len + n) cap *= 2;
+    const nb = new Uint8Array(cap);
+    nb.set(this.buf.subarray(0, this.len));
+    this.buf = nb;
+    this.dv = new DataView(nb.buffer);
+  }
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.len++] = v;
+  }
+  u32(v: number): void {
+    this.ensure(4);
+    this.dv.setUint32(this.len, v >>> 0, true);
+    this.len += 4;
+  }
+  i32(v: number): void {
+    this.ensure(4);
+    this.dv.setInt32(this.len, v, true);
+    this.len += 4;
+  }
+  /** A non-negative integer below 2^53 as a u64. */
+  num64(v: number): void {
+    this.ensure(8);
+    this.dv.setUint32(this.len, v % 2 ** 32, true);
+    this.dv.setUint32(this.len + 4, Math.floor(v / 2 ** 32), true);
+    this.len += 8;
+  }
+  u64(v: bigint): void {
+    this.ensure(8);
+    this.dv.setBigUint64(this.len, BigInt.asUintN(64, v), true);
+    this.len += 8;
+  }
+  f64(v: number): void {
+    this.ensure(8);
+    this.dv.setFloat64(this.len, v, true);
+    this.len += 8;
+  }
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+  str(s: string): void {
+    const b = utf8Enc.encode(s);
+    this.u32(b.length);
+    this.bytes(b);
+  }
+  /** Pads with zeros to a multiple of `n` bytes (so typed-array sections can be viewed in place). */
+  align(n: number): void {
+    const pad = (n - (this.len % n)) % n;
+    this.ensure(pad);
+    this.buf.fill(0, this.len, this.len + pad);
+    this.len += pad;
+  }
+  /** Overwrites a u32 written earlier (for fields only known at the end). */
+  patchU32(at: number, v: number): void {
+    this.dv.setUint32(at, v >>> 0, true);
+  }
+  /** A view of the bytes written so far (valid until the next write). */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+  reset(): void {
+    this.len = 0;
+  }
+}
+
+export class ByteReader {
+  pos = 0;
+  private readonly dv: DataView;
+
+  constructor(
+    readonly buf: Uint8Array,
+    private readonly file: string,
+    private readonly base = 0, // file offset of buf[0], for error messages
+    private readonly what = 'data',
+  ) {
+    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  fail(message: string): never {
+    throw new RecordingError(`${this.what} at byte ${this.base + this.pos}: ${message}`, this.file);
+  }
+  need(n: number, what: string): void {
+    if (n < 0 || this.pos + n > this.buf.length) this.fail(`truncated ${what} (${n} bytes needed, ${this.buf.length - this.pos} left)`);
+  }
+  get left(): number {
+    return this.buf.length - this.pos;
+  }
+  u8(what: string): number {
+    this.need(1, what);
+    return this.buf[this.pos++]!;
+  }
+  u32(what: string): number {
+    this.need(4, what);
+    const v = this.dv.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+  i32(what: string): number {
+    this.need(4, what);
+    const v = this.dv.getInt32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+  /** A u64 that must be below 2^53 (offsets, page numbers), as a number. */
+  num64(what: string): number {
+    this.need(8, what);
+    const lo = this.dv.getUint32(this.pos, true);
+    const hi = this.dv.getUint32(this.pos + 4, true);
+    this.pos += 8;
+    if (hi >= 2 ** 21) this.fail(`${what} 0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')} is out of range`);
+    return hi * 2 ** 32 + lo;
+  }
+  u64(what: string): bigint {
+    this.need(8, what);
+    const v = this.dv.getBigUint64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+  i64(what: string): bigint {
+    this.need(8, what);
+    const v = this.dv.getBigInt64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+  f64(what: string): number {
+    this.need(8, what);
+    const v = this.dv.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+  bytes(n: number, what: string): Uint8Array {
+    this.need(n, what);
+    const v = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return v;
+  }
+  str(what: string): string {
+    return utf8Dec.decode(this.bytes(this.u32(`${what} length`), what));
+  }
+  skip(n: number, what: string): void {
+    this.need(n, what);
+    this.pos += n;
+  }
+  align(n: number): void {
+    const pad = (n - (this.pos % n)) % n;
+    this.skip(pad, 'padding');
+  }
+  end(): void {
+    if (this.pos !== this.buf.length) this.fail(`${this.buf.length - this.pos} unexpected bytes at the end`);
+  }
+}
+
+export const utf8 = { encode: (s: string): Uint8Array => utf8Enc.encode(s), decode: (b: Uint8Array): string => utf8Dec.decode(b) };

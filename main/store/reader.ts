@@ -1,0 +1,400 @@
+/**
+ * openRecording: a RecordingReader over a recording directory (format.ts), finished, still
+ * being written by another process or thread, or left behind by a writer killed at any moment.
+ *
+ * Open: check the log header, load the index snapshot if it describes this log (snapshot.ts),
+ * then replay the log records after it (log.ts, recording-index.ts). The scan stops at the first
+ * record that is not whole, fails its CRC, or whose blobs are not all in the segments: that and
+ * everything after it is not committed. refresh() continues from there, so a live recording
+ * grows as its writer commits.
+ *
+ * A read-only open never modifies anything. A writable open of a recording without a live
+ * writer (writer.pid missing, or naming a dead process) repairs what a crash left: it cuts a
+ * torn log tail and unreferenced blob bytes, and writes a fresh snapshot when the log had to be
+ * replayed. Damage in the middle of the log is never cut (forensics), only read up to.
+ *
+ * Reads: page contents come from the blob store (blobs.ts: CRC-checked, LZ4 delta chains, LRU
+ * of decoded blobs); checkpoint details, registers, maps texts and terminal output are read back
+ * from their log records on demand (CRC-checked again) and cached in small amounts.
+ */
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CheckpointInfo, ExitInfo, MapEntry, RecordingMeta, RecordingStats, ThreadRegisters } from '../../shared/model/recording.js';
+import { parseMaps } from '../../shared/model/recording.js';
+import { TRIGGER_NAMES } from '../../shared/protocol/wire.js';
+import { BlobStore } from './blobs.js';
+import { checkHeader, readAt } from './files.js';
+import { HEADER_SIZE, LOCK_FILE, LOG_FILE, MAGIC_LOG, PAGE_SHIFT, PAGE_SIZE, SEGMENT_RE, SEGMENT_SPAN, segmentFile } from './format.js';
+import { checkRecord, type LogStop, scanLog } from './log.js';
+import { Lru } from './lru.js';
+import { RecordingIndex, type Warning } from './recording-index.js';
+import { type CheckpointRecord, decodeCheckpoint, decodeTagged } from './records.js';
+import { loadSnapshot, writeSnapshot } from './snapshot.js';
+import { type CheckpointColumns, RecordingError, type RecordingReader, type SummaryLevel, type TerminalChunk, UnmappedError } from './types.js';
+
+export interface OpenOptions {
+  /** Never modify the recording (default false: a writable open repairs a crashed recording). */
+  readOnly?: boolean;
+}
+
+/** Maps of one version, sorted by start, with page-number bounds for a quick readable test. */
+interface MapsTable {
+  readonly entries: readonly MapEntry[];
+  readonly first: Float64Array;
+  readonly end: Float64Array;
+  readonly readable: Uint8Array;
+}
+
+/** True when writer.pid names a live process (this one included: an ingest worker thread). */
+function writerIsLive(dir: string): boolean {
+  let pid: number;
+  try {
+    pid = Number.parseInt(readFileSync(join(dir, LOCK_FILE), 'utf8'), 10);
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function openRecording(dir: string, opts: OpenOptions = {}): Promise<RecordingReader> {
+  return Reader.open(dir, opts.readOnly ?? false);
+}
+
+export class Reader implements RecordingReader {
+  private index!: RecordingIndex;
+  private readonly blobs: BlobStore;
+  private readonly segmentSizes = new Map<number, number>();
+  private readonly records = new Lru<number, CheckpointRecord>(64);
+  private readonly mapsTables = new Map<number, MapsTable>();
+  private readonly outputData: Array<Uint8Array | undefined> = [];
+  private storedBytes = 0;
+  private closed = false;
+  /** Why the log scan stopped before the end of the file (a torn or damaged tail), if it did. */
+  tailDamage: LogStop | null = null;
+
+  private constructor(
+    readonly path: string,
+    private readonly logPath: string,
+    private readonly logFd: number,
+    private readonly id: Uint8Array,
+  ) {
+    this.blobs = BlobStore.forReading(path, id);
+  }
+
+  static open(dir: string, readOnly: boolean): Reader {
+    try {
+      if (!statSync(dir).isDirectory()) throw new RecordingError('not a recording (not a directory)', dir);
+    } catch (e) {
+      if (e instanceof RecordingError) throw e;
+      throw new RecordingError(`cannot open recording: ${(e as Error).message}`, dir);
+    }
+    const logPath = join(dir, LOG_FILE);
+    let logFd: number;
+    try {
+      logFd = openSync(logPath, readOnly ? constants.O_RDONLY : constants.O_RDWR);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new RecordingError(code === 'ENOENT' ? 'not a DeLorean recording (no log file)' : `cannot open the log: ${(e as Error).message}`, code === 'ENOENT' ? dir : logPath);
+    }
+    let r: Reader | null = null;
+    try {
+      const id = checkHeader(readAt(logFd, 0, HEADER_SIZE), MAGIC_LOG, logPath, 'recording log');
+      r = new Reader(dir, logPath, logFd, id);
+      const live = writerIsLive(dir);
+      const size = fstatSync(logFd).size;
+      const snap = loadSnapshot(dir, id, logPath, logFd, size);
+      r.index = typeof snap === 'string' ? new RecordingIndex(logPath) : snap;
+      const from = r.index.logEnd;
+      r.scan(size);
+      if (!readOnly && !live) r.repair(typeof snap === 'string' || r.index.logEnd !== from);
+      if (!r.index.meta) throw new RecordingError('the recording holds no metadata yet (the recorder never said hello)', logPath);
+      r.measure();
+      return r;
+    } catch (e) {
+      if (r) r.close();
+      else closeSync(logFd);
+      throw e;
+    }
+  }
+
+  /** Applies the log records after the index's end, up to `size`. */
+  private scan(size: number): void {
+    const result = scanLog(this.logFd, this.index.logEnd, size, (rec) => this.index.apply(rec, (hw) => this.segmentHolds(hw)));
+    this.tailDamage = result.stop;
+  }
+
+  private segmentHolds(highWater: number): boolean {
+    const seg = Math.floor(highWater / SEGMENT_SPAN);
+    const end = highWater % SEGMENT_SPAN;
+    let size = this.segmentSizes.get(seg);
+    if (size === undefined || size < end) {
+      try {
+        size = statSync(join(this.path, segmentFile(seg))).size;
+      } catch {
+        size = 0;
+      }
+      this.segmentSizes.set(seg, size);
+    }
+    return size >= end;
+  }
+
+  /** Crash repair for a writable open with no live writer. */
+  private repair(replayed: boolean): void {
+    const stop = this.tailDamage;
+    if (stop && !stop.torn) return; // damage in the middle: read up to it, change nothing
+    if (stop) {
+      ftruncateSync(this.logFd, stop.offset);
+      this.tailDamage = null;
+    }
+    // Blob bytes past the last committed checkpoint's high water belong to nothing.
+    const hw = this.index.highWater;
+    const last = Math.floor(hw / SEGMENT_SPAN);
+    for (const name of readdirSync(this.path)) {
+      const m = SEGMENT_RE.exec(name);
+      if (!m) continue;
+      const seg = Number(m[1]);
+      const file = join(this.path, name);
+      if (seg > last) unlinkSync(file);
+      else if (seg === last && statSync(file).size > hw % SEGMENT_SPAN) {
+        const fd = openSync(file, constants.O_RDWR);
+        try {
+          ftruncateSync(fd, hw % SEGMENT_SPAN);
+        } finally {
+          closeSync(fd);
+        }
+      }
+    }
+    this.segmentSizes.clear();
+    if (replayed || stop) writeSnapshot(this.path, this.id, this.index);
+  }
+
+  /** Every byte on disk, all files. */
+  private measure(): void {
+    let total = 0;
+    for (const name of readdirSync(this.path)) {
+      try {
+        const st = statSync(join(this.path, name));
+        if (st.isFile()) total += st.size;
+      } catch {
+        // removed meanwhile (a temporary snapshot): not part of the recording
+      }
+    }
+    this.storedBytes = total;
+  }
+
+  private live(): void {
+    if (this.closed) throw new RecordingError('the recording is closed', this.path);
+  }
+
+  private checkK(k: number): void {
+    this.live();
+    if (!Number.isInteger(k) || k < 0 || k >= this.index.count) {
+      throw new RangeError(`checkpoint ${k} out of range (the recording has ${this.index.count} checkpoints)`);
+    }
+  }
+
+  get meta(): RecordingMeta {
+    return this.index.meta!;
+  }
+
+  get checkpointCount(): number {
+    return this.index.count;
+  }
+
+  get exit(): ExitInfo | null {
+    return this.index.exit;
+  }
+
+  get warnings(): readonly Warning[] {
+    return this.index.warnings;
+  }
+
+  get stats(): RecordingStats {
+    const c = this.index.counters;
+    return {
+      rawBytes: c.pagesReceived * PAGE_SIZE,
+      storedBytes: this.storedBytes,
+      pagesReceived: c.pagesReceived,
+      zeroPages: c.zeroPages,
+      dedupHits: c.dedupHits,
+      deltaBlobs: c.deltaBlobs,
+      fullBlobs: c.fullBlobs,
+    };
+  }
+
+  programAt(k: number): string {
+    this.checkK(k);
+    let program = this.index.meta!.program;
+    for (const p of this.index.programs) {
+      if (p.from > k) break;
+      program = p.path;
+    }
+    return program;
+  }
+
+  /** The whole record of checkpoint k, read back from the log. */
+  private record(k: number): CheckpointRecord {
+    this.checkK(k);
+    const hit = this.records.get(k);
+    if (hit) return hit;
+    const offset = this.index.recordOffset[k]!;
+    const rec = checkRecord(readAt(this.logFd, offset, this.index.recordLength[k]!));
+    if (!rec) throw new RecordingError(`the record of checkpoint ${k} at byte ${offset} changed on disk (checksum mismatch)`, this.logPath);
+    const c = decodeCheckpoint(rec.body, this.logPath, offset);
+    this.records.set(k, c);
+    return c;
+  }
+
+  checkpoint(k: number): CheckpointInfo {
+    const c = this.record(k);
+    return {
+      index: k,
+      timeNs: c.timeNs,
+      trigger: TRIGGER_NAMES[c.trigger],
+      tid: c.tid,
+      detail: c.detail,
+      args: c.args,
+      dirtyPages: c.dirtyPages,
+      threads: c.threads.length,
+      mapsVersion: c.mapsVersion,
+    };
+  }
+
+  columns(): CheckpointColumns {
+    this.live();
+    const ix = this.index;
+    const n = ix.count;
+    return { count: n, timeNs: ix.timeNs.subarray(0, n), trigger: ix.trigger.subarray(0, n), dirtyPages: ix.dirtyPages.subarray(0, n), storedBytes: ix.storedBytes.subarray(0, n) };
+  }
+
+  summary(): readonly SummaryLevel[] {
+    this.live();
+    return this.index.pyramid.view();
+  }
+
+  private mapsTable(k: number): MapsTable {
+    this.checkK(k);
+    const v = this.index.mapsVersion[k]!;
+    const hit = this.mapsTables.get(v);
+    if (hit) return hit;
+    const loc = this.index.maps[v]!;
+    const rec = checkRecord(readAt(this.logFd, loc.offset, loc.length));
+    if (!rec) throw new RecordingError(`the maps record at byte ${loc.offset} changed on disk (checksum mismatch)`, this.logPath);
+    const { rest } = decodeTagged(rec.body, 1, this.logPath, loc.offset, 'maps record');
+    let entries: MapEntry[];
+    try {
+      entries = parseMaps(new TextDecoder().decode(rest));
+    } catch (e) {
+      throw new RecordingError(`maps version ${v} (record at byte ${loc.offset}): ${(e as Error).message}`, this.logPath);
+    }
+    entries.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+    const table: MapsTable = {
+      entries,
+      first: Float64Array.from(entries, (e) => Number(e.start >> BigInt(PAGE_SHIFT))),
+      end: Float64Array.from(entries, (e) => Number((e.end + BigInt(PAGE_SIZE - 1)) >> BigInt(PAGE_SHIFT))),
+      readable: Uint8Array.from(entries, (e) => (e.perms[0] === 'r' ? 1 : 0)),
+    };
+    this.mapsTables.set(v, table);
+    return table;
+  }
+
+  mapsAt(k: number): readonly MapEntry[] {
+    return this.mapsTable(k).entries;
+  }
+
+  registersAt(k: number): readonly ThreadRegisters[] {
+    return this.record(k).threads.map((t) => {
+      const len = t.gpLen + t.fpLen;
+      const data = t.vofs === 0 ? new Uint8Array(len) : this.blobs.read(t.vofs, len).data;
+      return { tid: t.tid, gp: data.slice(0, t.gpLen), fp: data.slice(t.gpLen, len) };
+    });
+  }
+
+  /** Whether page `page` lies in a readable mapping at k (mappings are sorted and disjoint). */
+  private readable(k: number, page: number): boolean {
+    const t = this.mapsTable(k);
+    let lo = 0;
+    let hi = t.first.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (t.first[mid]! <= page) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > 0 && page < t.end[lo - 1]! && t.readable[lo - 1] === 1;
+  }
+
+  pageAt(k: number, pageAddr: bigint): Uint8Array {
+    this.checkK(k);
+    if (pageAddr < 0n || pageAddr % BigInt(PAGE_SIZE) !== 0n || pageAddr >= 1n << 64n) throw new RangeError(`page address 0x${pageAddr.toString(16)} is not a page-aligned address`);
+    const page = Number(pageAddr >> BigInt(PAGE_SHIFT));
+    if (!this.readable(k, page)) throw new UnmappedError(pageAddr, k);
+    const vofs = this.index.blobAt(page, k);
+    return vofs === 0 ? new Uint8Array(PAGE_SIZE) : this.blobs.read(vofs, PAGE_SIZE).data.slice();
+  }
+
+  readMemory(k: number, addr: bigint, len: number): Uint8Array {
+    this.checkK(k);
+    if (!Number.isInteger(len) || len < 0) throw new RangeError(`invalid length ${len}`);
+    if (addr < 0n || addr + BigInt(len) > 1n << 64n) throw new RangeError(`range 0x${addr.toString(16)}+${len} is outside the address space`);
+    const out = new Uint8Array(len);
+    let done = 0;
+    while (done < len) {
+      const a = addr + BigInt(done);
+      const pageAddr = a & ~BigInt(PAGE_SIZE - 1);
+      const off = Number(a - pageAddr);
+      const n = Math.min(PAGE_SIZE - off, len - done);
+      const page = Number(pageAddr >> BigInt(PAGE_SHIFT));
+      if (!this.readable(k, page)) throw new UnmappedError(a, k);
+      const vofs = this.index.blobAt(page, k);
+      if (vofs !== 0) out.set(this.blobs.read(vofs, PAGE_SIZE).data.subarray(off, off + n), done);
+      done += n;
+    }
+    return out;
+  }
+
+  versionsOf(pageAddr: bigint): Uint32Array {
+    this.live();
+    if (pageAddr < 0n || pageAddr % BigInt(PAGE_SIZE) !== 0n || pageAddr >= 1n << 64n) throw new RangeError(`page address 0x${pageAddr.toString(16)} is not a page-aligned address`);
+    return this.index.versionsOf(Number(pageAddr >> BigInt(PAGE_SHIFT)));
+  }
+
+  terminalOutput(k?: number): readonly TerminalChunk[] {
+    this.live();
+    const o = this.index.outputs;
+    const out: TerminalChunk[] = [];
+    for (let i = 0; i < o.n; i++) {
+      const tag = o.tag[i]!;
+      if (k !== undefined && tag > k) break; // tags never decrease
+      let data = this.outputData[i];
+      if (!data) {
+        const rec = checkRecord(readAt(this.logFd, o.offset[i]!, o.length[i]!));
+        if (!rec) throw new RecordingError(`the output record at byte ${o.offset[i]} changed on disk (checksum mismatch)`, this.logPath);
+        data = decodeTagged(rec.body, 1, this.logPath, o.offset[i]!, 'output record').rest.slice();
+        this.outputData[i] = data;
+      }
+      out.push({ checkpoint: tag, data });
+    }
+    return out;
+  }
+
+  refresh(): void {
+    this.live();
+    const size = fstatSync(this.logFd).size;
+    if (size > this.index.logEnd) this.scan(size);
+    this.measure();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.blobs.close();
+    closeSync(this.logFd);
+  }
+}

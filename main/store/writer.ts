@@ -1,0 +1,409 @@
+/**
+ * RecordingWriter: turns the recorder's message stream into a recording directory (format.ts).
+ *
+ * Per page: all-zero pages cost nothing (vofs 0); otherwise the content hash is looked up in
+ * the dedup table and, on a match, the bytes are compared (so a hash collision can never return
+ * wrong bytes) and the existing blob reused; otherwise a new blob is appended, as an XOR delta
+ * against the page's previous content when that is smaller and the chain is short enough
+ * (codec.ts, DEFAULT_DELTA_CHAIN). A thread's registers (user_regs_struct || XSAVE area, ~3 KiB
+ * with AVX-512, mostly unchanged between checkpoints) go through the same path, keyed by tid.
+ *
+ * A checkpoint commits at its CheckpointEnd: its blobs are written to the segment, then its
+ * record (with a new maps version and an exec'd program if any) is appended to the log in one
+ * write, then applied to the in-memory index through the same code the reader uses. Only pages
+ * whose content changed get an entry. flush() is the durability point (fsync blobs, then log);
+ * close() flushes, writes the index snapshot and removes writer.pid.
+ *
+ * The writer is single-threaded and synchronous: it runs in the ingest worker, and the time it
+ * takes is the backpressure the recorder feels.
+ */
+import { chmodSync, closeSync, constants, fsyncSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import xxhash from 'xxhash-wasm';
+import type { RecordingStats } from '../../shared/model/recording.js';
+import { BACKEND_NAMES, HelloFlags, MessageType, type WireMessage } from '../../shared/protocol/wire.js';
+import { BlobStore } from './blobs.js';
+import { BlobEncoder, isAllZero } from './codec.js';
+import { ContentIndex } from './content-index.js';
+import { DIR_MODE, encodeHeader, FILE_MODE, fsyncDir, newRecordingId } from './files.js';
+import { BlobKind, DEFAULT_SEGMENT_LIMIT, HEADER_SIZE, LOCK_FILE, LOG_FILE, MAGIC_LOG, MAX_BLOB, MAX_DEPTH, PAGE_SHIFT, PAGE_SIZE, RecordType } from './format.js';
+import { frameRecord } from './log.js';
+import { RecordingIndex } from './recording-index.js';
+import { encodeCheckpoint, encodeMeta, encodeTagged, STORED_BYTES_AT, type ThreadRef } from './records.js';
+import { writeSnapshot } from './snapshot.js';
+import { RecordingError } from './types.js';
+
+export interface WriterOptions {
+  /** Content hash (default: xxHash64). Tests pass a constant to force collisions. */
+  hash?: (content: Uint8Array) => bigint;
+  /** Segment size limit in bytes (default 1 GiB); small values exercise segment rollover. */
+  segmentBytes?: number;
+  /** Longest delta chain the writer builds (default DEFAULT_DELTA_CHAIN, at most MAX_DEPTH + 1). */
+  deltaChain?: number;
+}
+
+/**
+ * K, the longest delta chain: a cold read decodes at most K blobs. When a page's chain is full
+ * the next version is a delta against the chain's root (its full version) if that is smaller
+ * than a full one, so reaching K costs the drift since the root, not a whole page.
+ */
+export const DEFAULT_DELTA_CHAIN = 16;
+
+/**
+ * At the chain limit a full version wins unless the delta against the root is under a quarter
+ * of it: the root is refreshed before drift makes every rebase expensive. Measured on the
+ * synthetic workload (10k checkpoints): K=16 stores 14.3 MB with this, 16.0 MB always taking
+ * the smaller, 22.4 MB with a full version at every K (the textbook scheme); K=8 16.2 MB.
+ */
+const REBASE_FULL_BIAS = 4;
+
+interface Pending {
+  readonly seq: number;
+  readonly begin: Extract<WireMessage, { type: typeof MessageType.CheckpointBegin }>;
+  readonly pages: Map<number, number>; // page number -> vofs
+  readonly threads: ThreadRef[];
+  readonly zeroRanges: Array<readonly [bigint, bigint]>;
+  readonly blobBytesAtBegin: number;
+  received: number;
+  zeroPages: number;
+  dedupHits: number;
+  deltaBlobs: number;
+  fullBlobs: number;
+}
+
+const OUTPUT_CHUNK = 1024 * 1024;
+
+export class RecordingWriter {
+  private readonly index: RecordingIndex;
+  private readonly content = new ContentIndex();
+  private readonly encoder = new BlobEncoder();
+  private readonly mapsVersions = new Map<string, number>();
+  private readonly lastRegs = new Map<number, number>(); // tid -> vofs of its last committed registers
+  private cur: Pending | null = null;
+  private pendingMaps: string | null = null;
+  private pendingProgram: string | null = null;
+  private mapsVersion = -1;
+  private logEnd = HEADER_SIZE;
+  private otherBytes = 0; // writer.pid and the snapshot
+  private closed = false;
+
+  private constructor(
+    readonly dir: string,
+    private readonly id: Uint8Array,
+    private readonly logFd: number,
+    private readonly blobs: BlobStore,
+    private readonly hash: (content: Uint8Array) => bigint,
+    private readonly deltaChain: number,
+  ) {
+    this.index = new RecordingIndex(join(dir, LOG_FILE));
+  }
+
+  /** Creates the recording directory (0700; files 0600). It must not exist, or be empty. */
+  static async create(dir: string, opts: WriterOptions = {}): Promise<RecordingWriter> {
+    const hash = opts.hash ?? (await xxhash()).h64Raw;
+    let entries: string[] = [];
+    try {
+      if (!statSync(dir).isDirectory()) throw new RecordingError('exists and is not a directory', dir);
+      entries = readdirSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e instanceof RecordingError ? e : new RecordingError(`cannot create recording: ${(e as Error).message}`, dir);
+    }
+    if (entries.length) throw new RecordingError('cannot create a recording here: the directory exists and is not empty', dir);
+    mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+    chmodSync(dir, DIR_MODE);
+    const id = newRecordingId();
+    const logPath = join(dir, LOG_FILE);
+    const logFd = openSync(logPath, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
+    writeSync(logFd, encodeHeader(MAGIC_LOG, id), 0, HEADER_SIZE, 0);
+    const pid = `${process.pid}\n`;
+    writeFileSync(join(dir, LOCK_FILE), pid, { mode: FILE_MODE, flag: 'wx' });
+    const blobs = BlobStore.create(dir, id, opts.segmentBytes ?? DEFAULT_SEGMENT_LIMIT);
+    fsyncSync(logFd);
+    fsyncDir(dir);
+    const w = new RecordingWriter(dir, id, logFd, blobs, hash, Math.max(1, Math.min(MAX_DEPTH + 1, opts.deltaChain ?? DEFAULT_DELTA_CHAIN)));
+    w.otherBytes = pid.length;
+    return w;
+  }
+
+  get checkpointCount(): number {
+    return this.index.count;
+  }
+
+  get stats(): RecordingStats {
+    const c = this.index.counters;
+    return {
+      rawBytes: c.pagesReceived * PAGE_SIZE,
+      storedBytes: this.logEnd + this.blobs.bytesWritten + this.otherBytes,
+      pagesReceived: c.pagesReceived,
+      zeroPages: c.zeroPages,
+      dedupHits: c.dedupHits,
+      deltaBlobs: c.deltaBlobs,
+      fullBlobs: c.fullBlobs,
+    };
+  }
+
+  private fail(message: string): never {
+    throw new RecordingError(message, this.dir);
+  }
+
+  /** Feeds one recorder message, in stream order. */
+  ingest(m: WireMessage): void {
+    if (this.closed) this.fail('the recording writer is closed');
+    if (m.type !== MessageType.Hello && !this.index.meta && m.type < MessageType.RequestCheckpoint) this.fail(`message type ${m.type} before the recorder's Hello`);
+    switch (m.type) {
+      case MessageType.Hello: {
+        if (this.index.meta) this.fail('a second Hello from the recorder');
+        if (m.pageSize !== PAGE_SIZE) this.fail(`unsupported page size ${m.pageSize}`);
+        const meta = {
+          program: m.exe,
+          argv: m.argv,
+          cwd: m.cwd,
+          pid: m.pid,
+          backend: BACKEND_NAMES[m.backend] ?? this.fail(`unknown backend ${m.backend}`),
+          attached: (m.flags & HelloFlags.Attached) !== 0,
+          pageSize: m.pageSize,
+          startedAt: new Date().toISOString(),
+        };
+        this.append([[RecordType.Meta, encodeMeta(meta)]]);
+        break;
+      }
+      case MessageType.Maps:
+        this.pendingMaps = m.text;
+        break;
+      case MessageType.Exec:
+        this.pendingProgram = m.exe;
+        break;
+      case MessageType.CheckpointBegin: {
+        if (this.cur) this.fail(`checkpoint ${m.seq} begins inside checkpoint ${this.cur.seq}`);
+        if (m.seq !== BigInt(this.index.count)) this.fail(`checkpoint ${m.seq} where ${this.index.count} was expected`);
+        this.blobs.writePending();
+        this.cur = {
+          seq: this.index.count,
+          begin: m,
+          pages: new Map(),
+          threads: [],
+          zeroRanges: [],
+          blobBytesAtBegin: this.blobs.bytesWritten,
+          received: 0,
+          zeroPages: 0,
+          dedupHits: 0,
+          deltaBlobs: 0,
+          fullBlobs: 0,
+        };
+        break;
+      }
+      case MessageType.ZeroRanges:
+        this.inCheckpoint('ZeroRanges').zeroRanges.push(...m.ranges);
+        break;
+      case MessageType.Pages: {
+        const cur = this.inCheckpoint('Pages');
+        if (m.pageSize !== PAGE_SIZE || m.data.length !== m.addrs.length * PAGE_SIZE) this.fail('malformed Pages message');
+        for (let i = 0; i < m.addrs.length; i++) {
+          const addr = m.addrs[i]!;
+          if (addr % BigInt(PAGE_SIZE) !== 0n) this.fail(`unaligned page address 0x${addr.toString(16)}`);
+          this.storePage(cur, Number(addr >> BigInt(PAGE_SHIFT)), m.data.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
+        }
+        break;
+      }
+      case MessageType.Regs: {
+        const cur = this.inCheckpoint('Regs');
+        const len = m.gp.length + m.fp.length;
+        if (len > MAX_BLOB) this.fail(`registers of thread ${m.tid} too large (${len} bytes)`);
+        const content = new Uint8Array(len);
+        content.set(m.gp);
+        content.set(m.fp, m.gp.length);
+        const vofs = this.store(content, this.lastRegs.get(m.tid) ?? 0);
+        cur.threads.push({ tid: m.tid, gpLen: m.gp.length, fpLen: m.fp.length, vofs });
+        break;
+      }
+      case MessageType.CheckpointEnd:
+        this.commit(m.seq, m.pageCount, m.threadCount);
+        break;
+      case MessageType.Exit: {
+        if (m.kind > 2) this.fail(`unknown exit kind ${m.kind}`);
+        this.append([[RecordType.Exit, encodeTagged([m.kind, m.code])]]);
+        break;
+      }
+      case MessageType.Error:
+        this.append([[RecordType.Warning, encodeTagged([this.index.count - 1, m.errno, m.fatal ? 1 : 0], new TextEncoder().encode(m.message))]]);
+        break;
+      default:
+        // Control messages (main -> recorder) carry nothing to store.
+        break;
+    }
+  }
+
+  private inCheckpoint(what: string): Pending {
+    if (!this.cur) this.fail(`${what} outside a checkpoint`);
+    return this.cur;
+  }
+
+  private storePage(cur: Pending, page: number, data: Uint8Array): void {
+    cur.received++;
+    if (isAllZero(data)) {
+      cur.zeroPages++;
+      cur.pages.set(page, 0);
+      return;
+    }
+    const vofs = this.store(data, this.index.count > 0 ? this.index.blobAt(page, this.index.count - 1) : 0);
+    if (this.outcome === 'dedup') cur.dedupHits++;
+    else if (this.outcome === 'delta') cur.deltaBlobs++;
+    else cur.fullBlobs++;
+    cur.pages.set(page, vofs);
+  }
+
+  /** How the last store() went. */
+  private outcome: 'zero' | 'dedup' | 'delta' | 'full' = 'zero';
+
+  /**
+   * The vofs of a blob holding `data` (0 if all zero): an existing one with the same bytes, or
+   * a new one, a delta against `prev` (the same page's or thread's previous blob) when smaller.
+   */
+  private store(data: Uint8Array, prev: number): number {
+    this.outcome = 'zero';
+    if (isAllZero(data)) return 0;
+    const h = BigInt.asUintN(64, this.hash(data));
+    const candidate = this.content.get(h);
+    if (candidate !== 0) {
+      const existing = this.blobs.read(candidate, data.length).data;
+      this.outcome = 'dedup';
+      if (equalBytes(existing, data)) return candidate;
+    }
+    const copy = data.slice(); // the cache keeps it; the caller's buffer may be reused
+    // Delta base: the previous version; at the chain limit, the chain's root (a full blob).
+    let baseVofs = prev;
+    let base = prev !== 0 ? this.blobs.read(prev, data.length) : null;
+    let bias = 1;
+    if (base && base.depth + 1 >= this.deltaChain) {
+      bias = REBASE_FULL_BIAS;
+      while (base.depth > 0) {
+        baseVofs = base.base;
+        base = this.blobs.read(baseVofs, data.length);
+      }
+    }
+    if (base && (base.data.length !== data.length || this.deltaChain < 2)) base = null;
+    const enc = this.encoder.encode(copy, base ? base.data : null, bias);
+    const delta = enc.kind === BlobKind.XorLz4;
+    const vofs = this.blobs.append(enc.kind, delta ? base!.depth + 1 : 0, delta ? baseVofs : 0, enc.payload, copy);
+    this.content.set(h, vofs);
+    this.outcome = delta ? 'delta' : 'full';
+    return vofs;
+  }
+
+  private commit(seq: bigint, pageCount: number, threadCount: number): void {
+    const cur = this.inCheckpoint('CheckpointEnd');
+    if (seq !== BigInt(cur.seq)) this.fail(`checkpoint ${cur.seq} ends with sequence ${seq}`);
+    if (pageCount !== cur.received) this.fail(`checkpoint ${cur.seq} announced ${pageCount} pages but sent ${cur.received}`);
+    if (threadCount !== cur.threads.length) this.fail(`checkpoint ${cur.seq} announced ${threadCount} threads but sent ${cur.threads.length}`);
+    this.blobs.writePending();
+
+    const records: Array<[number, Uint8Array]> = [];
+    if (this.pendingMaps !== null || this.mapsVersion < 0) {
+      const text = this.pendingMaps ?? '';
+      let v = this.mapsVersions.get(text);
+      if (v === undefined) {
+        v = this.mapsVersions.size;
+        this.mapsVersions.set(text, v);
+        records.push([RecordType.Maps, encodeTagged([v], new TextEncoder().encode(text))]);
+      }
+      this.mapsVersion = v;
+      this.pendingMaps = null;
+    }
+    if (this.pendingProgram !== null) {
+      records.push([RecordType.Program, encodeTagged([cur.seq], new TextEncoder().encode(this.pendingProgram))]);
+      this.pendingProgram = null;
+    }
+    // Entries only for pages whose content changed.
+    const k = cur.seq;
+    const changed = [...cur.pages.entries()].filter(([page, vofs]) => (k > 0 ? this.index.blobAt(page, k - 1) : 0) !== vofs).sort((a, b) => a[0] - b[0]);
+    const b = cur.begin;
+    const body = encodeCheckpoint({
+      index: k,
+      mapsVersion: this.mapsVersion,
+      timeNs: b.timeNs,
+      detail: b.detail,
+      args: b.args,
+      tid: b.tid,
+      trigger: b.trigger,
+      dirtyPages: cur.received,
+      storedBytes: 0,
+      zeroPages: cur.zeroPages,
+      dedupHits: cur.dedupHits,
+      deltaBlobs: cur.deltaBlobs,
+      fullBlobs: cur.fullBlobs,
+      highWater: this.blobs.highWater,
+      threads: cur.threads,
+      zeroRanges: cur.zeroRanges,
+      pageNumbers: Float64Array.from(changed, ([p]) => p),
+      pageVofs: Float64Array.from(changed, ([, v]) => v),
+    });
+    let recordBytes = 0;
+    for (const [, r] of records) recordBytes += 9 + r.length;
+    body.patchU32(STORED_BYTES_AT, this.blobs.bytesWritten - cur.blobBytesAtBegin + recordBytes + 9 + body.len);
+    records.push([RecordType.Checkpoint, body.view()]);
+    this.cur = null;
+    this.append(records);
+    for (const t of cur.threads) this.lastRegs.set(t.tid, t.vofs);
+  }
+
+  /** Appends records to the log in one write, then applies them to the index. */
+  private append(records: Array<[number, Uint8Array]>): void {
+    const framed = records.map(([type, body]) => frameRecord(type, body));
+    const total = framed.reduce((s, f) => s + f.length, 0);
+    const all = framed.length === 1 ? framed[0]! : new Uint8Array(total);
+    if (framed.length > 1) {
+      let at = 0;
+      for (const f of framed) {
+        all.set(f, at);
+        at += f.length;
+      }
+    }
+    let done = 0;
+    while (done < total) done += writeSync(this.logFd, all, done, total - done, this.logEnd + done);
+    let at = this.logEnd;
+    for (const f of framed) {
+      const dv = new DataView(f.buffer, f.byteOffset, 9);
+      this.index.apply({ type: f[8]!, body: f.subarray(9), offset: at, length: f.length, crc: dv.getUint32(0, true) }, () => true);
+      at += f.length;
+    }
+    this.logEnd = at;
+  }
+
+  /** Terminal output, tagged with the last committed checkpoint (-1 before the first). */
+  appendOutput(data: Uint8Array): void {
+    if (this.closed) this.fail('the recording writer is closed');
+    if (!this.index.meta) this.fail("terminal output before the recorder's Hello");
+    for (let at = 0; at < data.length; at += OUTPUT_CHUNK) {
+      this.append([[RecordType.Output, encodeTagged([this.index.count - 1], data.subarray(at, at + OUTPUT_CHUNK))]]);
+    }
+  }
+
+  /** Durability point: everything committed so far survives a crash of the machine. */
+  flush(): void {
+    if (this.closed) return;
+    this.blobs.sync();
+    fsyncSync(this.logFd);
+  }
+
+  /** Final flush, the index snapshot (fast next open), writer.pid removed. An open checkpoint is dropped. */
+  close(): void {
+    if (this.closed) return;
+    this.cur = null;
+    this.flush();
+    this.closed = true;
+    this.otherBytes = writeSnapshot(this.dir, this.id, this.index);
+    try {
+      unlinkSync(join(this.dir, LOCK_FILE));
+    } catch {
+      // already gone: nothing to release
+    }
+    fsyncDir(this.dir);
+    closeSync(this.logFd);
+    this.blobs.close();
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
+}
