@@ -172,7 +172,8 @@ export interface EngineOptions {
 
 export class Engine {
   private readonly elfCache: ElfCache;
-  private readonly symbolCache = new Map<number, SymbolTable>(); // by mapsVersion
+  private readonly symbolsByMaps = new WeakMap<readonly MapEntry[], SymbolTable>();
+  private readonly symbolsByKey = new Map<string, SymbolTable>();
   private readonly sources = new SourceResolver();
   private mapsChanges: { scanned: number; points: number[] } = { scanned: 0, points: [] };
   private readonly yieldMs: number;
@@ -214,14 +215,21 @@ export class Engine {
     return { from, to };
   }
 
-  /** The symbol table at checkpoint k (cached per distinct memory map). */
+  /**
+   * The symbol table at checkpoint k, cached per memory map: by the identity of the reader's
+   * mapsAt(k) array (the store hands out one array per distinct map, so this costs nothing per
+   * checkpoint), falling back to what the table depends on (program, file mappings).
+   */
   symbolsAt(k: number): SymbolTable {
     this.checkCheckpoint(k);
-    const version = this.reader.checkpoint(k).mapsVersion;
-    let t = this.symbolCache.get(version);
+    const maps = this.reader.mapsAt(k);
+    let t = this.symbolsByMaps.get(maps);
     if (!t) {
-      t = new SymbolTable(this.reader.mapsAt(k), this.reader.programAt(k), this.elfCache);
-      this.symbolCache.set(version, t);
+      const program = this.reader.programAt(k);
+      const key = `${program}\n${maps.filter((m) => m.offset === 0n && m.path.startsWith('/')).map((m) => `${m.start} ${m.inode} ${m.path}`).join('\n')}`;
+      t = this.symbolsByKey.get(key);
+      if (!t) this.symbolsByKey.set(key, (t = new SymbolTable(maps, program, this.elfCache)));
+      this.symbolsByMaps.set(maps, t);
     }
     return t;
   }
@@ -425,16 +433,20 @@ export class Engine {
     return best;
   }
 
-  /** The first checkpoint after k whose memory map differs from k's (scanned once, lazily). */
+  /**
+   * The first checkpoint after k whose memory map differs from k's. Change points are found
+   * once (and extended as a live recording grows) by comparing mapsAt of neighbours: by
+   * identity first (one array per distinct map in the store), by content when that differs.
+   */
   nextMapsChange(k: number): number | null {
     const n = this.reader.checkpointCount;
     const mc = this.mapsChanges;
     if (mc.scanned < n) {
-      let prev = mc.scanned === 0 ? null : this.reader.checkpoint(mc.scanned - 1).mapsVersion;
+      let prev = mc.scanned === 0 ? null : this.reader.mapsAt(mc.scanned - 1);
       for (let i = mc.scanned; i < n; i++) {
-        const v = this.reader.checkpoint(i).mapsVersion;
-        if (prev !== null && v !== prev) mc.points.push(i);
-        prev = v;
+        const cur = this.reader.mapsAt(i);
+        if (prev !== null && cur !== prev && !sameMaps(prev, cur)) mc.points.push(i);
+        prev = cur;
       }
       mc.scanned = n;
     }
@@ -548,6 +560,14 @@ function isCondition(e: Expr): boolean {
 function sameValue(a: EvalResult, b: EvalResult): boolean {
   if (!a.ok || !b.ok) return !a.ok && !b.ok;
   return valuesEqual(a.value, b.value);
+}
+
+function sameMaps(a: readonly MapEntry[], b: readonly MapEntry[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((m, i) => {
+    const o = b[i]!;
+    return m.start === o.start && m.end === o.end && m.perms === o.perms && m.offset === o.offset && m.inode === o.inode && m.path === o.path && m.dev === o.dev;
+  });
 }
 
 function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
