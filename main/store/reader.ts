@@ -78,6 +78,8 @@ export class Reader implements RecordingReader {
   private closed = false;
   /** Why the log scan stopped before the end of the file (a torn or damaged tail), if it did. */
   tailDamage: LogStop | null = null;
+  /** Whether the open started from the index snapshot (false: the whole log was replayed). */
+  snapshotUsed = false;
 
   private constructor(
     readonly path: string,
@@ -111,6 +113,7 @@ export class Reader implements RecordingReader {
       const size = fstatSync(logFd).size;
       const snap = loadSnapshot(dir, id, logPath, logFd, size);
       r.index = typeof snap === 'string' ? new RecordingIndex(logPath) : snap;
+      r.snapshotUsed = typeof snap !== 'string';
       const from = r.index.logEnd;
       r.scan(size);
       if (!readOnly && !live) r.repair(typeof snap === 'string' || r.index.logEnd !== from);

@@ -86,6 +86,7 @@ export class RecordingWriter {
   private logEnd = HEADER_SIZE;
   private otherBytes = 0; // writer.pid and the snapshot
   private closed = false;
+  private early: Uint8Array[] = []; // terminal output that arrived before the Hello
 
   private constructor(
     readonly dir: string,
@@ -165,6 +166,8 @@ export class RecordingWriter {
           startedAt: new Date().toISOString(),
         };
         this.append([[RecordType.Meta, encodeMeta(meta)]]);
+        for (const o of this.early) this.appendOutput(o);
+        this.early = [];
         break;
       }
       case MessageType.Maps:
@@ -262,11 +265,13 @@ export class RecordingWriter {
   private store(data: Uint8Array, prev: number): number {
     this.outcome = 'zero';
     if (isAllZero(data)) return 0;
+    this.outcome = 'dedup';
+    // Sent again unchanged (common: a page written with the same bytes): no hash needed.
+    if (prev !== 0 && equalBytes(this.blobs.read(prev, data.length).data, data)) return prev;
     const h = BigInt.asUintN(64, this.hash(data));
     const candidate = this.content.get(h);
     if (candidate !== 0) {
       const existing = this.blobs.read(candidate, data.length).data;
-      this.outcome = 'dedup';
       if (equalBytes(existing, data)) return candidate;
     }
     const copy = data.slice(); // the cache keeps it; the caller's buffer may be reused
@@ -372,7 +377,10 @@ export class RecordingWriter {
   /** Terminal output, tagged with the last committed checkpoint (-1 before the first). */
   appendOutput(data: Uint8Array): void {
     if (this.closed) this.fail('the recording writer is closed');
-    if (!this.index.meta) this.fail("terminal output before the recorder's Hello");
+    if (!this.index.meta) {
+      this.early.push(data.slice()); // the log starts with the metadata: keep it until then
+      return;
+    }
     for (let at = 0; at < data.length; at += OUTPUT_CHUNK) {
       this.append([[RecordType.Output, encodeTagged([this.index.count - 1], data.subarray(at, at + OUTPUT_CHUNK))]]);
     }

@@ -1,0 +1,153 @@
+/**
+ * The blob codec and blob store on their own: round trips on realistic and adversarial
+ * contents, delta choice, chains, and corrupt payloads.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { BlobStore } from './blobs.js';
+import { BlobEncoder, decodePayload, isAllZero, xorInto } from './codec.js';
+import { BlobKind, SEGMENT_SPAN } from './format.js';
+import { newRecordingId } from './files.js';
+import { rng } from './synthetic.js';
+import { page, tempDir } from './test-support.js';
+import { RecordingError } from './types.js';
+
+const r = rng(42);
+const realistic: Record<string, Uint8Array> = {
+  code: page((i) => [0x55, 0x48, 0x89, 0xe5, 0x48, 0x83, 0xec, 0x10, 0xe8, i >> 4, 0, 0, 0, 0xc9, 0xc3][i % 15]!),
+  text: page((i) => 'the quick brown fox jumps over the lazy dog; '.charCodeAt(i % 45)),
+  pointers: (() => {
+    const p = new Uint8Array(4096);
+    const dv = new DataView(p.buffer);
+    for (let j = 0; j < 512; j++) dv.setBigUint64(j * 8, 0x555555580000n + BigInt(Math.floor(r() * 65536) * 16), true);
+    return p;
+  })(),
+  sparse: page((i) => (i % 512 === 0 ? i >> 9 : 0) + (i === 4000 ? 7 : 0)),
+  random: page(() => Math.floor(r() * 256)),
+  zero: new Uint8Array(4096),
+  ones: new Uint8Array(4096).fill(0xff),
+};
+
+function roundTrip(content: Uint8Array, base: Uint8Array | null, enc = new BlobEncoder()): { kind: number; size: number } {
+  const e = enc.encode(content, base);
+  const kind = e.kind;
+  const size = e.payload.length;
+  const out = new Uint8Array(content.length);
+  decodePayload(kind, e.payload.slice(), kind === BlobKind.XorLz4 ? base : null, out);
+  expect(Buffer.compare(out, content)).toBe(0);
+  expect(size).toBeLessThanOrEqual(content.length);
+  return { kind, size };
+}
+
+describe('codec', () => {
+  it.each(Object.entries(realistic))('round-trips a %s page', (_, p) => {
+    const { kind, size } = roundTrip(p, null);
+    if (p === realistic.random) expect(kind).toBe(BlobKind.Raw);
+    else expect(size).toBeLessThan(4096);
+  });
+
+  it('stores an incompressible page raw, never larger than the page', () => {
+    expect(roundTrip(realistic.random!, null)).toEqual({ kind: BlobKind.Raw, size: 4096 });
+  });
+
+  it('encodes a single-bit change as a tiny delta, even on a random page', () => {
+    for (const bit of [0, 1, 4095 * 8 + 7, 2048 * 8 + 3]) {
+      const next = realistic.random!.slice();
+      next[bit >> 3] = next[bit >> 3]! ^ (1 << (bit & 7));
+      const { kind, size } = roundTrip(next, realistic.random!);
+      expect(kind).toBe(BlobKind.XorLz4);
+      expect(size).toBeLessThan(40);
+    }
+  });
+
+  it('prefers a full version when the delta does not help', () => {
+    // Replacing a text page by a zero-ish one: the full block is smaller than the XOR.
+    const { kind } = roundTrip(realistic.sparse!, realistic.random!);
+    expect(kind).toBe(BlobKind.Lz4);
+  });
+
+  it('handles contents of other lengths (registers)', () => {
+    const regs = page((i) => i * 3).subarray(0, 216 + 2696);
+    const next = regs.slice();
+    next[80] = next[80]! ^ 0x10;
+    roundTrip(regs, null);
+    expect(roundTrip(next, regs).kind).toBe(BlobKind.XorLz4);
+    roundTrip(new Uint8Array(3), null);
+  });
+
+  it('xor and zero test agree with byte loops on unaligned views', () => {
+    const buf = new Uint8Array(4096 + 3);
+    buf.set(realistic.text!, 1);
+    const a = buf.subarray(1, 4097);
+    const out = new Uint8Array(4096);
+    xorInto(a, realistic.pointers!, out);
+    for (let i = 0; i < 4096; i++) expect(out[i]).toBe(realistic.text![i]! ^ realistic.pointers![i]!);
+    expect(isAllZero(new Uint8Array(8192).subarray(3, 4099))).toBe(true);
+    const z = new Uint8Array(4099);
+    z[4098] = 1;
+    expect(isAllZero(z.subarray(3))).toBe(false);
+  });
+
+  it('rejects malformed payloads with a CodecError', () => {
+    const out = new Uint8Array(4096);
+    expect(() => decodePayload(BlobKind.Lz4, Uint8Array.of(0xff, 0xff, 0xff), null, out)).toThrow(/does not decode/);
+    expect(() => decodePayload(BlobKind.Raw, new Uint8Array(10), null, out)).toThrow(/raw blob/);
+    expect(() => decodePayload(BlobKind.XorLz4, new Uint8Array(10), null, out)).toThrow(/without a 4096-byte base/);
+    expect(() => decodePayload(9, new Uint8Array(10), null, out)).toThrow(/unknown blob kind/);
+    const e = new BlobEncoder().encode(realistic.text!, null);
+    expect(() => decodePayload(e.kind, e.payload, null, new Uint8Array(4000))).toThrow(/does not decode to 4000/);
+  });
+});
+
+describe('blob store', () => {
+  let cleanup = (): void => undefined;
+  afterEach(() => cleanup());
+
+  it('reads back a delta chain longer than the writer limit, from a cold reader', () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const id = newRecordingId();
+    const w = BlobStore.create(t.dir, id, 1 << 20);
+    const enc = new BlobEncoder();
+    const versions: Uint8Array[] = [];
+    const vofs: number[] = [];
+    let cur = realistic.pointers!.slice();
+    // 40 versions, each one delta on the previous (depth up to 39 < MAX_DEPTH): the store itself
+    // enforces no writer policy, only the format's bound.
+    for (let v = 0; v < 40; v++) {
+      cur = cur.slice();
+      cur[(v * 97) % 4096] = cur[(v * 97) % 4096]! ^ 0x5a;
+      const prevV = vofs.length ? vofs[vofs.length - 1]! : 0;
+      const base = prevV ? w.read(prevV, 4096) : null;
+      const e = enc.encode(cur, base ? base.data : null);
+      const delta = e.kind === BlobKind.XorLz4;
+      vofs.push(w.append(e.kind, delta ? base!.depth + 1 : 0, delta ? prevV : 0, e.payload, cur));
+      versions.push(cur);
+    }
+    w.writePending();
+    w.sync();
+    w.close();
+    const rd = BlobStore.forReading(t.dir, id, 4);
+    for (let v = 39; v >= 0; v--) expect(Buffer.compare(rd.read(vofs[v]!, 4096).data, versions[v]!)).toBe(0);
+    expect(rd.read(vofs[39]!, 4096).depth).toBe(39);
+    rd.close();
+  });
+
+  it('rolls over to a new segment at the size limit', () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const id = newRecordingId();
+    const w = BlobStore.create(t.dir, id, 10_000);
+    const addrs: number[] = [];
+    for (let i = 0; i < 10; i++) addrs.push(w.append(BlobKind.Raw, 0, 0, realistic.random!, realistic.random!));
+    w.writePending();
+    w.close();
+    expect(Math.floor(addrs[9]! / SEGMENT_SPAN)).toBeGreaterThanOrEqual(4);
+    const rd = BlobStore.forReading(t.dir, id);
+    for (const a of addrs) expect(Buffer.compare(rd.read(a, 4096).data, realistic.random!)).toBe(0);
+    expect(() => rd.read(a0(addrs) + 1, 4096)).toThrow(RecordingError);
+    rd.close();
+    expect(() => BlobStore.forReading(t.dir, newRecordingId()).read(addrs[0]!, 4096)).toThrow(/another recording/);
+  });
+});
+
+const a0 = (a: number[]): number => a[0]!;
