@@ -23,6 +23,16 @@ function Screen(): React.JSX.Element {
   }
 }
 
+/** A clock face with a flux bolt: time travel, in 16 pixels. */
+function Logo(): React.JSX.Element {
+  return (
+    <svg className="logo" width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">
+      <circle cx="8" cy="8" r="6.5" fill="none" stroke="currentColor" strokeWidth="1.5" />
+      <path d="M9 3.5 5.5 8.8h2.6L7 12.5l3.5-5.3H7.9z" fill="currentColor" />
+    </svg>
+  );
+}
+
 function TitleBar(): React.JSX.Element {
   const screen = useApp((s) => s.screen);
   const goStart = useApp((s) => s.goStart);
@@ -31,7 +41,7 @@ function TitleBar(): React.JSX.Element {
   return (
     <header className="titlebar">
       <button className="brand" onClick={goStart} title="Start screen" data-testid="home">
-        <span className="logo">⏱</span> DeLorean
+        <Logo /> DeLorean
       </button>
       {screen.kind === 'viewer' && summary && (
         <div className="rec-info" data-testid="recording-info">

@@ -150,7 +150,7 @@ export function MemoryView(): React.JSX.Element {
             }
             return (
               <div className="hex-row" key={r}>
-                <span className="addr">{formatAddress(rowAddr)}</span>
+                <span className="addr">{rowAddr.toString(16).padStart(12, '0')}</span>
                 <span className="bytes">{cells}</span>
                 <span className="ascii">{ascii}</span>
                 <span className={`typed typed-${size}`}>{values}</span>

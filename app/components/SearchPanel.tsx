@@ -49,6 +49,7 @@ export function SearchPanel(): React.JSX.Element {
       quickSuggestions: { other: true, comments: false, strings: false },
       fixedOverflowWidgets: true,
       ariaLabel: 'Predicate',
+      placeholder: 'a predicate: i32(&counter) >= 10, u32(&shop + 64) != 0xc0ffee11, $rax == 1',
     });
     editor.current = ed;
     const sub = model.onDidChangeContent(() => {

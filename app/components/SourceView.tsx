@@ -1,8 +1,9 @@
 /**
  * Source at the selected checkpoint: the file and line of the stopped thread's pc (from the
  * binary's line table), shown read-only in Monaco with the current line highlighted. When
- * there is no line information (a library without debug info, a stripped binary) it says so,
- * with the function name when the symbols know it.
+ * the thread stopped in code without source (a libc system call wrapper), the service shows
+ * the nearest caller in the program and says where the thread really stopped. With no line
+ * information at all (a stripped binary) it says so, with the function name when known.
  */
 import { useEffect, useRef } from 'react';
 import { api } from '../lib/api.js';
@@ -57,11 +58,18 @@ export function SourceView(): React.JSX.Element {
   }, []);
 
   const loc = q.data;
+  // The line table can name a line the file does not have (a rebuilt file, a toolchain bug).
+  const lineCount = loc?.text ? loc.text.split('\n').length : 0;
+  const lineOk = loc?.line !== null && loc?.line !== undefined && loc.line >= 1 && loc.line <= lineCount;
   useEffect(() => {
     const ed = editor.current;
     if (!ed || !loc?.file || loc.text === null || loc.line === null) return;
     const model = modelFor(loc.file, loc.text);
     if (ed.getModel() !== model) ed.setModel(model);
+    if (!lineOk) {
+      decorations.current?.clear();
+      return;
+    }
     decorations.current?.set([
       {
         range: new monaco.Range(loc.line, 1, loc.line, 1),
@@ -69,7 +77,7 @@ export function SourceView(): React.JSX.Element {
       },
     ]);
     ed.revealLineInCenterIfOutsideViewport(loc.line);
-  }, [loc]);
+  }, [loc, lineOk]);
 
   const hasText = Boolean(loc?.file && loc.text !== null && loc.line !== null);
   return (
@@ -82,7 +90,7 @@ export function SourceView(): React.JSX.Element {
               {loc.file ? `${loc.file.split('/').at(-1)}:${loc.line ?? '?'}` : 'no line info'}
               <span className="dim">
                 {' '}
-                {loc.function ?? ''} · pc {loc.pc} · thread {loc.tid}
+                {loc.function ?? ''} · {loc.stoppedIn ? 'caller' : `pc ${loc.pc}`} · thread {loc.tid}
               </span>
             </>
           ) : q.error ? (
@@ -90,6 +98,16 @@ export function SourceView(): React.JSX.Element {
           ) : null}
         </span>
       </header>
+      {loc?.stoppedIn && (
+        <div className="source-note" data-testid="source-stopped-in">
+          Stopped in <span className="mono">{loc.stoppedIn}</span> (no source); showing its caller in the program.
+        </div>
+      )}
+      {loc && loc.text !== null && !lineOk && (
+        <div className="source-note warn">
+          The line table says line {loc.line}, which {loc.file?.split('/').at(-1)} does not have (the file changed, or the compiler named the wrong file).
+        </div>
+      )}
       <div className="source-body">
         <div ref={host} className="monaco-host" style={{ visibility: hasText ? 'visible' : 'hidden' }} />
         {!hasText && loc && (

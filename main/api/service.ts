@@ -89,6 +89,8 @@ interface Session {
 const PAGE = 4096n;
 const TERMINAL_TAIL = 1 << 20;
 const SOURCE_MAX = 4 << 20;
+const STACK_SCAN = 4096;
+const SCAN_CANDIDATES = 16;
 /** Registers in the order a debugger shows them. */
 const REGISTER_ORDER: readonly (typeof GP_NAMES)[number][] = [
   'rip', 'rsp', 'rbp', 'rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15',
@@ -331,9 +333,50 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
     const { engine } = this.get(rec);
     const at = await engine.source(k, tid);
     if (!at) return null;
-    const fn = at.location?.function ?? (at.symbol ? (at.symbol.offset === 0n ? at.symbol.name : `${at.symbol.name}+0x${at.symbol.offset.toString(16)}`) : null);
+    const fn = at.location?.function ?? (at.symbol ? symbolName(at.symbol) : null);
     const file = at.location?.file ?? null;
-    return { tid: at.tid, pc: toHex64(at.pc), function: fn, file, line: at.location?.line ?? null, text: file ? this.sourceText(file) : null };
+    const text = file ? this.sourceText(file) : null;
+    if (text === null) {
+      const caller = await this.callerWithSource(engine, k, at.tid);
+      if (caller) {
+        const where = at.symbol ? `${symbolName(at.symbol)} in ${at.symbol.library}` : toHex64(at.pc);
+        return { tid: at.tid, pc: toHex64(caller.pc), stoppedIn: where, function: caller.fn, file: caller.file, line: caller.line, text: caller.text };
+      }
+    }
+    return { tid: at.tid, pc: toHex64(at.pc), stoppedIn: null, function: fn, file, line: at.location?.line ?? null, text };
+  }
+
+  /**
+   * The nearest caller with readable source: a heuristic stack scan (as debuggers do without
+   * unwind info) for words that point into executable code of a mapped file and have line
+   * info. Bounded: the first STACK_SCAN bytes above rsp, at most SCAN_CANDIDATES lookups.
+   */
+  private async callerWithSource(engine: Engine, k: number, tid: number): Promise<{ pc: bigint; fn: string | null; file: string; line: number; text: string } | null> {
+    const regs = engine.registers(k, tid)[0];
+    if (!regs) return null;
+    const rsp = regs.gp.rsp;
+    const maps = engine.reader.mapsAt(k);
+    const executable = (v: bigint): boolean => maps.some((m) => v >= m.start && v < m.end && m.perms[2] === 'x' && m.path.startsWith('/'));
+    let stack: Uint8Array | null = null;
+    for (let len = STACK_SCAN; len >= 8 && !stack; len >>= 1) {
+      try {
+        stack = engine.reader.readMemory(k, rsp, len);
+      } catch (e) {
+        if (!(e instanceof UnmappedError)) throw e;
+      }
+    }
+    if (!stack) return null;
+    const words = new DataView(stack.buffer, stack.byteOffset, stack.byteLength);
+    let tried = 0;
+    for (let off = 0; off + 8 <= stack.length && tried < SCAN_CANDIDATES; off += 8) {
+      const v = words.getBigUint64(off, true);
+      if (!executable(v)) continue;
+      tried++;
+      const { symbol, location } = await engine.sourceAt(v - 1n, k);
+      const text = location ? this.sourceText(location.file) : null;
+      if (location && text !== null) return { pc: v - 1n, fn: location.function ?? (symbol ? symbolName(symbol) : null), file: location.file, line: location.line, text };
+    }
+    return null;
   }
 
   /** The text of a source file named by the line table, when it is a readable, reasonably sized file. */
@@ -549,6 +592,10 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
     }
     return null;
   }
+}
+
+function symbolName(s: { name: string; offset: bigint }): string {
+  return s.offset === 0n ? s.name : `${s.name}+0x${s.offset.toString(16)}`;
 }
 
 /** Bytes [base, base+len) at checkpoint k, page by page; unmapped pages read as zero and are marked unreadable. */

@@ -152,9 +152,16 @@ export interface MapJson {
   readonly path: string;
 }
 
+/**
+ * Where a thread is in the source. A thread stopped in code without readable source (inside a
+ * libc system call wrapper, say) shows its nearest caller in the program instead, found by
+ * scanning the stack for a return address with line info; `stoppedIn` then says where it
+ * really was ("write+0x14 in libc.so.6").
+ */
 export interface SourceLocation {
   readonly tid: number;
   readonly pc: Hex64;
+  readonly stoppedIn: string | null;
   readonly function: string | null;
   readonly file: string | null;
   readonly line: number | null;

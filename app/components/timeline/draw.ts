@@ -108,42 +108,55 @@ function barHeight(v: number, scaleMax: number, room: number): number {
   return Math.max(1, (Math.log2(1 + v) / Math.log2(1 + scaleMax)) * room);
 }
 
-function drawDensity(ctx: CanvasRenderingContext2D, s: TimelineSlice, xOf: (k: number) => number, top: number, bottom: number, scaleMax: number): void {
+/**
+ * The buckets of a slice as drawable cells: one per bucket when buckets cover several
+ * checkpoints each, one per checkpoint when zoomed in further (several buckets then hold the
+ * same checkpoint). Each cell spans [k0, k1) in checkpoint units.
+ */
+function* cells(s: TimelineSlice): Generator<{ i: number; k0: number; k1: number }> {
   const step = (s.to - s.from) / s.buckets;
-  const room = bottom - top - 2;
+  let last = -1;
   for (let i = 0; i < s.buckets; i++) {
-    const k0 = s.from + i * step;
+    const k0 = step < 1 ? Math.floor(s.from + i * step) : s.from + i * step;
     if (k0 >= s.count) break;
+    if (step < 1) {
+      if (k0 === last) continue;
+      last = k0;
+      yield { i, k0, k1: k0 + 1 };
+    } else yield { i, k0, k1: Math.min(s.count, k0 + step) };
+  }
+}
+
+function drawDensity(ctx: CanvasRenderingContext2D, s: TimelineSlice, xOf: (k: number) => number, top: number, bottom: number, scaleMax: number): void {
+  const room = bottom - top - 2;
+  for (const { i, k0, k1 } of cells(s)) {
     const x0 = xOf(k0);
-    const x1 = xOf(Math.min(s.count, k0 + step));
+    const x1 = xOf(k1);
     const bw = Math.max(1, x1 - x0 - (x1 - x0 > 4 ? 1 : 0));
-    const max = s.maxDirty[i] ?? 0;
-    const hMax = barHeight(max, scaleMax, room);
+    const hMax = barHeight(s.maxDirty[i] ?? 0, scaleMax, room);
     ctx.fillStyle = theme.density;
     ctx.fillRect(x0, bottom - hMax, bw, hMax);
-    const n = Math.max(1, Math.min(s.count, Math.ceil(k0 + step)) - Math.floor(k0));
-    const mean = (s.sumDirty[i] ?? 0) / n;
-    const hMean = barHeight(mean, scaleMax, room);
+    const n = Math.max(1, Math.ceil(k1) - Math.floor(k0));
+    const hMean = barHeight((s.sumDirty[i] ?? 0) / n, scaleMax, room);
     ctx.fillStyle = theme.densityHi;
     ctx.fillRect(x0, bottom - hMean, bw, hMean);
   }
 }
 
 function drawTriggerMarkers(ctx: CanvasRenderingContext2D, s: TimelineSlice, xOf: (k: number) => number): void {
-  const step = (s.to - s.from) / s.buckets;
   let lastX = -10;
-  for (let i = 0; i < s.buckets; i++) {
+  for (const { i, k0, k1 } of cells(s)) {
     const mask = s.triggers[i] ?? 0;
     if (!mask) continue;
+    const x = Math.round(xOf((k0 + k1) / 2));
     for (const [code, color] of RARE_TRIGGERS) {
       if (!(mask & (1 << code))) continue;
-      const x = Math.round(xOf(s.from + (i + 0.5) * step));
-      if (x - lastX < 3 && code !== Trigger.Exit && code !== Trigger.Signal) continue;
+      const end = code === Trigger.Exit || code === Trigger.Signal;
+      if (x - lastX < 3 && !end) continue;
       lastX = x;
       ctx.fillStyle = color;
-      if (code === Trigger.Exit || code === Trigger.Signal) {
-        ctx.fillRect(x - 1, 1, 3, 13);
-      } else {
+      if (end) ctx.fillRect(x - 1, 1, 3, 13);
+      else {
         ctx.beginPath();
         ctx.arc(x, 8, 3, 0, Math.PI * 2);
         ctx.fill();
@@ -201,14 +214,10 @@ function drawOverview(ctx: CanvasRenderingContext2D, f: TimelineFrame, w: number
   const o = f.overview;
   if (o && f.count > 0) {
     const scale = Math.max(1, maxOf(o.maxDirty));
-    const step = (o.to - o.from) / o.buckets;
     ctx.fillStyle = theme.textFaint;
-    for (let i = 0; i < o.buckets; i++) {
-      const k0 = o.from + i * step;
-      if (k0 >= o.count) break;
-      const x = (k0 / f.count) * w;
+    for (const { i, k0, k1 } of cells(o)) {
       const bh = barHeight(o.maxDirty[i] ?? 0, scale, oh - 2);
-      ctx.fillRect(x, top + oh - bh, Math.max(1, (step / f.count) * w), bh);
+      ctx.fillRect((k0 / f.count) * w, top + oh - bh, Math.max(1, ((k1 - k0) / f.count) * w - (k1 - k0 === 1 && w / f.count > 4 ? 1 : 0)), bh);
     }
   }
   if (f.count > 0) {
