@@ -112,7 +112,7 @@ describe('changes', () => {
     ]);
     const human = await cli('changes', rec, '0x10000', '--len', '4', '--from', '15');
     expect(human.stdout).toBe(
-      ['4 bytes at 0x10000: 7 (0x07000000) at checkpoint 15', '        20  7 (0x07000000) -> 0 (0x00000000)', '        30  0 (0x00000000) -> 4294967295 (0xffffffff)', ''].join('\n'),
+      ['4 bytes at 0x10000: 7 (0x00000007) at checkpoint 15', '        20  7 (0x00000007) -> 0 (0x00000000)', '        30  0 (0x00000000) -> 4294967295 (0xffffffff)', ''].join('\n'),
     );
     const gone = await json<{ changes: unknown[] }>('changes', rec, '0x11000', '--len', '4');
     expect(gone.changes).toEqual([{ checkpoint: 35, old: '00000000', new: null }]);
@@ -133,7 +133,7 @@ describe('diff', () => {
     expect(gone.maps.removed.map((m) => m.start)).toEqual(['0x10000']);
     expect(gone.maps.added.map((m) => m.start)).toEqual(['0x10000']);
     const human = await cli('diff', rec, '5', '12');
-    expect(human.stdout).toContain('page 0x10000: 2 bytes differ');
+    expect(human.stdout).toContain("page 0x10000: 2 bytes differ\n    0x10000+1\n    0x10008+1\n");
     expect(human.stdout).toContain('1 page differ between checkpoints 5 and 12');
   });
 });

@@ -29,7 +29,7 @@ function readelfSymbols(path: string): Set<string> {
   const out = new Set<string>();
   for (const line of execFileSync('readelf', ['-sW', path], { encoding: 'utf8', maxBuffer: 64 << 20 }).split('\n')) {
     const m = /^\s*\d+:\s+([0-9a-f]+)\s+\d+\s+(FUNC|OBJECT|IFUNC)\s+\w+\s+\w+\s+(\w+)\s+(\S+)/.exec(line);
-    if (!m || m[3] === 'UND') continue;
+    if (!m || m[3] === 'UND' || m[3] === 'ABS' || m[3] === 'COM') continue;
     out.add(`${m[4]!.replace(/@.*$/, '')}@${BigInt('0x' + m[1])}`);
   }
   return out;

@@ -41,6 +41,8 @@ export interface ElfSymbol {
   readonly type: ElfSymbolType;
   readonly bind: ElfSymbolBind;
   readonly table: 'symtab' | 'dynsym';
+  /** Index of the section it is defined in. */
+  readonly section: number;
 }
 
 export interface ElfSection {
@@ -85,6 +87,7 @@ export const SHT_SYMTAB = 2;
 export const SHT_DYNSYM = 11;
 const SHT_NOBITS = 8;
 const SHN_UNDEF = 0;
+const SHN_LORESERVE = 0xff00; // SHN_ABS, SHN_COMMON...: not addresses inside a section
 const SHN_XINDEX = 0xffff;
 export const EM_X86_64 = 62;
 
@@ -255,7 +258,8 @@ export function parseElf(src: ByteSource): ElfFile {
         const stype = info & 0xf;
         const symType: ElfSymbolType | null = stype === 1 ? 'object' : stype === 2 ? 'func' : stype === 10 ? 'ifunc' : null;
         if (!symType) continue;
-        if (data.getUint16(b + 6, true) === SHN_UNDEF) continue;
+        const shndx = data.getUint16(b + 6, true);
+        if (shndx === SHN_UNDEF || shndx >= SHN_LORESERVE) continue;
         const name = cString(strs, data.getUint32(b, true));
         if (!name) continue;
         const value = data.getBigUint64(b + 8, true);
@@ -270,6 +274,7 @@ export function parseElf(src: ByteSource): ElfFile {
           type: symType,
           bind: bindCode === 0 ? 'local' : bindCode === 1 ? 'global' : bindCode === 2 ? 'weak' : 'other',
           table,
+          section: shndx,
         });
       }
     }

@@ -64,6 +64,7 @@ export interface Module {
 
 export interface SymbolInfo {
   readonly name: string;
+  readonly section: number;
   readonly address: bigint; // run-time
   readonly size: bigint;
   readonly type: ElfSymbol['type'];
@@ -120,7 +121,7 @@ export class SymbolTable {
     const all: SymbolInfo[] = [];
     for (const mod of modules) {
       for (const s of mod.elf.symbols) {
-        const info: SymbolInfo = { name: s.name, address: mod.base + s.value, size: s.size, type: s.type, bind: s.bind, module: mod };
+        const info: SymbolInfo = { name: s.name, section: s.section, address: mod.base + s.value, size: s.size, type: s.type, bind: s.bind, module: mod };
         all.push(info);
         let list = this.byName.get(s.name);
         if (!list) this.byName.set(s.name, (list = []));
@@ -188,7 +189,10 @@ export class SymbolTable {
     return BigInt.asUintN(64, m[3] === '-' ? addr - off : addr + off);
   }
 
-  /** The symbol containing `addr` (or the nearest one before it, when sizes are unknown) as name+offset. */
+  /**
+   * The symbol containing `addr` as name+offset; failing that, the nearest symbol of unknown
+   * size before it in the same section (assembly labels), else null.
+   */
   lookup(addr: bigint): SymbolLocation | null {
     const mod = this.moduleAt(addr);
     if (!mod) return null;
@@ -208,7 +212,7 @@ export class SymbolTable {
         continue;
       }
       if (s.size > 0n && addr < s.address + s.size) return location(this.preferredAlias(s, i), addr);
-      if (s.size === 0n && !fallback) fallback = this.preferredAlias(s, i);
+      if (s.size === 0n && !fallback && this.inSection(s, addr)) fallback = this.preferredAlias(s, i);
       // Sized symbols ending before addr: keep looking for an enclosing one a little further back
       // (nested objects are rare; stop after a bounded scan).
       if (lo - i > 64) break;
@@ -232,6 +236,13 @@ export class SymbolTable {
       }
     }
     return best;
+  }
+
+  private inSection(s: SymbolInfo, addr: bigint): boolean {
+    const sec = s.module.elf.sections[s.section];
+    if (!sec || sec.addr === 0n) return false;
+    const start = s.module.base + sec.addr;
+    return addr >= start && addr < start + sec.size;
   }
 
   moduleAt(addr: bigint): Module | null {

@@ -16,13 +16,13 @@ import { rangeOptions, round, runQuery } from './find.js';
 
 const hexOrNull = (b: Uint8Array | null): string | null => (b === null ? null : bytesToHex(b));
 
-/** Little-endian integer view of 1, 2, 4 or 8 bytes, for people. */
+/** 1, 2, 4 or 8 bytes as the little-endian integer they hold (decimal and hex), else hex bytes. */
 function asNumber(b: Uint8Array | null): string {
   if (b === null) return 'unmapped';
   if (![1, 2, 4, 8].includes(b.length)) return bytesToHex(b);
   let v = 0n;
   for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
-  return `${v} (0x${bytesToHex(b)})`;
+  return `${v} (0x${v.toString(16).padStart(b.length * 2, '0')})`;
 }
 
 export async function run(argv: string[], io: CliIo): Promise<number> {

@@ -38,11 +38,15 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     }
     for (const m of r.maps.removed) io.stdout(`- map ${hex(m.start)}-${hex(m.end)} ${m.perms} ${m.path}\n`);
     for (const m of r.maps.added) io.stdout(`+ map ${hex(m.start)}-${hex(m.end)} ${m.perms} ${m.path}\n`);
+    const MAX_RANGES = 8;
     for (const p of r.pages) {
-      const ranges = p.ranges.map((x) => `${hex(p.page + BigInt(x.offset))}+${x.length}`);
-      const sym = engine.symbolAt(p.page + BigInt(p.ranges[0]?.offset ?? 0), k2!);
-      const where = sym ? `  ${sym.name}${sym.offset ? `+${sym.offset}` : ''} (${sym.library})` : '';
-      io.stdout(`page ${hex(p.page)}: ${p.changedBytes} bytes differ${where}\n    ${ranges.slice(0, 8).join(' ')}${ranges.length > 8 ? ` ... (${ranges.length} ranges)` : ''}\n`);
+      io.stdout(`page ${hex(p.page)}: ${p.changedBytes} byte${p.changedBytes === 1 ? '' : 's'} differ\n`);
+      for (const x of p.ranges.slice(0, MAX_RANGES)) {
+        const at = p.page + BigInt(x.offset);
+        const sym = engine.symbolAt(at, k2!);
+        io.stdout(`    ${hex(at)}+${x.length}${sym ? `  ${sym.name}${sym.offset ? `+${sym.offset}` : ''}` : ''}\n`);
+      }
+      if (p.ranges.length > MAX_RANGES) io.stdout(`    ... ${p.ranges.length - MAX_RANGES} more ranges\n`);
     }
     io.stdout(`${r.totalPages} page${r.totalPages === 1 ? '' : 's'} differ between checkpoints ${r.from} and ${r.to}${r.truncated ? ` (showing ${r.pages.length}: --limit)` : ''}; ${r.maps.added.length} mappings added, ${r.maps.removed.length} removed\n`);
     return 0;
