@@ -253,6 +253,37 @@ describe('typed reads', () => {
   });
 });
 
+describe('evaluator robustness', () => {
+  it('never throws for random well-formed predicates: a value or a failure with a reason (bounded fuzz)', async () => {
+    const { engine } = await build(randomHistory(11, 20).map((s, k) => ({ ...s, threads: [{ tid: 4242, regs: { rax: BigInt(k), rsp: 0x7ffd0000n } }] })));
+    const r = rng(3);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+    const leaves = ['0', '1', '-1', '0x10000', '0x10ffe', '0x20000', '0xffffffffffffffff', '9223372036854775807', '1.5', '"ab"', '$rax', '$rsp', '$1.rax', '$tid:9.rip', '$eax', '$fcw'];
+    const reads = ['u8', 'u16', 'u32', 'u64', 'i8', 'i16', 'i32', 'i64', 'f32', 'f64', 'ptr', 'cstr'];
+    const binops = ['*', '/', '%', '+', '-', '<<', '>>', '<', '<=', '>', '>=', '==', '!=', '&', '^', '|', '&&', '||'];
+    const gen = (depth: number): string => {
+      const c = depth > 4 ? 0 : Math.floor(r() * 5);
+      if (c === 0) return pick(leaves);
+      if (c === 1) return `${pick(['-', '~', '!', '+'])}${gen(depth + 1)}`;
+      if (c === 2) return r() < 0.1 ? `bytes(${gen(depth + 1)}, ${gen(depth + 1)})` : `${pick(reads)}(${gen(depth + 1)})`;
+      return `(${gen(depth + 1)} ${pick(binops)} ${gen(depth + 1)})`;
+    };
+    let ok = 0;
+    let failed = 0;
+    for (let i = 0; i < 1500; i++) {
+      const src = gen(0);
+      const res = engine.evaluate(src, Math.floor(r() * 20));
+      if (res.ok) ok++;
+      else {
+        failed++;
+        expect(res.reason.length, src).toBeGreaterThan(0);
+      }
+    }
+    expect(ok).toBeGreaterThan(100);
+    expect(failed).toBeGreaterThan(100);
+  });
+});
+
 describe('changes and diff', () => {
   it('lists every change of some bytes with old and new, across a page boundary', async () => {
     const specs: CheckpointSpec[] = [{ maps: [anon(A, C)], pages: [[A, page({ 4092: 0x11111111 })], [B, page({ 0: 0x22222222 })]] }];
