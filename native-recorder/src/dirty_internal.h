@@ -29,7 +29,7 @@
 #include "pagemap.h"
 
 #define PG 4096ull
-#define HASH_BATCH 256 /* pages read per process_vm_readv batch when hashing (1 MiB) */
+#define HASH_BATCH 64 /* pages per read batch when hashing: 256 KiB, hashed while still in L2 */
 #define SCAN_VEC 1024  /* page_region entries per PAGEMAP_SCAN call */
 
 struct range_vec {
