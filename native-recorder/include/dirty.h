@@ -58,7 +58,10 @@ const char *dirty_backend_name(enum dirty_backend b);
 /* Parses "auto", "uffd-wp", "soft-dirty", "hash". Returns 0 or -1. */
 int dirty_backend_parse(const char *name, enum dirty_backend *out);
 
-/* See the contract above. Returns 0 or -1 with errno (and err text). */
+/*
+ * See the contract above. `out` is cleared first (its buffers are reused). Returns 0 or -1
+ * with errno (and err text); after a failure the next collect is a full snapshot again.
+ */
 int dirty_collect(struct dirty_tracker *t, const struct map_table *maps, struct page_set *out, char *err,
 		  size_t errlen);
 

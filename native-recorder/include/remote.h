@@ -5,6 +5,13 @@
  * instruction (the one in [vdso], or poked over the bytes at rip and restored), sets
  * orig_rax = -1 so restart fix-up leaves the call alone, single-steps, reads rax, restores
  * registers (and any poked bytes). An interrupted blocking syscall restarts normally after.
+ *
+ * From a syscall-entry or seccomp stop the pending call is swapped for ours and the thread is
+ * brought back to the same stop (the original call still runs later). From any other stop the
+ * thread ends in a SIGTRAP signal-delivery-stop with its registers and siginfo restored:
+ * resume it as you would have resumed the original stop (PTRACE_LISTEN excepted). Needs
+ * PTRACE_O_TRACESYSGOOD; refuses PTRACE_EVENT_EXIT (EINVAL) and PTRACE_EVENT_VFORK (EBUSY)
+ * stops. See src/remote.c for the details.
  */
 #ifndef DL_REMOTE_H
 #define DL_REMOTE_H

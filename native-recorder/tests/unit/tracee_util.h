@@ -61,7 +61,7 @@ static int wait_any(pid_t pid)
 }
 
 /* Waits until the child is in a SIGSTOP signal-delivery-stop. */
-static void wait_sigstop(pid_t pid)
+static __attribute__((unused)) void wait_sigstop(pid_t pid)
 {
 	int st = wait_any(pid);
 	if (!(WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP && (st >> 16) == 0)) {
@@ -70,13 +70,13 @@ static void wait_sigstop(pid_t pid)
 	}
 }
 
-static void resume(pid_t pid)
+static __attribute__((unused)) void resume(pid_t pid)
 {
 	REQUIRE(ptrace(PTRACE_CONT, pid, 0, 0) == 0);
 }
 
 /* Resumes and waits for a normal exit; returns the exit code (or 128 + signal). */
-static int finish(pid_t pid)
+static __attribute__((unused)) int finish(pid_t pid)
 {
 	resume(pid);
 	for (;;) {
