@@ -228,7 +228,6 @@ int attach_all(pid_t pid, unsigned long ptrace_options, struct tracer *tr)
 			pid_t tid = (pid_t)atoi(de->d_name);
 			if (tid <= 0 || tracer_find(tr, tid))
 				continue;
-			bool fresh = false;
 			if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)ptrace_options) < 0) {
 				if (errno == ESRCH && tid != pid)
 					continue; /* exited meanwhile */
@@ -239,15 +238,12 @@ int attach_all(pid_t pid, unsigned long ptrace_options, struct tracer *tr)
 					errno = e;
 					return -1;
 				}
-				fresh = true;
 			}
-			struct task *t = tracer_add(tr, tid, false);
-			if (!t) {
+			if (!tracer_add(tr, tid, false)) {
 				closedir(d);
 				errno = ENOMEM;
 				return -1;
 			}
-			t->fresh = fresh;
 			added = true;
 		}
 		closedir(d);

@@ -498,7 +498,7 @@ static void step_over(struct session *s, pid_t tid, struct breakpoint *bp)
 			continue;
 		}
 		if (ev == PTRACE_EVENT_STOP) {
-			t->interrupt_sent = false;
+			t->group_stop = tracer_is_group_stop_sig(sig);
 			continue;
 		}
 		if (ev == 0) {

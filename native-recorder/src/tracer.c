@@ -114,9 +114,7 @@ static void on_new_task(struct tracer *tr, struct task *parent, int event)
 		return;
 	bool foreign = parent->foreign || event != PTRACE_EVENT_CLONE || !is_our_thread(tr, child);
 	pid_t ptid = parent->tid; /* tracer_add may move the table */
-	struct task *t = tracer_add(tr, child, foreign);
-	if (t)
-		t->fresh = true;
+	tracer_add(tr, child, foreign);
 	LOG_DEBUG("task %d created by %d (%s)", child, ptid, foreign ? "foreign" : "thread");
 }
 
@@ -167,8 +165,6 @@ void tracer_passive(struct tracer *tr, struct task *t, int status)
 	t->run = TASK_STOPPED;
 	t->has_event = false;
 	if (event == PTRACE_EVENT_STOP) {
-		t->interrupt_sent = false;
-		t->fresh = false;
 		t->group_stop = tracer_is_group_stop_sig(sig);
 	} else if (event == PTRACE_EVENT_EXIT) {
 		t->in_exit = true;
@@ -221,13 +217,10 @@ struct task *tracer_on_status(struct tracer *tr, pid_t tid, int status)
 	}
 	t->run = TASK_STOPPED;
 	if (event == PTRACE_EVENT_STOP) {
-		t->interrupt_sent = false;
-		t->fresh = false;
 		if (tracer_is_group_stop_sig(WSTOPSIG(status)))
 			t->group_stop = true;
 		return t;
 	}
-	t->fresh = false;
 	t->has_event = true;
 	t->event = status;
 	return t;
@@ -240,12 +233,9 @@ int tracer_stop_all(struct tracer *tr)
 		struct task *t = &tr->v[i];
 		if (t->foreign || t->run != TASK_RUNNING)
 			continue;
-		if (!t->interrupt_sent && !t->fresh) {
-			if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0) {
-				t->run = TASK_EXITING; /* gone: its death is reported later */
-				continue;
-			}
-			t->interrupt_sent = true;
+		if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0) {
+			t->run = TASK_EXITING; /* gone: its death is reported later */
+			continue;
 		}
 		running++;
 	}

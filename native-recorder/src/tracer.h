@@ -10,7 +10,7 @@
  * States of a task (PTRACE_SEIZE semantics throughout):
  *
  *      clone event / first sight            resume (CONT, SYSCALL or LISTEN)
- *   (new) --> RUNNING(fresh) --stop--> STOPPED --------------------------> RUNNING
+ *   (new) --> RUNNING --------stop--> STOPPED --------------------------> RUNNING
  *                                        |   ^                               |
  *                                        |   +----stop (event, interrupt)----+
  *                                        | resume from PTRACE_EVENT_EXIT
@@ -21,6 +21,12 @@
  * breakpoint, a new task) is parked in the entry (has_event/event) and the task stays
  * STOPPED until the session handled it. Stops that need nothing (the answer to our
  * PTRACE_INTERRUPT, a new thread's first stop, a group-stop) are consumed here.
+ *
+ * PTRACE_INTERRUPT is sent to every running thread at each stop-all, never remembered: any
+ * ptrace-stop clears a pending interrupt in the kernel ("any trap clears pending STOP trap"),
+ * so a thread that answers with another stop (a system call) owes no later interrupt-stop,
+ * and one that was already stopping when interrupted may still deliver a late one, which is
+ * consumed like any other plain PTRACE_EVENT_STOP.
  *
  * Invariant: a task is STOPPED exactly when it is in a ptrace-stop we have not resumed;
  * only then may its registers or memory be touched. Not thread-safe (ptrace is per-thread
@@ -39,8 +45,6 @@ struct task {
 	pid_t tid;
 	enum task_run run;
 	bool foreign;        /* not a thread of the recorded process: traced passively */
-	bool fresh;          /* created, first stop not seen yet */
-	bool interrupt_sent; /* PTRACE_INTERRUPT sent, its PTRACE_EVENT_STOP not seen yet */
 	bool group_stop;     /* stopped in a group-stop: resume with PTRACE_LISTEN */
 	bool in_exit;        /* stopped at PTRACE_EVENT_EXIT: resuming it lets it die */
 	int pending_sig;     /* signal to deliver when resumed */
