@@ -30,6 +30,14 @@ const decoder = new WireDecoder();
 let socket: Socket | null = null;
 let finished = false;
 let failed = false;
+let helloSeen = false;
+// The store closes once the recorder's stream has ended AND the session says the terminal
+// output has drained (the pty's last bytes can arrive after the recorder's socket closes).
+let socketClosed = false;
+let finishRequested = false;
+function maybeFinish(): void {
+  if (finishRequested && (socketClosed || !socket)) finish();
+}
 let lastProgress = 0;
 
 function progress(force = false): void {
@@ -66,8 +74,12 @@ function onData(chunk: Buffer): void {
   try {
     decoder.push(chunk);
     for (let m = decoder.next(); m; m = decoder.next()) {
-      writer.ingest(m);
       observe(m);
+      if (m.type === MessageType.Hello) helloSeen = true;
+      // A recorder that fails before it could start (no backend, program missing) reports it
+      // before any Hello: there is nothing to store, only a reason to pass on.
+      if (m.type === MessageType.Error && !helloSeen) continue;
+      writer.ingest(m);
     }
   } catch (e) {
     fail((e as Error).message);
@@ -99,7 +111,10 @@ const server = createServer((s) => {
   socket = s;
   s.on('data', onData);
   s.on('error', () => undefined); // the recorder dying is reported by its exit status
-  s.on('close', finish);
+  s.on('close', () => {
+    socketClosed = true;
+    maybeFinish();
+  });
 });
 server.on('error', (e) => fail(`cannot listen on ${socketPath}: ${e.message}`));
 server.listen(socketPath, () => post({ kind: 'listening' }));
@@ -126,8 +141,8 @@ port.on('message', (msg: ToWorker) => {
       break;
     }
     case 'finish':
-      // The recorder exited; its socket closes on its own, but if it never connected, finish now.
-      if (!socket) finish();
+      finishRequested = true;
+      maybeFinish();
       break;
   }
 });

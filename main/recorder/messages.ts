@@ -9,7 +9,7 @@ export interface IngestWorkerData {
 export type ToWorker =
   | { kind: 'output'; data: Uint8Array } // terminal bytes from the pty
   | { kind: 'control'; type: 'checkpoint' | 'pause' | 'resume' | 'stop'; stopAction?: 0 | 1 }
-  | { kind: 'finish' }; // the recorder process is gone: drain, close the store, report
+  | { kind: 'finish' }; // the recorder is gone and its output drained: close the store once the stream ends, report
 
 export type FromWorker =
   | { kind: 'listening' }

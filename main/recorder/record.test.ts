@@ -211,7 +211,7 @@ describe('mappings', () => {
       const writes = Array.from({ length: r.checkpointCount }, (_, k) => k).filter((k) => r.checkpoint(k).trigger === 'syscall' && r.checkpoint(k).detail === 1n);
       const lines = new Map(writes.map((k) => [lineAt(r, k), k]));
       const at = (prefix: string): [number, bigint] => {
-        for (const [line, k] of lines) if (line.startsWith(prefix)) return [k, BigInt('0x' + /addr=([0-9a-f]+)|big=([0-9a-f]+)/.exec(line)!.slice(1).find(Boolean)!)];
+        for (const [line, k] of lines) if (line.startsWith(prefix)) return [k, BigInt(/(?:addr|big)=(0x[0-9a-f]+)/.exec(line)![1]!)];
         throw new Error(`no line starting ${prefix}`);
       };
       // 1. an 8 MiB buffer, every byte known: spot-check pages across it.

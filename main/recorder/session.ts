@@ -135,6 +135,7 @@ export class RecordingSession {
   private exit: ExitInfo | null = null;
   private recorderError: string | null = null;
   private workerFailure: string | null = null;
+  private lastOutputAt = 0;
   private rateWindow: Array<[number, number]> = [];
   private lastProgress: RecordingProgress = { checkpoints: 0, rate: 0, rawBytes: 0, storedBytes: 0 };
   readonly done: Promise<RecordingSummary>;
@@ -251,7 +252,21 @@ export class RecordingSession {
     this.worker.postMessage(m);
   }
 
+  private warn(message: string): void {
+    this.warnings.push(message);
+    for (const l of this.warningListeners) l(message);
+  }
+
+  /** The pty may deliver its last bytes after the exit event: wait for 50 ms of quiet (1 s at most). */
+  private async outputDrained(): Promise<void> {
+    if (!('pty' in this.child)) return;
+    const exitedAt = Date.now();
+    const deadline = exitedAt + 1000;
+    while (Date.now() - Math.max(this.lastOutputAt, exitedAt) < 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
+
   private onTerminalData(d: string): void {
+    this.lastOutputAt = Date.now();
     for (const l of this.outputListeners) l(d);
     const bytes = Buffer.from(d, 'utf8');
     this.worker.postMessage({ kind: 'output', data: bytes } satisfies ToWorker);
@@ -273,8 +288,7 @@ export class RecordingSession {
         break;
       }
       case 'warning':
-        this.warnings.push(m.message);
-        for (const l of this.warningListeners) l(m.message);
+        this.warn(m.message);
         break;
       case 'recorder-error':
         this.recorderError = m.message;
@@ -293,6 +307,7 @@ export class RecordingSession {
 
   private async settle(workerDone: Promise<{ checkpoints: number; stats: RecordingStats }>, recorderExit: Promise<number>): Promise<RecordingSummary> {
     const code = await recorderExit;
+    await this.outputDrained();
     this.worker.postMessage({ kind: 'finish' } satisfies ToWorker);
     const { checkpoints, stats } = await workerDone;
     await this.worker.terminate();
@@ -302,8 +317,8 @@ export class RecordingSession {
       const why = this.recorderError ?? this.workerFailure ?? RECORDER_EXIT[code] ?? `the recorder exited with status ${code}`;
       throw new RecordError(why);
     }
-    if (this.workerFailure) this.warnings.push(`recording cut short: ${this.workerFailure}`);
-    else if (code !== 0) this.warnings.push(`recorder ended early: ${this.recorderError ?? RECORDER_EXIT[code] ?? `exit status ${code}`}`);
+    if (this.workerFailure) this.warn(`recording cut short: ${this.workerFailure}`);
+    else if (code !== 0) this.warn(`recorder ended early: ${this.recorderError ?? RECORDER_EXIT[code] ?? `exit status ${code}`}`);
     const finalProgress = { checkpoints, rate: 0, rawBytes: stats.rawBytes, storedBytes: stats.storedBytes };
     this.lastProgress = finalProgress;
     for (const l of this.progressListeners) l(finalProgress);
