@@ -32,7 +32,7 @@ export function RecordingScreen({ sessionId, out }: { sessionId: string; out: st
         <span className="path" title={out}>
           {out}
         </span>
-        <span className="stat" data-testid="recording-checkpoints">
+        <span className="stat" data-testid="recording-checkpoints" data-count={progress?.checkpoints ?? 0}>
           <b>{formatCount(progress?.checkpoints ?? 0)}</b> checkpoints
         </span>
         <span className="stat">

@@ -1,0 +1,213 @@
+/**
+ * The viewer over real recordings, in Chromium over the bridge: keyboard stepping, scrubbing
+ * the timeline, reading a known value in the memory view, bisect and find from the search
+ * panel, and "when did this change?". The programs' histories are documented in
+ * native-recorder/tests/programs/*.c; recorded with --syscalls write, checkpoint 0 is the
+ * start and checkpoint i >= 1 is the i-th write(2):
+ *   counter 20: counter == i - 1 at checkpoints 1..20, then "done" (21) and the exit (22);
+ *   guard:      store.inv.guard (store + 64) is 0xdeadbeef until iteration 16's write,
+ *               checkpoint 17, and 48 from there on.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hexToBytes } from '../shared/api/bytes.js';
+import { startApp, type TestApp } from './support/app.js';
+import { chromiumMissing } from './support/browser.js';
+import { programPath, record } from './support/recordings.js';
+import { screenshot, selectedCheckpoint, typeInMonaco, waitForSelected } from './support/screens.js';
+
+const skip = chromiumMissing();
+
+/** Steps to checkpoint k with the keyboard (Home, then Right k times). */
+async function goToCheckpoint(app: TestApp, k: number): Promise<void> {
+  await app.page.click('[data-testid=checkpoint-info]');
+  await app.page.keyboard.press('Home');
+  for (let i = 0; i < k; i++) await app.page.keyboard.press('ArrowRight');
+  await waitForSelected(app.page, k);
+}
+
+/** Resolves a symbol expression the way the memory view's "go to" does. */
+async function addressOf(app: TestApp, rec: string, expr: string): Promise<bigint> {
+  const r = await app.service.resolve({ rec, k: 0, expr });
+  return BigInt(r.addr);
+}
+
+describe.skipIf(skip)('viewer: counter', () => {
+  let app: TestApp;
+  let rec: string;
+
+  beforeAll(async () => {
+    rec = await record(programPath('counter'), ['20']);
+    app = await startApp({ initialRecording: rec });
+    await app.page.waitForSelector('[data-testid=viewer-screen]');
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('opens on the last checkpoint, the exit', async () => {
+    await waitForSelected(app.page, 22);
+    await app.page.waitForSelector('[data-testid=checkpoint-info] .trigger-exit');
+    expect(await app.page.textContent('[data-testid=recording-info]')).toContain('23 checkpoints');
+    expect(await app.page.getAttribute('[data-testid=timeline-canvas]', 'data-count')).toBe('23');
+  });
+
+  it('steps through checkpoints with the keyboard', async () => {
+    const page = app.page;
+    await page.click('[data-testid=checkpoint-info]');
+    await page.keyboard.press('Home');
+    await waitForSelected(page, 0);
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowRight');
+    await waitForSelected(page, 3);
+    await page.keyboard.press('ArrowLeft');
+    await waitForSelected(page, 2);
+    await page.keyboard.press('End');
+    await waitForSelected(page, 22);
+    await page.keyboard.press('PageUp'); // a tenth of the visible 23 checkpoints, rounded: 2
+    await waitForSelected(page, 20);
+    await page.keyboard.press('PageDown');
+    await waitForSelected(page, 22);
+    await page.keyboard.press('ArrowRight'); // stays at the end
+    expect(await selectedCheckpoint(page)).toBe(22);
+  });
+
+  it('scrubs: dragging across the timeline selects the checkpoint under the pointer', async () => {
+    const page = app.page;
+    const box = (await page.locator('[data-testid=timeline-canvas]').boundingBox())!;
+    const xOf = (k: number): number => box.x + ((k + 0.5) / 23) * box.width;
+    const y = box.y + 50;
+    await page.mouse.move(xOf(4), y);
+    await page.mouse.down();
+    await waitForSelected(page, 4);
+    await page.mouse.move(xOf(7), y, { steps: 4 });
+    await page.mouse.move(xOf(9), y, { steps: 4 });
+    await waitForSelected(page, 9);
+    await page.mouse.up();
+    await page.mouse.move(xOf(15), y); // moving without the button does not select
+    expect(await selectedCheckpoint(page)).toBe(9);
+  });
+
+  it('reads counter at a checkpoint in the memory view, with the bytes that changed highlighted', async () => {
+    const page = app.page;
+    await goToCheckpoint(app, 8);
+    await page.fill('[data-testid=memory-goto]', 'counter');
+    await page.click('[data-testid=memory-goto-button]');
+    // counter is a u64: "go to" selects its 8 bytes; at checkpoint 8 it is 7 (and squares 49).
+    await page.waitForSelector('[data-testid=inspect-u64] .v >> text="7"');
+    const counter = await addressOf(app, rec, 'counter');
+    const squares = await addressOf(app, rec, 'squares');
+    expect(await page.getAttribute(`[data-addr="${squares.toString(16)}"]`, 'class')).toContain('changed');
+    expect(await page.textContent(`[data-addr="${squares.toString(16)}"]`)).toBe('31'); // 49
+    expect(await page.getAttribute(`[data-addr="${(squares + 7n).toString(16)}"]`, 'class')).not.toContain('changed');
+    expect(await page.getAttribute(`[data-addr="${counter.toString(16)}"]`, 'class')).toContain('selected');
+    await page.keyboard.press('ArrowRight');
+    await page.waitForSelector('[data-testid=inspect-u64] .v >> text="8"');
+    await screenshot(page, 'viewer-memory');
+  });
+
+  it('diffs memory against a pinned checkpoint', async () => {
+    const page = app.page;
+    await goToCheckpoint(app, 3);
+    await page.click('[data-testid=pin]');
+    await goToCheckpoint(app, 3);
+    await page.keyboard.press('End');
+    await waitForSelected(page, 22);
+    await page.waitForSelector('.memory-compare >> text=changed since pinned #3');
+    await page.click('[data-testid=pin]'); // pin 22 instead
+    await page.click('[data-testid=pin]'); // and unpin
+    await page.waitForSelector('.memory-compare >> text=changed since #21');
+  });
+
+  it('bisects from the search panel and lands on the first checkpoint where the predicate holds', async () => {
+    const page = app.page;
+    await typeInMonaco(page, '[data-testid=predicate-editor]', 'u64(&counter) >= 7');
+    await page.click('[data-testid=search-bisect]');
+    await page.waitForSelector('[data-testid=search-result] >> text=first true at #8');
+    await waitForSelected(page, 8);
+    expect(await page.getAttribute('[data-testid=search-result-item]', 'data-checkpoint')).toBe('8');
+    await screenshot(page, 'viewer-bisect');
+  });
+
+  it('finds every checkpoint where a non-monotone predicate becomes true', async () => {
+    const page = app.page;
+    await typeInMonaco(page, '[data-testid=predicate-editor]', 'u64(&counter) % 5 == 0 && u64(&counter) > 0');
+    await page.click('[data-testid=search-find]');
+    await page.waitForSelector('[data-testid=search-result] >> text=3 matches');
+    const found = await page.$$eval('[data-testid=search-result-item]', (els) => els.map((e) => Number(e.getAttribute('data-checkpoint'))));
+    expect(found).toEqual([6, 11, 16]);
+    await page.click('[data-testid=search-result-item][data-checkpoint="11"]');
+    await waitForSelected(page, 11);
+  });
+
+  it('underlines a predicate syntax error where the parser says, before anything runs', async () => {
+    const page = app.page;
+    await typeInMonaco(page, '[data-testid=predicate-editor]', 'u64(&counter >= ');
+    await page.waitForSelector('[data-testid=predicate-syntax-error]');
+    await page.waitForSelector('[data-testid=predicate-editor] .squiggly-error');
+    expect(await page.isDisabled('[data-testid=search-bisect]')).toBe(true);
+    await typeInMonaco(page, '[data-testid=predicate-editor]', 'u64(&countr) > 1');
+    await page.click('[data-testid=search-bisect]');
+    const message = await page.textContent('[data-testid=search-error]');
+    expect(message).toContain("unknown symbol 'countr'");
+    expect(message).toContain("'counter'");
+  });
+
+  it('shows registers, maps and the output as it was', async () => {
+    const page = app.page;
+    await goToCheckpoint(app, 5);
+    await page.click('[data-testid=tab-registers]');
+    // Checkpoint 5 is a write(2): orig_rax is the syscall number 1.
+    await page.waitForSelector('[data-testid=registers-view] .reg:has(.k:text-is("orig_rax")) .v:text-is("0x1")');
+    await page.click('[data-testid=tab-maps]');
+    await page.waitForSelector('[data-testid=maps-view] td.path >> text=/counter$/');
+    await page.click('[data-testid=tab-registers]');
+    await page.waitForSelector('[data-testid=source-location] >> text=counter.c');
+    expect(app.browser.errors).toEqual([]);
+  });
+});
+
+describe.skipIf(skip)('viewer: guard, "when did this change?"', () => {
+  let app: TestApp;
+  let rec: string;
+
+  beforeAll(async () => {
+    rec = await record(programPath('guard'), []);
+    app = await startApp({ initialRecording: rec });
+    await app.page.waitForSelector('[data-testid=viewer-screen]');
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('lists every change of the selected bytes and jumps to one', async () => {
+    const page = app.page;
+    const guard = await addressOf(app, rec, 'store + 64');
+    await goToCheckpoint(app, 2);
+    await page.fill('[data-testid=memory-goto]', 'store + 64');
+    await page.click('[data-testid=memory-goto-button]');
+    // "Go" resolves the expression and selects one byte there (it has no symbol size).
+    await page.waitForSelector(`[data-testid=memory-inspector] >> text=0x${guard.toString(16).padStart(12, '0')} · 1 byte`);
+    await page.click(`[data-addr="${guard.toString(16)}"]`);
+    await page.click(`[data-addr="${(guard + 3n).toString(16)}"]`, { modifiers: ['Shift'] });
+    await page.waitForSelector('[data-testid=inspect-u32] .v >> text="3735928559"');
+    await page.click('[data-testid=when-changed]');
+    await page.waitForSelector('[data-testid=change-item]');
+    const items = await page.$$eval('[data-testid=change-item]', (els) => els.map((e) => Number(e.getAttribute('data-checkpoint'))));
+    expect(items).toEqual([17]);
+    expect(await page.textContent('[data-testid=change-item]')).toMatch(/-559038737 \(efbeadde\)\s*→\s*48 \(30000000\)/);
+    await page.click('[data-testid=change-item]');
+    await waitForSelected(page, 17);
+    await page.waitForSelector('[data-testid=inspect-u32] .v >> text="48"');
+    await screenshot(page, 'viewer-changes');
+  });
+
+  it('bisects to the overrun', async () => {
+    const page = app.page;
+    await typeInMonaco(page, '[data-testid=predicate-editor]', 'u32(store + 64) != 0xdeadbeef');
+    await page.click('[data-testid=search-bisect]');
+    await page.waitForSelector('[data-testid=search-result] >> text=first true at #17');
+    await waitForSelected(page, 17);
+    const block = await app.service.readMemory({ rec, k: 17, addr: '0x' + (await addressOf(app, rec, 'store + 64')).toString(16), len: 4 });
+    expect(hexToBytes(block.bytes)).toEqual(new Uint8Array([48, 0, 0, 0]));
+    expect(app.browser.errors).toEqual([]);
+  });
+});
