@@ -66,7 +66,7 @@ describe('wire protocol', () => {
         input = Uint8Array.from({ length: rand(200) }, () => rand(256));
       } else {
         input = golden.slice(0, 1 + rand(golden.length));
-        for (let flips = 1 + rand(4); flips > 0; flips--) input[rand(input.length)] ^= 1 << rand(8);
+        for (let flips = 1 + rand(4); flips > 0; flips--) { const i = rand(input.length); input[i] = input[i]! ^ (1 << rand(8)); }
       }
       try {
         WireDecoder.decodeAll(input);
