@@ -108,6 +108,7 @@ static uint64_t now_ns(void)
 }
 
 static void shutdown_recording(struct session *s, enum exit_policy action);
+static void resume_world(struct session *s);
 
 /* ---- messages to the user and the stream ---- */
 
@@ -244,9 +245,14 @@ static void take(struct session *s, enum wire_trigger kind, pid_t tid, uint64_t 
 		s->detach_requested = true;
 }
 
-/* Resumes every stopped thread without a parked event, unless paused. */
+/* Resumes every stopped thread without a parked event, unless paused; or detaches after the last checkpoint. */
 static void resume_world(struct session *s)
 {
+	if (s->detach_requested) {
+		s->detach_requested = false;
+		shutdown_recording(s, EXIT_POLICY_DETACH);
+		return;
+	}
 	if (!s->paused)
 		tracer_resume_all(&s->tr);
 }
@@ -600,6 +606,8 @@ static void on_process_gone(struct session *s)
 		return; /* it never ran: no EXIT */
 	}
 	s->recording = false;
+	if (!s->hello_sent)
+		return; /* the recording failed before it began (its fatal ERROR says why) */
 	if (WIFSIGNALED(st))
 		end_stream(s, WIRE_EXIT_SIGNALED, WTERMSIG(st));
 	else
@@ -741,10 +749,6 @@ static void drain_parked(struct session *s)
 	while (!s->paused && !s->tr.process_gone && (t = tracer_next_event(&s->tr))) {
 		handle_event(s, t);
 		resume_world(s);
-		if (s->detach_requested) {
-			s->detach_requested = false;
-			shutdown_recording(s, EXIT_POLICY_DETACH);
-		}
 	}
 }
 
@@ -927,10 +931,6 @@ int session_run(const struct options *opt, int out_fd, bool is_socket, int sigfd
 		if (s->tr.process_gone)
 			on_process_gone(s);
 		drain_parked(s);
-		if (s->detach_requested) {
-			s->detach_requested = false;
-			shutdown_recording(s, EXIT_POLICY_DETACH);
-		}
 		if (s->detached || (s->tr.process_gone && !has_foreign(s)))
 			break;
 		struct pollfd pf[3] = { { .fd = s->sigfd, .events = POLLIN },
