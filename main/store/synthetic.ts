@@ -155,8 +155,8 @@ export class SyntheticProgram {
     );
   }
 
-  /** Registers of thread t at checkpoint k. */
-  registers(k: number, t: number): { gp: Uint8Array; fp: Uint8Array } {
+  /** Registers of thread t at checkpoint k (a pure function of k and t). */
+  static registers(k: number, t: number): { gp: Uint8Array; fp: Uint8Array } {
     const gp = new Uint8Array(SYN.gpSize);
     const g = new DataView(gp.buffer);
     const set = (i: number, v: bigint): void => g.setBigUint64(i * 8, v, true);
@@ -220,7 +220,7 @@ export class SyntheticProgram {
     dirty.forEach((a, i) => data.set(this.memory.get(a)!, i * 4096));
     out.push({ type: MessageType.Pages, addrs: dirty, data, pageSize: 4096 });
     for (let t = 0; t < this.threads; t++) {
-      const { gp, fp } = this.registers(k, t);
+      const { gp, fp } = SyntheticProgram.registers(k, t);
       out.push({ type: MessageType.Regs, tid: 4242 + t, gp, fp });
     }
     out.push({ type: MessageType.CheckpointEnd, seq: BigInt(k), pageCount: dirty.length, threadCount: this.threads });
