@@ -36,11 +36,8 @@ export default defineConfig({
       },
     },
   },
-  renderer: {
-    ...rendererConfig(at('./out/renderer')),
-    build: {
-      ...rendererConfig(at('./out/renderer')).build,
-      rollupOptions: { input: at('./app/index.html') },
-    },
-  },
+  renderer: (() => {
+    const base = rendererConfig(at('./out/renderer'));
+    return { ...base, build: { ...base.build, rolldownOptions: { ...base.build?.rolldownOptions, input: at('./app/index.html') } } };
+  })(),
 });

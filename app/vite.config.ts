@@ -23,6 +23,8 @@ export function rendererConfig(outDir: string): UserConfig {
       target: 'chrome120',
       chunkSizeWarningLimit: 6000, // Monaco is big; it is local, not downloaded
       sourcemap: false,
+      // Monaco's worker takes a second or two to bundle; that is expected, not worth a warning.
+      rolldownOptions: { checks: { bundlerTimings: false } },
     },
     logLevel: 'warn',
   };
