@@ -23,7 +23,7 @@ export interface DecodedBlob {
   /** Shared with the cache: callers must not modify it. */
   readonly data: Uint8Array;
   readonly depth: number;
-  readonly base: number; // the delta base's vofs, 0 for a full blob
+  readonly root: number; // vofs of the full blob its delta chain starts from (itself if full)
 }
 
 interface RawBlob {
@@ -61,7 +61,7 @@ export class BlobStore {
     return new BlobStore(dir, id, false, cacheEntries, 0);
   }
 
-  static create(dir: string, id: Uint8Array, segmentLimit: number, cacheEntries = 8192): BlobStore {
+  static create(dir: string, id: Uint8Array, segmentLimit: number, cacheEntries = 16384): BlobStore {
     const s = new BlobStore(dir, id, true, cacheEntries, segmentLimit);
     s.pending = new Uint8Array(PENDING_LIMIT + MAX_BLOB + BLOB_HEADER);
     s.startSegment(0);
@@ -90,9 +90,10 @@ export class BlobStore {
 
   /**
    * Appends a blob and returns its vofs. `content` (the decoded bytes, kept by the caller
-   * unchanged) goes into the cache: it is the likely base of the next version.
+   * unchanged) goes into the cache: it is the likely base of the next version. `root` is the
+   * chain's full blob for a delta.
    */
-  append(kind: number, depth: number, base: number, payload: Uint8Array, content: Uint8Array): number {
+  append(kind: number, depth: number, base: number, payload: Uint8Array, content: Uint8Array, root = 0): number {
     const size = BLOB_HEADER + payload.length;
     if (this.written + this.pendingLen + size > this.segmentLimit && this.written + this.pendingLen > HEADER_SIZE) {
       this.writePending();
@@ -109,7 +110,7 @@ export class BlobStore {
     p.set(payload, at + BLOB_HEADER);
     dv.setUint32(0, crc32(p.subarray(at + 4, at + size)), true);
     this.pendingLen += size;
-    this.cache.set(vofs, { data: content, depth, base });
+    this.cache.set(vofs, { data: content, depth, root: depth === 0 ? vofs : root });
     return vofs;
   }
 
@@ -232,7 +233,7 @@ export class BlobStore {
         } catch (e) {
           this.decodeError(v, e);
         }
-        root = { data, depth: 0, base: 0 };
+        root = { data, depth: 0, root: v };
         this.cache.set(v, root);
         break;
       }
@@ -262,9 +263,14 @@ export class BlobStore {
       acc.set(x);
       depth = d.depth;
     }
-    const out = { data: acc, depth, base: deltas[0]!.base };
+    const out = { data: acc, depth, root: root.root };
     this.cache.set(vofs, out);
     return out;
+  }
+
+  /** Drops a decoded blob from the cache (the writer's superseded versions). */
+  forget(vofs: number): void {
+    this.cache.delete(vofs);
   }
 
   close(): void {

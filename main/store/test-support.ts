@@ -58,7 +58,7 @@ export const msg = {
 export const page = (f: (i: number) => number): Uint8Array => Uint8Array.from({ length: 4096 }, (_, i) => f(i) & 0xff);
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
+  return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
 /** Expected memory of a small synthetic recording at every checkpoint, memoized by options. */

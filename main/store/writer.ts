@@ -276,21 +276,24 @@ export class RecordingWriter {
     }
     const copy = data.slice(); // the cache keeps it; the caller's buffer may be reused
     // Delta base: the previous version; at the chain limit, the chain's root (a full blob).
+    const prevBlob = prev !== 0 ? this.blobs.read(prev, data.length) : null;
     let baseVofs = prev;
-    let base = prev !== 0 ? this.blobs.read(prev, data.length) : null;
+    let base = prevBlob;
     let bias = 1;
-    if (base && base.depth + 1 >= this.deltaChain) {
+    if (prevBlob && prevBlob.depth + 1 >= this.deltaChain) {
       bias = REBASE_FULL_BIAS;
-      while (base.depth > 0) {
-        baseVofs = base.base;
-        base = this.blobs.read(baseVofs, data.length);
-      }
+      baseVofs = prevBlob.root;
+      base = this.blobs.read(baseVofs, data.length);
     }
     if (base && (base.data.length !== data.length || this.deltaChain < 2)) base = null;
     const enc = this.encoder.encode(copy, base ? base.data : null, bias);
     const delta = enc.kind === BlobKind.XorLz4;
-    const vofs = this.blobs.append(enc.kind, delta ? base!.depth + 1 : 0, delta ? baseVofs : 0, enc.payload, copy);
+    const vofs = this.blobs.append(enc.kind, delta ? base!.depth + 1 : 0, delta ? baseVofs : 0, enc.payload, copy, delta ? base!.root : 0);
     this.content.set(h, vofs);
+    // The cache is the writer's memory of each page's latest content: a superseded delta will
+    // rarely be read again and must not push other pages' latest versions out. Roots stay
+    // (rebases need them).
+    if (prevBlob && prevBlob.depth > 0) this.blobs.forget(prev);
     this.outcome = delta ? 'delta' : 'full';
     return vofs;
   }
@@ -413,5 +416,5 @@ export class RecordingWriter {
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
-  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
+  return Buffer.compare(a, b) === 0;
 }
