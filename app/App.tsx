@@ -45,8 +45,10 @@ function TitleBar(): React.JSX.Element {
       </button>
       {screen.kind === 'viewer' && summary && (
         <div className="rec-info" data-testid="recording-info">
-          <span className="program">{summary.meta.program.split('/').at(-1)}</span>
-          <span className="dim">{summary.meta.argv.slice(1).join(' ')}</span>
+          <span className="program" title={summary.path}>
+            {summary.meta.program.split('/').at(-1)}
+          </span>
+          {summary.meta.argv.length > 1 && <span className="dim">{summary.meta.argv.slice(1).join(' ')}</span>}
           <span className="sep">·</span>
           <span>{formatCount(summary.checkpointCount)} checkpoints</span>
           <span className="sep">·</span>

@@ -5,3 +5,5 @@ declare module '*?worker' {
 }
 declare module '*.css';
 declare module 'monaco-editor/languages/definitions/cpp/register';
+declare module 'monaco-editor/editor/contrib/suggest/browser/suggestController';
+declare module 'monaco-editor/editor/contrib/snippet/browser/snippetController2';

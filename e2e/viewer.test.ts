@@ -138,6 +138,27 @@ describe.skipIf(skip)('viewer: counter', () => {
     await waitForSelected(page, 11);
   });
 
+  it('completes symbols of the recording in the predicate editor', async () => {
+    const page = app.page;
+    await page.click('[data-testid=predicate-editor] .monaco-editor .view-lines');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.type('u64(&coun');
+    // The widget lives in Monaco's overflow layer (fixedOverflowWidgets), outside the editor's node.
+    await page.waitForSelector('.suggest-widget .monaco-list-row >> text=counter');
+    await page.keyboard.press('Escape');
+  });
+
+  it('lists the pages that differ from the previous checkpoint', async () => {
+    const page = app.page;
+    await goToCheckpoint(app, 9);
+    await page.click('[data-testid=tab-diff]');
+    await page.waitForSelector('[data-testid=diff-view] >> text=#8 → #9');
+    const counterPage = (await addressOf(app, rec, 'counter')) & ~0xfffn;
+    await page.waitForSelector(`[data-testid=diff-page] >> text=0x${counterPage.toString(16).padStart(12, '0')}`);
+    await page.click('[data-testid=tab-registers]');
+  });
+
   it('underlines a predicate syntax error where the parser says, before anything runs', async () => {
     const page = app.page;
     await typeInMonaco(page, '[data-testid=predicate-editor]', 'u64(&counter >= ');

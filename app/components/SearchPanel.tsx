@@ -49,7 +49,7 @@ export function SearchPanel(): React.JSX.Element {
       quickSuggestions: { other: true, comments: false, strings: false },
       fixedOverflowWidgets: true,
       ariaLabel: 'Predicate',
-      placeholder: 'a predicate: i32(&counter) >= 10, u32(&shop + 64) != 0xc0ffee11, $rax == 1',
+      placeholder: 'e.g. i32(&counter) >= 10 && $rax == 1',
     });
     editor.current = ed;
     const sub = model.onDidChangeContent(() => {
@@ -86,7 +86,7 @@ export function SearchPanel(): React.JSX.Element {
     <section className="panel search" data-testid="search-panel">
       <header className="panel-head">
         <h2>Search</h2>
-        <span className="dim">e.g. <code>i32(counter) &gt;= 10</code></span>
+        <span className="dim">u8..u64, i8..i64, f32, f64, ptr, cstr, bytes · $registers · symbols</span>
       </header>
       <div className="predicate-editor" ref={host} data-testid="predicate-editor" />
       {syntaxError && (

@@ -4,15 +4,21 @@
  * bundled script (workers cannot start from file://, which is why the Electron app loads the
  * renderer from a custom protocol).
  *
- * monaco-editor 0.57 only exposes `monaco-editor/editor/editor.api` and per-feature
- * `register` modules; deep esm/vs imports are blocked by its package exports.
+ * monaco-editor 0.57 maps `monaco-editor/X` to esm/vs/X.js (`monaco-editor/esm/vs/...` is
+ * blocked by its package exports): the editor API, per-feature `register` modules, and a
+ * few contributions by path.
  */
 import * as monaco from 'monaco-editor/editor/editor.api';
 import 'monaco-editor/features/suggest/register';
+// The suggest widget and snippet insertion are not in features/suggest/register (only
+// editor.main pulls them in); these subpaths are allowed by the package's exports map.
+import 'monaco-editor/editor/contrib/suggest/browser/suggestController';
+import 'monaco-editor/editor/contrib/snippet/browser/snippetController2';
 import 'monaco-editor/features/hover/register';
 import 'monaco-editor/features/find/register';
 import 'monaco-editor/features/bracketMatching/register';
 import 'monaco-editor/features/gotoLine/register';
+import 'monaco-editor/features/placeholderText/register';
 import 'monaco-editor/languages/definitions/cpp/register';
 import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
 import { theme } from './theme.js';

@@ -21,6 +21,14 @@ export function registerPredicateLanguage(): void {
   if (registered) return;
   registered = true;
   monaco.languages.register({ id: PREDICATE_LANGUAGE });
+  monaco.languages.setLanguageConfiguration(PREDICATE_LANGUAGE, {
+    brackets: [['(', ')']],
+    autoClosingPairs: [
+      { open: '(', close: ')' },
+      { open: '"', close: '"' },
+    ],
+    wordPattern: /[A-Za-z_][\w.]*/,
+  });
   monaco.languages.setMonarchTokensProvider(PREDICATE_LANGUAGE, {
     tokenizer: {
       root: [

@@ -14,6 +14,7 @@ export function StartScreen(): React.JSX.Element {
       <div className="start-col">
         <OpenRecording />
         <RecentList />
+        <Guide />
       </div>
       <div className="start-col">
         <NewRecordingForm />
@@ -65,6 +66,29 @@ function RecentList(): React.JSX.Element {
           ))}
         </ul>
       )}
+    </section>
+  );
+}
+
+/** The three things to know, for a first session. */
+function Guide(): React.JSX.Element {
+  return (
+    <section className="card guide">
+      <h2>How it works</h2>
+      <ol>
+        <li>
+          <b>Record.</b> DeLorean runs the program under its recorder and takes a checkpoint of every page it writes, at each chosen system call, interval or
+          breakpoint. The demo is a shop with a buffer overrun: record it.
+        </li>
+        <li>
+          <b>Scrub.</b> Drag across the timeline, or step with <kbd>←</kbd> <kbd>→</kbd>, <kbd>PgUp</kbd> <kbd>PgDn</kbd>, <kbd>Home</kbd> <kbd>End</kbd>; the wheel
+          zooms. Memory, registers, source and output follow the selected checkpoint.
+        </li>
+        <li>
+          <b>Search.</b> Write a predicate such as <code>u32(shop + 64) != 0xc0ffee11</code> and Bisect to the first checkpoint where it holds, or select
+          bytes and ask <i>When did this change?</i>
+        </li>
+      </ol>
     </section>
   );
 }

@@ -8,12 +8,13 @@
  *   +--------------------------+------------------------+-------------------------+
  *   | memory                   | source                 | search                  |
  *   |                          +------------------------+-------------------------+
- *   |                          | output at #k           | registers|maps|changes  |
+ *   |                          | output at #k           | regs|maps|diff|changes  |
  *   +--------------------------+------------------------+-------------------------+
  */
 import { useEffect, useState } from 'react';
 import { ChangesPanel } from '../components/ChangesPanel.js';
 import { CheckpointBar } from '../components/CheckpointBar.js';
+import { DiffView } from '../components/DiffView.js';
 import { MapsView } from '../components/MapsView.js';
 import { MemoryView } from '../components/MemoryView.js';
 import { RegistersView } from '../components/RegistersView.js';
@@ -24,7 +25,7 @@ import { Timeline } from '../components/timeline/Timeline.js';
 import { useCheckpointKeys } from '../lib/keys.js';
 import { useMemory } from '../stores/memory-store.js';
 
-type Tab = 'registers' | 'maps' | 'changes';
+type Tab = 'registers' | 'maps' | 'diff' | 'changes';
 
 export function ViewerScreen(): React.JSX.Element {
   useCheckpointKeys();
@@ -48,7 +49,7 @@ export function ViewerScreen(): React.JSX.Element {
           <SearchPanel />
           <section className="panel tabs-panel">
             <nav className="tabs" role="tablist">
-              {(['registers', 'maps', 'changes'] as const).map((t) => (
+              {(['registers', 'maps', 'diff', 'changes'] as const).map((t) => (
                 <button key={t} role="tab" aria-selected={tab === t} className={tab === t ? 'tab on' : 'tab'} onClick={() => setTab(t)} data-testid={`tab-${t}`}>
                   {t[0]!.toUpperCase() + t.slice(1)}
                 </button>
@@ -57,6 +58,7 @@ export function ViewerScreen(): React.JSX.Element {
             <div className="tab-body">
               {tab === 'registers' && <RegistersView />}
               {tab === 'maps' && <MapsView />}
+              {tab === 'diff' && <DiffView />}
               {tab === 'changes' && <ChangesPanel />}
             </div>
           </section>

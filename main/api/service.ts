@@ -347,30 +347,44 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
   }
 
   /**
-   * The nearest caller with readable source: a heuristic stack scan (as debuggers do without
-   * unwind info) for words that point into executable code of a mapped file and have line
-   * info. Bounded: the first STACK_SCAN bytes above rsp, at most SCAN_CANDIDATES lookups.
+   * The nearest caller with readable source, found by scanning the stack as debuggers do
+   * without unwind info. Only between rsp and rbp, when rbp points into the stack above rsp:
+   * a program built with frame pointers (the -O0 default) vouches that its return address into
+   * the library lies there, while stale words further up (an earlier call's leftovers) are
+   * never considered. A candidate must point just after a call instruction in executable code
+   * of a mapped file, and have a line with readable source. Bounded: STACK_SCAN bytes,
+   * SCAN_CANDIDATES line lookups.
    */
   private async callerWithSource(engine: Engine, k: number, tid: number): Promise<{ pc: bigint; fn: string | null; file: string; line: number; text: string } | null> {
     const regs = engine.registers(k, tid)[0];
     if (!regs) return null;
-    const rsp = regs.gp.rsp;
-    const maps = engine.reader.mapsAt(k);
+    const { rsp, rbp } = regs.gp;
+    if (rbp <= rsp || rbp - rsp > BigInt(STACK_SCAN)) return null;
+    const reader = engine.reader;
+    const maps = reader.mapsAt(k);
     const executable = (v: bigint): boolean => maps.some((m) => v >= m.start && v < m.end && m.perms[2] === 'x' && m.path.startsWith('/'));
-    let stack: Uint8Array | null = null;
-    for (let len = STACK_SCAN; len >= 8 && !stack; len >>= 1) {
+    const afterCall = (v: bigint): boolean => {
       try {
-        stack = engine.reader.readMemory(k, rsp, len);
+        const c = reader.readMemory(k, v - 7n, 7); // c[7 - n] is the byte n before v
+        const modrmIsCall = (b: number | undefined): boolean => b !== undefined && ((b >> 3) & 7) === 2;
+        return c[2] === 0xe8 || (c[5] === 0xff && modrmIsCall(c[6])) || (c[4] === 0xff && modrmIsCall(c[5])) || (c[1] === 0xff && modrmIsCall(c[2])) || (c[0] === 0xff && modrmIsCall(c[1]));
       } catch (e) {
-        if (!(e instanceof UnmappedError)) throw e;
+        if (e instanceof UnmappedError) return false;
+        throw e;
       }
+    };
+    let stack: Uint8Array;
+    try {
+      stack = reader.readMemory(k, rsp, Number(rbp - rsp) + 16);
+    } catch (e) {
+      if (e instanceof UnmappedError) return null;
+      throw e;
     }
-    if (!stack) return null;
     const words = new DataView(stack.buffer, stack.byteOffset, stack.byteLength);
     let tried = 0;
     for (let off = 0; off + 8 <= stack.length && tried < SCAN_CANDIDATES; off += 8) {
       const v = words.getBigUint64(off, true);
-      if (!executable(v)) continue;
+      if (!executable(v) || !afterCall(v)) continue;
       tried++;
       const { symbol, location } = await engine.sourceAt(v - 1n, k);
       const text = location ? this.sourceText(location.file) : null;
