@@ -13,7 +13,7 @@
 import { closeSync, constants, fsyncSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { CodecError, decodePayload } from './codec.js';
+import { applyDelta, CodecError, decodeFull, isDelta } from './codec.js';
 import { checkHeader, encodeHeader, FILE_MODE, readAt, readInto } from './files.js';
 import { BLOB_HEADER, BlobKind, HEADER_SIZE, MAX_DEPTH, MAGIC_SEGMENT, MAX_BLOB, MAX_SEGMENTS, SEGMENT_SPAN, segmentFile } from './format.js';
 import { Lru } from './lru.js';
@@ -196,7 +196,7 @@ export class BlobStore {
     const stored = bytes.subarray(0, BLOB_HEADER + length);
     if (dv.getUint32(0, true) !== crc32(stored.subarray(4))) bad('checksum mismatch (the blob is corrupt)');
     const base = dv.getUint32(12, true) * SEGMENT_SPAN + dv.getUint32(8, true);
-    if (kind === BlobKind.XorLz4) {
+    if (isDelta(kind)) {
       if (base === 0 || base >= vofs) bad(`delta base 0x${base.toString(16)} is not an earlier blob`);
       if (depth === 0 || depth > MAX_DEPTH) bad(`delta depth ${depth} out of range`);
     } else if (kind === BlobKind.Raw || kind === BlobKind.Lz4) {
@@ -222,14 +222,14 @@ export class BlobStore {
       if (hit.data.length !== len) throw new RecordingError(`blob 0x${vofs.toString(16)} holds ${hit.data.length} bytes where ${len} were expected`, this.path(Math.floor(vofs / SEGMENT_SPAN)));
       return hit;
     }
-    const deltas: Array<{ vofs: number; depth: number; base: number; payload: Uint8Array }> = [];
+    const deltas: Array<{ vofs: number; kind: number; depth: number; payload: Uint8Array }> = [];
     let root: DecodedBlob | null = null;
     for (let v = vofs; ; ) {
       const raw = this.raw(v, len);
-      if (raw.kind !== BlobKind.XorLz4) {
+      if (!isDelta(raw.kind)) {
         const data = new Uint8Array(len);
         try {
-          decodePayload(raw.kind, raw.payload, null, data);
+          decodeFull(raw.kind, raw.payload, data);
         } catch (e) {
           this.decodeError(v, e);
         }
@@ -237,7 +237,7 @@ export class BlobStore {
         this.cache.set(v, root);
         break;
       }
-      deltas.push({ vofs: v, depth: raw.depth, base: raw.base, payload: raw.payload.slice() });
+      deltas.push({ vofs: v, kind: raw.kind, depth: raw.depth, payload: raw.payload.slice() });
       const cached = this.cache.get(raw.base);
       if (cached) {
         root = cached;
@@ -248,19 +248,17 @@ export class BlobStore {
     }
     if (deltas.length === 0) return root;
     if (this.deltaOut.length < len) this.deltaOut = new Uint8Array(len);
-    const x = this.deltaOut.subarray(0, len);
+    if (root.data.length !== len) throw new RecordingError(`blob 0x${vofs.toString(16)}: delta base of the wrong size`, this.path(Math.floor(vofs / SEGMENT_SPAN)));
     const acc = root.data.slice();
     let depth = root.depth;
-    if (root.data.length !== len) throw new RecordingError(`blob 0x${vofs.toString(16)}: delta base of the wrong size`, this.path(Math.floor(vofs / SEGMENT_SPAN)));
     for (let i = deltas.length - 1; i >= 0; i--) {
       const d = deltas[i]!;
       if (d.depth !== depth + 1) throw new RecordingError(`blob at byte ${d.vofs % SEGMENT_SPAN}: delta depth ${d.depth} does not follow its base's ${depth}`, this.path(Math.floor(d.vofs / SEGMENT_SPAN)));
       try {
-        decodePayload(BlobKind.XorLz4, d.payload, acc, x);
+        applyDelta(d.kind, d.payload, acc, this.deltaOut);
       } catch (e) {
         this.decodeError(d.vofs, e);
       }
-      acc.set(x);
       depth = d.depth;
     }
     const out = { data: acc, depth, root: root.root };

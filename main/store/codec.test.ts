@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { BlobStore } from './blobs.js';
-import { BlobEncoder, decodePayload, isAllZero, xorInto } from './codec.js';
+import { applyRuns, BlobEncoder, decodePayload, encodeRuns, isAllZero, isDelta, xorInto } from './codec.js';
 import { BlobKind, SEGMENT_SPAN } from './format.js';
 import { newRecordingId } from './files.js';
 import { rng } from './synthetic.js';
@@ -32,7 +32,7 @@ function roundTrip(content: Uint8Array, base: Uint8Array | null, enc = new BlobE
   const kind = e.kind;
   const size = e.payload.length;
   const out = new Uint8Array(content.length);
-  decodePayload(kind, e.payload.slice(), kind === BlobKind.XorLz4 ? base : null, out);
+  decodePayload(kind, e.payload.slice(), isDelta(kind) ? base : null, out);
   expect(Buffer.compare(out, content)).toBe(0);
   expect(size).toBeLessThanOrEqual(content.length);
   return { kind, size };
@@ -54,8 +54,8 @@ describe('codec', () => {
       const next = realistic.random!.slice();
       next[bit >> 3] = next[bit >> 3]! ^ (1 << (bit & 7));
       const { kind, size } = roundTrip(next, realistic.random!);
-      expect(kind).toBe(BlobKind.XorLz4);
-      expect(size).toBeLessThan(40);
+      expect(kind).toBe(BlobKind.XorRuns);
+      expect(size).toBeLessThanOrEqual(4); // skip, length, one byte
     }
   });
 
@@ -65,12 +65,40 @@ describe('codec', () => {
     expect(kind).toBe(BlobKind.Lz4);
   });
 
+  it('uses runs for scattered small changes and LZ4 for dense ones', () => {
+    const next = realistic.pointers!.slice();
+    for (let i = 0; i < 6; i++) next[i * 700 + 3] = next[i * 700 + 3]! + 1;
+    expect(roundTrip(next, realistic.pointers!).kind).toBe(BlobKind.XorRuns);
+    // A repeated pattern over the whole page: many runs, but LZ4 sees the repetition.
+    const striped = realistic.text!.slice();
+    for (let i = 0; i < 4096; i += 8) striped[i] = striped[i]! ^ 0x20;
+    const { kind, size } = roundTrip(striped, realistic.text!);
+    expect(kind).toBe(BlobKind.XorLz4);
+    expect(size).toBeLessThan(100);
+  });
+
+  it('encodes runs exactly: gaps of up to 2 zero bytes stay inside a run', () => {
+    const x = new Uint8Array(300);
+    x[0] = 1;
+    x[3] = 2; // gap of 2: same run
+    x[10] = 3; // gap of 6: new run
+    x[299] = 4; // last byte
+    const out = new Uint8Array(64);
+    const n = encodeRuns(x, out, 64);
+    expect(Array.from(out.subarray(0, n))).toEqual([0, 4, 1, 0, 0, 2, 6, 1, 3, 0x80 + 32, 2, 1, 4]);
+    const acc = new Uint8Array(300);
+    applyRuns(out.subarray(0, n), acc);
+    expect(Buffer.compare(acc, x)).toBe(0);
+    expect(encodeRuns(x, out, 5)).toBe(-1);
+    expect(encodeRuns(new Uint8Array(8), out, 64)).toBe(0);
+  });
+
   it('handles contents of other lengths (registers)', () => {
     const regs = page((i) => i * 3).subarray(0, 216 + 2696);
     const next = regs.slice();
     next[80] = next[80]! ^ 0x10;
     roundTrip(regs, null);
-    expect(roundTrip(next, regs).kind).toBe(BlobKind.XorLz4);
+    expect(roundTrip(next, regs).kind).toBe(BlobKind.XorRuns);
     roundTrip(new Uint8Array(3), null);
   });
 
@@ -92,7 +120,13 @@ describe('codec', () => {
     expect(() => decodePayload(BlobKind.Lz4, Uint8Array.of(0xff, 0xff, 0xff), null, out)).toThrow(/does not decode/);
     expect(() => decodePayload(BlobKind.Raw, new Uint8Array(10), null, out)).toThrow(/raw blob/);
     expect(() => decodePayload(BlobKind.XorLz4, new Uint8Array(10), null, out)).toThrow(/without a 4096-byte base/);
-    expect(() => decodePayload(9, new Uint8Array(10), null, out)).toThrow(/unknown blob kind/);
+    expect(() => decodePayload(9, new Uint8Array(10), null, out)).toThrow(/not a full version/);
+    const base = new Uint8Array(4096);
+    expect(() => decodePayload(BlobKind.XorRuns, Uint8Array.of(0x80, 0x80, 0x80, 0x80, 1), base, out)).toThrow(/run header too long/);
+    expect(() => decodePayload(BlobKind.XorRuns, Uint8Array.of(0x80), base, out)).toThrow(/truncated run header/);
+    expect(() => decodePayload(BlobKind.XorRuns, Uint8Array.of(0xff, 0x1f, 2, 1, 1), base, out)).toThrow(/does not fit/);
+    expect(() => decodePayload(BlobKind.XorRuns, Uint8Array.of(0, 0), base, out)).toThrow(/does not fit/);
+    expect(() => decodePayload(BlobKind.XorRuns, Uint8Array.of(0, 3, 1), base, out)).toThrow(/does not fit/);
     const e = new BlobEncoder().encode(realistic.text!, null);
     expect(() => decodePayload(e.kind, e.payload, null, new Uint8Array(4000))).toThrow(/does not decode to 4000/);
   });
@@ -119,7 +153,7 @@ describe('blob store', () => {
       const prevV = vofs.length ? vofs[vofs.length - 1]! : 0;
       const base = prevV ? w.read(prevV, 4096) : null;
       const e = enc.encode(cur, base ? base.data : null);
-      const delta = e.kind === BlobKind.XorLz4;
+      const delta = isDelta(e.kind);
       vofs.push(w.append(e.kind, delta ? base!.depth + 1 : 0, delta ? prevV : 0, e.payload, cur));
       versions.push(cur);
     }

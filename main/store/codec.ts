@@ -2,14 +2,21 @@
  * The blob codec: how one content (a 4096-byte page, or a thread's registers) becomes the
  * payload of a blob, and back. Pure functions over bytes; files are blobs.ts's business.
  *
- * Kinds (format.ts): Raw (stored as is), Lz4 (one raw LZ4 block), XorLz4 (an LZ4 block of the
- * content XOR a base content of the same length: the previous version of the same page, which
- * usually differs in a few bytes, so the XOR is mostly zeros and compresses to tens of bytes).
+ * Kinds (format.ts):
+ *   Raw     the content as is (incompressible)
+ *   Lz4     one raw LZ4 block of the content
+ *   XorLz4  an LZ4 block of (content XOR base), base being an earlier content of the same length
+ *   XorRuns the non-zero runs of (content XOR base): repeated [varint skip][varint len][len bytes],
+ *           `skip` counting zero bytes since the previous run's end. Successive versions of a page
+ *           usually differ in a few bytes; LZ4 spends ~16 bytes just to say "4 KiB of zeros"
+ *           (one length byte per 255), runs spend ~2 per change, so a changed word costs ~10
+ *           bytes instead of ~35.
  *
- * Choice: the smallest of the three, ties going to the non-delta kind (cheaper to decode, and it
- * resets the chain). A delta of at most DELTA_GOOD_ENOUGH bytes is taken without trying the full
- * compression: a full LZ4 block of a real page is rarely that small, and this halves the
- * compression work on the common path. Invariant: a payload is never longer than the content.
+ * Choice: the smallest, ties going to the non-delta kinds (cheaper to decode, and they reset
+ * the chain). A runs delta of at most DELTA_GOOD_ENOUGH bytes is taken without trying LZ4 at all
+ * (a full LZ4 block of a real page is rarely that small), so the common path costs one XOR and
+ * one scan. `fullBias` lets the writer prefer a full version unless the delta is that many times
+ * smaller. Invariant: a payload is never longer than the content.
  */
 import { BlobKind, type BlobKindCode } from './format.js';
 import { lz4Decode, lz4Encode } from './lz4.js';
@@ -25,6 +32,8 @@ export interface EncodedBlob {
 export class CodecError extends Error {
   override readonly name = 'CodecError';
 }
+
+export const isDelta = (kind: number): boolean => kind === BlobKind.XorLz4 || kind === BlobKind.XorRuns;
 
 /** XOR of two equal-length byte arrays into `out` (word-wise when aligned). */
 export function xorInto(a: Uint8Array, b: Uint8Array, out: Uint8Array): void {
@@ -51,14 +60,76 @@ export function isAllZero(b: Uint8Array): boolean {
   return true;
 }
 
+function putVarint(out: Uint8Array, o: number, v: number): number {
+  while (v >= 0x80) {
+    out[o++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  out[o++] = v;
+  return o;
+}
+
+/**
+ * Encodes the non-zero runs of `x` into `out`; returns the size, or -1 past `limit` bytes.
+ * Zero gaps of up to 2 bytes stay inside a run (a new run costs at least 2 bytes).
+ */
+export function encodeRuns(x: Uint8Array, out: Uint8Array, limit: number): number {
+  const n = x.length;
+  const words = x.byteOffset % 4 === 0 ? new Uint32Array(x.buffer, x.byteOffset, n >> 2) : null;
+  let o = 0;
+  let last = 0;
+  let i = 0;
+  for (;;) {
+    if (words) while (i % 4 === 0 && i + 4 <= n && words[i >> 2] === 0) i += 4;
+    while (i < n && x[i] === 0) i++;
+    if (i >= n) return o;
+    const start = i;
+    let end = i + 1;
+    for (let j = i + 1; j < n && j - end < 3; j++) if (x[j] !== 0) end = j + 1;
+    if (o + 8 + (end - start) > limit) return -1;
+    o = putVarint(out, o, start - last);
+    o = putVarint(out, o, end - start);
+    out.set(x.subarray(start, end), o);
+    o += end - start;
+    last = i = end;
+  }
+}
+
+/** XORs the runs of `payload` into `acc` in place. */
+export function applyRuns(payload: Uint8Array, acc: Uint8Array): void {
+  const n = acc.length;
+  let p = 0;
+  let pos = 0;
+  const varint = (): number => {
+    let v = 0;
+    for (let shift = 0; shift < 28; shift += 7) {
+      if (p >= payload.length) throw new CodecError('truncated run header');
+      const b = payload[p++]!;
+      v += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return v;
+    }
+    throw new CodecError('run header too long');
+  };
+  while (p < payload.length) {
+    pos += varint();
+    const len = varint();
+    if (len === 0 || pos + len > n || p + len > payload.length) throw new CodecError(`run of ${len} bytes at ${pos} does not fit`);
+    for (let k = 0; k < len; k++) acc[pos + k] = acc[pos + k]! ^ payload[p + k]!;
+    p += len;
+    pos += len;
+  }
+}
+
 export class BlobEncoder {
   private xor = new Uint8Array(4096);
+  private runs = new Uint8Array(4096);
   private delta = new Uint8Array(4096);
   private full = new Uint8Array(4096);
 
   private fit(n: number): void {
     if (this.xor.length >= n) return;
     this.xor = new Uint8Array(n);
+    this.runs = new Uint8Array(n);
     this.delta = new Uint8Array(n);
     this.full = new Uint8Array(n);
   }
@@ -67,41 +138,53 @@ export class BlobEncoder {
   encode(content: Uint8Array, base: Uint8Array | null, fullBias = 1): EncodedBlob {
     const n = content.length;
     this.fit(n);
-    let deltaLen = 0;
+    let best: EncodedBlob | null = null;
     if (base && base.length === n) {
       const x = this.xor.subarray(0, n);
       xorInto(content, base, x);
-      deltaLen = lz4Encode(x, this.delta.subarray(0, n - 1));
-      if (deltaLen > 0 && deltaLen <= DELTA_GOOD_ENOUGH) return { kind: BlobKind.XorLz4, payload: this.delta.subarray(0, deltaLen) };
+      const runsLen = encodeRuns(x, this.runs, n - 1);
+      if (runsLen >= 0) best = { kind: BlobKind.XorRuns, payload: this.runs.subarray(0, runsLen) };
+      if (runsLen < 0 || runsLen > DELTA_GOOD_ENOUGH) {
+        const lz = lz4Encode(x, this.delta.subarray(0, best ? best.payload.length - 1 : n - 1));
+        if (lz > 0) best = { kind: BlobKind.XorLz4, payload: this.delta.subarray(0, lz) };
+      } else if (fullBias <= 1) {
+        return best!;
+      }
     }
-    // Full block, accepted only if no longer than the delta (ties favour the full version).
-    const fullLen = lz4Encode(content, this.full.subarray(0, deltaLen > 0 ? Math.min(n - 1, Math.floor(deltaLen * fullBias)) : n - 1));
+    // Full block, accepted only if no longer than the delta times the bias (ties: full).
+    const cap = best ? Math.min(n - 1, Math.floor(best.payload.length * fullBias)) : n - 1;
+    const fullLen = cap > 0 ? lz4Encode(content, this.full.subarray(0, cap)) : 0;
     if (fullLen > 0) return { kind: BlobKind.Lz4, payload: this.full.subarray(0, fullLen) };
-    if (deltaLen > 0) return { kind: BlobKind.XorLz4, payload: this.delta.subarray(0, deltaLen) };
-    return { kind: BlobKind.Raw, payload: content };
+    return best ?? { kind: BlobKind.Raw, payload: content };
   }
 }
 
-/**
- * Decodes a payload into `out` (whose length is the content length the caller expects).
- * Throws a CodecError when the payload cannot be a valid blob of that length.
- */
-export function decodePayload(kind: number, payload: Uint8Array, base: Uint8Array | null, out: Uint8Array): void {
+/** Decodes a full (Raw or Lz4) payload into `out`, whose length is the content length. */
+export function decodeFull(kind: number, payload: Uint8Array, out: Uint8Array): void {
   const n = out.length;
-  switch (kind) {
-    case BlobKind.Raw:
-      if (payload.length !== n) throw new CodecError(`raw blob of ${payload.length} bytes where ${n} were expected`);
-      out.set(payload);
-      return;
-    case BlobKind.Lz4:
-      if (lz4Decode(payload, out) !== n) throw new CodecError(`LZ4 block does not decode to ${n} bytes`);
-      return;
-    case BlobKind.XorLz4:
-      if (!base || base.length !== n) throw new CodecError(`delta blob without a ${n}-byte base`);
-      if (lz4Decode(payload, out) !== n) throw new CodecError(`delta LZ4 block does not decode to ${n} bytes`);
-      xorInto(out, base, out);
-      return;
-    default:
-      throw new CodecError(`unknown blob kind ${kind}`);
+  if (kind === BlobKind.Raw) {
+    if (payload.length !== n) throw new CodecError(`raw blob of ${payload.length} bytes where ${n} were expected`);
+    out.set(payload);
+  } else if (kind === BlobKind.Lz4) {
+    if (lz4Decode(payload, out) !== n) throw new CodecError(`LZ4 block does not decode to ${n} bytes`);
+  } else {
+    throw new CodecError(`blob kind ${kind} is not a full version`);
   }
+}
+
+/** Turns `acc` (the base content) into the delta's content, in place; `scratch` >= acc.length. */
+export function applyDelta(kind: number, payload: Uint8Array, acc: Uint8Array, scratch: Uint8Array): void {
+  if (kind === BlobKind.XorRuns) return applyRuns(payload, acc);
+  if (kind !== BlobKind.XorLz4) throw new CodecError(`blob kind ${kind} is not a delta`);
+  const x = scratch.subarray(0, acc.length);
+  if (lz4Decode(payload, x) !== acc.length) throw new CodecError(`delta LZ4 block does not decode to ${acc.length} bytes`);
+  xorInto(acc, x, acc);
+}
+
+/** Decodes any payload into `out`; a delta needs its base's content (same length). */
+export function decodePayload(kind: number, payload: Uint8Array, base: Uint8Array | null, out: Uint8Array): void {
+  if (!isDelta(kind)) return decodeFull(kind, payload, out);
+  if (!base || base.length !== out.length) throw new CodecError(`delta blob without a ${out.length}-byte base`);
+  out.set(base);
+  applyDelta(kind, payload, out, new Uint8Array(out.length));
 }

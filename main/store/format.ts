@@ -31,9 +31,9 @@
  *   | crc32 | kind:4 | depth:6 | length:22  | base vofs | payload[length]    |
  *   +-------+-------------------------------+-----------+--------------------+
  *   crc32 covers bytes 4 .. 16+length. kind: 1 raw, 2 lz4 block, 3 lz4 block of (content XOR
- *   base content). depth: 0 unless kind 3, then base depth + 1 (<= MAX_DEPTH). base: the
- *   vofs of an earlier blob (kind 3 only, else 0), always smaller than the blob's own vofs, so
- *   chains end.
+ *   base content), 4 non-zero runs of (content XOR base content) (codec.ts). Kinds 3 and 4 are
+ *   deltas: depth = base depth + 1 (<= MAX_DEPTH) and base = the vofs of an earlier blob, always
+ *   smaller than the blob's own vofs, so chains end; full kinds have depth 0 and base 0.
  *
  * Record bodies are described in records.ts, the index snapshot in snapshot.ts.
  */
@@ -67,7 +67,7 @@ export const BLOB_HEADER = 16;
 /** Largest blob content (registers: user_regs_struct + XSAVE area; pages: 4096). */
 export const MAX_BLOB = (1 << 22) - 1;
 
-export const BlobKind = { Raw: 1, Lz4: 2, XorLz4: 3 } as const;
+export const BlobKind = { Raw: 1, Lz4: 2, XorLz4: 3, XorRuns: 4 } as const;
 export type BlobKindCode = (typeof BlobKind)[keyof typeof BlobKind];
 
 /**

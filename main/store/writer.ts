@@ -23,7 +23,7 @@ import xxhash from 'xxhash-wasm';
 import type { RecordingStats } from '../../shared/model/recording.js';
 import { BACKEND_NAMES, HelloFlags, MessageType, type WireMessage } from '../../shared/protocol/wire.js';
 import { BlobStore } from './blobs.js';
-import { BlobEncoder, isAllZero } from './codec.js';
+import { BlobEncoder, isAllZero, isDelta } from './codec.js';
 import { ContentIndex } from './content-index.js';
 import { DIR_MODE, encodeHeader, FILE_MODE, fsyncDir, newRecordingId } from './files.js';
 import { BlobKind, DEFAULT_SEGMENT_LIMIT, HEADER_SIZE, LOCK_FILE, LOG_FILE, MAGIC_LOG, MAX_BLOB, MAX_DEPTH, PAGE_SHIFT, PAGE_SIZE, RecordType } from './format.js';
@@ -287,7 +287,7 @@ export class RecordingWriter {
     }
     if (base && (base.data.length !== data.length || this.deltaChain < 2)) base = null;
     const enc = this.encoder.encode(copy, base ? base.data : null, bias);
-    const delta = enc.kind === BlobKind.XorLz4;
+    const delta = isDelta(enc.kind);
     const vofs = this.blobs.append(enc.kind, delta ? base!.depth + 1 : 0, delta ? baseVofs : 0, enc.payload, copy, delta ? base!.root : 0);
     this.content.set(h, vofs);
     // The cache is the writer's memory of each page's latest content: a superseded delta will
