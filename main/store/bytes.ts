@@ -53,6 +53,25 @@ export class ByteWriter {
     this.dv.setBigUint64(this.len, BigInt.asUintN(64, v), true);
     this.len += 8;
   }
+  /** LEB128 of a non-negative integer below 2^53. */
+  varint(v: number): void {
+    this.ensure(8);
+    while (v >= 0x80) {
+      this.buf[this.len++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.buf[this.len++] = v;
+  }
+  /** LEB128 of a u64. */
+  bigVarint(v: bigint): void {
+    this.ensure(10);
+    v = BigInt.asUintN(64, v);
+    while (v >= 0x80n) {
+      this.buf[this.len++] = Number(v & 0x7fn) | 0x80;
+      v >>= 7n;
+    }
+    this.buf[this.len++] = Number(v);
+  }
   f64(v: number): void {
     this.ensure(8);
     this.dv.setFloat64(this.len, v, true);
@@ -146,6 +165,32 @@ export class ByteReader {
     const v = this.dv.getBigInt64(this.pos, true);
     this.pos += 8;
     return v;
+  }
+  /** LEB128, at most 8 bytes (below 2^56; rejected at 2^53 and above). */
+  varint(what: string): number {
+    let v = 0;
+    for (let shift = 0; shift < 56; shift += 7) {
+      const b = this.u8(what);
+      v += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) {
+        if (v > Number.MAX_SAFE_INTEGER) this.fail(`${what} out of range`);
+        return v;
+      }
+    }
+    return this.fail(`${what} is not a valid varint`);
+  }
+  /** LEB128 of a u64, at most 10 bytes. */
+  bigVarint(what: string): bigint {
+    let v = 0n;
+    for (let shift = 0n; shift < 70n; shift += 7n) {
+      const b = this.u8(what);
+      v |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) {
+        if (v >= 1n << 64n) this.fail(`${what} out of range`);
+        return v;
+      }
+    }
+    return this.fail(`${what} is not a valid varint`);
   }
   f64(what: string): number {
     this.need(8, what);

@@ -8,17 +8,19 @@
  *   Output     i32 checkpoint tag (last committed checkpoint, -1 before the first), rest = bytes
  *   Warning    i32 checkpoint tag, u32 errno, u32 fatal, rest = UTF-8 message
  *   Exit       u32 kind (0 exited, 1 signaled, 2 detached), i32 code or signal
- *   Checkpoint (128-byte fixed part, then three arrays):
- *      0 u32 index            4 u32 maps version      8 u64 time ns        16 u64 detail
- *     24 u64 args[6]         72 u32 tid             76 u8 trigger, 3 bytes 0
- *     80 u32 dirty pages (pages received)           84 u32 bytes this checkpoint added on disk
- *     88 u32 zero pages      92 u32 dedup hits      96 u32 delta blobs   100 u32 full blobs
- *    104 u64 blob high water (vofs past the last blob written for it; the open checks the
+ *   Checkpoint (varints are LEB128; a blob ref is 0 for all-zero content, else highWater - vofs,
+ *   so blobs written with the checkpoint take 1-3 bytes):
+ *      u32 bytes this checkpoint added on disk (blobs and records; first, so it can be patched)
+ *      varint index, varint maps version, i64 time ns, u8 trigger, varint tid,
+ *      varint64 detail, varint64 args[6],
+ *      varint dirty pages (pages received), zero pages, dedup hits, delta blobs, full blobs,
+ *      varint blob high water (vofs past the last blob written for it: the open checks the
  *        segment holds it, so a record whose blobs were lost to a power cut is not committed)
- *    112 u32 thread count   116 u32 zero-range count 120 u32 page-entry count 124 u32 0
- *    128 threads[]: u32 tid, u32 gp length, u32 fp length, u32 0, u64 vofs of gp||fp (0: all zero)
- *        zero ranges[]: u64 start, u64 end (bytes; whole pages inside read as zero from here on)
- *        pages[]: u64 page number (address / 4096), u64 vofs (0: all zero), ascending page number
+ *      varint thread count, then per thread: varint tid, gp length, fp length, blob ref of gp||fp
+ *      varint zero-range count, then per range: varint64 start, varint64 length (bytes; whole
+ *        pages inside read as zero from this checkpoint on, unless sent with it)
+ *      varint page count, then per page, ascending: varint page number (address / 4096) for the
+ *        first, the difference to the previous one after, and varint blob ref
  *   Only pages whose content changed get an entry (so an entry always is a new version).
  */
 import { ByteReader, ByteWriter, utf8 } from './bytes.js';
@@ -54,44 +56,39 @@ export interface CheckpointRecord {
   readonly pageVofs: Float64Array;
 }
 
-export const CHECKPOINT_FIXED = 128;
-export const STORED_BYTES_AT = 84;
+export const STORED_BYTES_AT = 0;
 export const MAX_REGS = 4096 + 65536;
 
 export function encodeCheckpoint(c: CheckpointRecord): ByteWriter {
-  const w = new ByteWriter(CHECKPOINT_FIXED + c.threads.length * 24 + c.zeroRanges.length * 16 + c.pageNumbers.length * 16);
-  w.u32(c.index);
-  w.u32(c.mapsVersion);
-  w.u64(c.timeNs);
-  w.u64(c.detail);
-  for (let i = 0; i < 6; i++) w.u64(c.args[i] ?? 0n);
-  w.u32(c.tid);
-  w.u32(c.trigger);
-  w.u32(c.dirtyPages);
+  const w = new ByteWriter(96 + c.threads.length * 16 + c.zeroRanges.length * 20 + c.pageNumbers.length * 8);
+  const ref = (vofs: number): number => (vofs === 0 ? 0 : c.highWater - vofs);
   w.u32(c.storedBytes);
-  w.u32(c.zeroPages);
-  w.u32(c.dedupHits);
-  w.u32(c.deltaBlobs);
-  w.u32(c.fullBlobs);
-  w.num64(c.highWater);
-  w.u32(c.threads.length);
-  w.u32(c.zeroRanges.length);
-  w.u32(c.pageNumbers.length);
-  w.u32(0);
+  w.varint(c.index);
+  w.varint(c.mapsVersion);
+  w.u64(c.timeNs);
+  w.u8(c.trigger);
+  w.varint(c.tid);
+  w.bigVarint(c.detail);
+  for (let i = 0; i < 6; i++) w.bigVarint(c.args[i] ?? 0n);
+  for (const v of [c.dirtyPages, c.zeroPages, c.dedupHits, c.deltaBlobs, c.fullBlobs, c.highWater]) w.varint(v);
+  w.varint(c.threads.length);
   for (const t of c.threads) {
-    w.u32(t.tid);
-    w.u32(t.gpLen);
-    w.u32(t.fpLen);
-    w.u32(0);
-    w.num64(t.vofs);
+    w.varint(t.tid);
+    w.varint(t.gpLen);
+    w.varint(t.fpLen);
+    w.varint(ref(t.vofs));
   }
+  w.varint(c.zeroRanges.length);
   for (const [s, e] of c.zeroRanges) {
-    w.u64(s);
-    w.u64(e);
+    w.bigVarint(s);
+    w.bigVarint(e > s ? e - s : 0n);
   }
+  w.varint(c.pageNumbers.length);
+  let prev = 0;
   for (let i = 0; i < c.pageNumbers.length; i++) {
-    w.num64(c.pageNumbers[i]!);
-    w.num64(c.pageVofs[i]!);
+    w.varint(c.pageNumbers[i]! - prev);
+    prev = c.pageNumbers[i]!;
+    w.varint(ref(c.pageVofs[i]!));
   }
   return w;
 }
@@ -99,48 +96,59 @@ export function encodeCheckpoint(c: CheckpointRecord): ByteWriter {
 /** Decodes and validates a checkpoint body (`at` = its file offset, for errors). */
 export function decodeCheckpoint(body: Uint8Array, file: string, at: number): CheckpointRecord {
   const r = new ByteReader(body, file, at, 'checkpoint record');
-  const index = r.u32('index');
-  const mapsVersion = r.u32('maps version');
-  const timeNs = r.i64('time');
-  const detail = r.u64('detail');
-  const args: bigint[] = [];
-  for (let i = 0; i < 6; i++) args.push(r.u64('argument'));
-  const tid = r.u32('tid');
-  const trigger = r.u32('trigger');
-  if (trigger >= TRIGGER_NAMES.length) r.fail(`unknown trigger ${trigger}`);
-  const dirtyPages = r.u32('dirty pages');
   const storedBytes = r.u32('stored bytes');
-  const zeroPages = r.u32('zero pages');
-  const dedupHits = r.u32('dedup hits');
-  const deltaBlobs = r.u32('delta blobs');
-  const fullBlobs = r.u32('full blobs');
-  const highWater = r.num64('blob high water');
-  const nThreads = r.u32('thread count');
-  const nZero = r.u32('zero-range count');
-  const nPages = r.u32('page count');
-  r.u32('reserved');
-  if (CHECKPOINT_FIXED + nThreads * 24 + nZero * 16 + nPages * 16 !== body.length) {
-    r.fail(`${nThreads} threads, ${nZero} zero ranges and ${nPages} pages do not fill ${body.length} bytes`);
-  }
+  const index = r.varint('index');
+  const mapsVersion = r.varint('maps version');
+  const timeNs = r.i64('time');
+  const trigger = r.u8('trigger');
+  if (trigger >= TRIGGER_NAMES.length) r.fail(`unknown trigger ${trigger}`);
+  const tid = r.varint('tid');
+  const detail = r.bigVarint('detail');
+  const args: bigint[] = [];
+  for (let i = 0; i < 6; i++) args.push(r.bigVarint('argument'));
+  const dirtyPages = r.varint('dirty pages');
+  const zeroPages = r.varint('zero pages');
+  const dedupHits = r.varint('dedup hits');
+  const deltaBlobs = r.varint('delta blobs');
+  const fullBlobs = r.varint('full blobs');
+  const highWater = r.varint('blob high water');
+  const vofsOf = (what: string): number => {
+    const d = r.varint(what);
+    if (d >= highWater) r.fail(`${what} points before the first blob`);
+    return d === 0 ? 0 : highWater - d;
+  };
+  // Every entry takes at least 2 bytes: counts beyond that are corrupt (and never allocated).
+  const count = (what: string): number => {
+    const n = r.varint(what);
+    if (n * 2 > r.left) r.fail(`${what} ${n} does not fit in the record`);
+    return n;
+  };
+  const nThreads = count('thread count');
   const threads: ThreadRef[] = [];
   for (let i = 0; i < nThreads; i++) {
-    const t = { tid: r.u32('thread id'), gpLen: r.u32('gp length'), fpLen: r.u32('fp length'), pad: r.u32('reserved'), vofs: r.num64('register blob') };
+    const t = { tid: r.varint('thread id'), gpLen: r.varint('gp length'), fpLen: r.varint('fp length'), vofs: vofsOf('register blob') };
     if (t.gpLen + t.fpLen > MAX_REGS) r.fail(`implausible register sizes ${t.gpLen}/${t.fpLen}`);
-    if (t.vofs >= highWater) r.fail(`register blob 0x${t.vofs.toString(16)} lies past the blobs written`);
-    threads.push({ tid: t.tid, gpLen: t.gpLen, fpLen: t.fpLen, vofs: t.vofs });
+    threads.push(t);
   }
+  const nZero = count('zero-range count');
   const zeroRanges: Array<[bigint, bigint]> = [];
-  for (let i = 0; i < nZero; i++) zeroRanges.push([r.u64('zero range start'), r.u64('zero range end')]);
+  for (let i = 0; i < nZero; i++) {
+    const start = r.bigVarint('zero range start');
+    const end = start + r.bigVarint('zero range length');
+    if (end >= 1n << 64n) r.fail('zero range past the end of the address space');
+    zeroRanges.push([start, end]);
+  }
+  const nPages = count('page count');
   const pageNumbers = new Float64Array(nPages);
   const pageVofs = new Float64Array(nPages);
-  let prev = -1;
+  let page = 0;
   for (let i = 0; i < nPages; i++) {
-    const pn = r.num64('page number');
-    const v = r.num64('page blob');
-    if (pn <= prev || pn >= 2 ** 52) r.fail(`page entries out of order or out of range`);
-    if (v >= highWater) r.fail(`page blob 0x${v.toString(16)} lies past the blobs written`);
-    pageNumbers[i] = prev = pn;
-    pageVofs[i] = v;
+    const d = r.varint('page number');
+    if (i > 0 && d === 0) r.fail('page entries out of order');
+    page += d;
+    if (page >= 2 ** 52) r.fail('page number out of range');
+    pageNumbers[i] = page;
+    pageVofs[i] = vofsOf('page blob');
   }
   r.end();
   return {
