@@ -13,9 +13,9 @@
 import { closeSync, constants, fsyncSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { applyDelta, CodecError, decodeFull, isDelta } from './codec.js';
+import { applyDelta, CodecError, decodeFull, isDelta, putVarint } from './codec.js';
 import { checkHeader, encodeHeader, FILE_MODE, readAt, readInto } from './files.js';
-import { BLOB_HEADER, BlobKind, HEADER_SIZE, MAX_DEPTH, MAGIC_SEGMENT, MAX_BLOB, MAX_SEGMENTS, SEGMENT_SPAN, segmentFile } from './format.js';
+import { BLOB_HEADER_MAX, BlobKind, HEADER_SIZE, MAX_DEPTH, MAGIC_SEGMENT, MAX_BLOB, MAX_SEGMENTS, SEGMENT_SPAN, segmentFile } from './format.js';
 import { Lru } from './lru.js';
 import { RecordingError } from './types.js';
 
@@ -63,7 +63,7 @@ export class BlobStore {
 
   static create(dir: string, id: Uint8Array, segmentLimit: number, cacheEntries = 16384): BlobStore {
     const s = new BlobStore(dir, id, true, cacheEntries, segmentLimit);
-    s.pending = new Uint8Array(PENDING_LIMIT + MAX_BLOB + BLOB_HEADER);
+    s.pending = new Uint8Array(PENDING_LIMIT + MAX_BLOB + BLOB_HEADER_MAX);
     s.startSegment(0);
     return s;
   }
@@ -94,22 +94,21 @@ export class BlobStore {
    * chain's full blob for a delta.
    */
   append(kind: number, depth: number, base: number, payload: Uint8Array, content: Uint8Array, root = 0): number {
-    const size = BLOB_HEADER + payload.length;
+    const size = BLOB_HEADER_MAX + payload.length; // at most
     if (this.written + this.pendingLen + size > this.segmentLimit && this.written + this.pendingLen > HEADER_SIZE) {
       this.writePending();
       this.startSegment(this.segment + 1);
     }
     if (this.pendingLen + size > PENDING_LIMIT) this.writePending();
     const vofs = this.highWater;
-    const at = this.pendingLen;
     const p = this.pending;
-    const dv = new DataView(p.buffer, p.byteOffset + at, BLOB_HEADER);
-    dv.setUint32(4, kind | (depth << 4) | ((payload.length << 10) >>> 0), true);
-    dv.setUint32(8, base % SEGMENT_SPAN, true);
-    dv.setUint32(12, Math.floor(base / SEGMENT_SPAN), true);
-    p.set(payload, at + BLOB_HEADER);
-    dv.setUint32(0, crc32(p.subarray(at + 4, at + size)), true);
-    this.pendingLen += size;
+    const at = this.pendingLen;
+    let o = putVarint(p, at + 4, kind + 8 * depth + 512 * payload.length);
+    if (isDelta(kind)) o = putVarint(p, o, vofs - base);
+    p.set(payload, o);
+    o += payload.length;
+    new DataView(p.buffer, p.byteOffset + at, 4).setUint32(0, crc32(p.subarray(at + 4, o)), true);
+    this.pendingLen = o;
     this.cache.set(vofs, { data: content, depth, root: depth === 0 ? vofs : root });
     return vofs;
   }
@@ -162,7 +161,7 @@ export class BlobStore {
     return fd;
   }
 
-  private scratch = new Uint8Array(BLOB_HEADER + 4096);
+  private scratch = new Uint8Array(BLOB_HEADER_MAX + 4096);
   private deltaOut = new Uint8Array(4096);
 
   /**
@@ -178,33 +177,44 @@ export class BlobStore {
     };
     if (!Number.isInteger(vofs) || vofs <= 0 || off < HEADER_SIZE || segment >= MAX_SEGMENTS) bad(`invalid blob address 0x${vofs.toString(16)}`);
     let bytes: Uint8Array;
+    const want = BLOB_HEADER_MAX + len;
     if (this.writable && segment === this.segment && off >= this.written) {
-      bytes = this.pending.subarray(off - this.written, Math.min(this.pendingLen, off - this.written + BLOB_HEADER + len));
+      bytes = this.pending.subarray(off - this.written, Math.min(this.pendingLen, off - this.written + want));
     } else {
-      if (this.scratch.length < BLOB_HEADER + len) this.scratch = new Uint8Array(BLOB_HEADER + len);
-      const buf = this.scratch.subarray(0, BLOB_HEADER + len);
+      if (this.scratch.length < want) this.scratch = new Uint8Array(want);
+      const buf = this.scratch.subarray(0, want);
       bytes = buf.subarray(0, readInto(this.fd(segment, vofs), off, buf));
     }
-    if (bytes.length < BLOB_HEADER) bad('header extends past the end of the file');
-    const dv = new DataView(bytes.buffer, bytes.byteOffset, BLOB_HEADER);
-    const word = dv.getUint32(4, true);
-    const kind = word & 15;
-    const depth = (word >>> 4) & 63;
-    const length = word >>> 10;
+    let p = 4;
+    const varint = (what: string): number => {
+      let v = 0;
+      for (let shift = 0; shift < 56; shift += 7) {
+        if (p >= bytes.length) bad(`${what} extends past the end of the file`);
+        const b = bytes[p++]!;
+        v += (b & 0x7f) * 2 ** shift;
+        if (b < 0x80) return v;
+      }
+      return bad(`${what} is not a valid varint`);
+    };
+    const head = varint('header');
+    const kind = head % 8;
+    const depth = Math.floor(head / 8) % 64;
+    const length = Math.floor(head / 512);
     if (length > len) bad(`stored length ${length} exceeds the content length ${len}`);
-    if (bytes.length < BLOB_HEADER + length) bad('payload extends past the end of the file');
-    const stored = bytes.subarray(0, BLOB_HEADER + length);
-    if (dv.getUint32(0, true) !== crc32(stored.subarray(4))) bad('checksum mismatch (the blob is corrupt)');
-    const base = dv.getUint32(12, true) * SEGMENT_SPAN + dv.getUint32(8, true);
+    let base = 0;
     if (isDelta(kind)) {
-      if (base === 0 || base >= vofs) bad(`delta base 0x${base.toString(16)} is not an earlier blob`);
+      const distance = varint('delta base');
+      if (distance === 0 || distance >= vofs) bad(`delta base ${distance} bytes back is not an earlier blob`);
       if (depth === 0 || depth > MAX_DEPTH) bad(`delta depth ${depth} out of range`);
+      base = vofs - distance;
     } else if (kind === BlobKind.Raw || kind === BlobKind.Lz4) {
-      if (depth !== 0 || base !== 0) bad('full blob with a delta base');
+      if (depth !== 0) bad('full blob with a delta depth');
     } else {
       bad(`unknown blob kind ${kind}`);
     }
-    return { kind, depth, base, payload: stored.subarray(BLOB_HEADER) };
+    if (bytes.length < p + length) bad('payload extends past the end of the file');
+    if (new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) !== crc32(bytes.subarray(4, p + length))) bad('checksum mismatch (the blob is corrupt)');
+    return { kind, depth, base, payload: bytes.subarray(p, p + length) };
   }
 
   private decodeError(vofs: number, e: unknown): never {

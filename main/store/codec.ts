@@ -60,10 +60,11 @@ export function isAllZero(b: Uint8Array): boolean {
   return true;
 }
 
-function putVarint(out: Uint8Array, o: number, v: number): number {
+/** Writes v (a non-negative integer below 2^53) as LEB128 at out[o]; returns the end. */
+export function putVarint(out: Uint8Array, o: number, v: number): number {
   while (v >= 0x80) {
-    out[o++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
+    out[o++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
   }
   out[o++] = v;
   return o;

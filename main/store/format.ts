@@ -26,14 +26,15 @@
  * Blob (see blobs.ts), at any offset >= 24 of a segment; a blob's address ("vofs") is
  * segment * 2^32 + offset, so vofs 0 never names a blob and means "all zero":
  *
- *   0       4                               8           16
- *   +-------+-------------------------------+-----------+--------------------+
- *   | crc32 | kind:4 | depth:6 | length:22  | base vofs | payload[length]    |
- *   +-------+-------------------------------+-----------+--------------------+
- *   crc32 covers bytes 4 .. 16+length. kind: 1 raw, 2 lz4 block, 3 lz4 block of (content XOR
- *   base content), 4 non-zero runs of (content XOR base content) (codec.ts). Kinds 3 and 4 are
- *   deltas: depth = base depth + 1 (<= MAX_DEPTH) and base = the vofs of an earlier blob, always
- *   smaller than the blob's own vofs, so chains end; full kinds have depth 0 and base 0.
+ *   0       4                                     (varint)          (varint)
+ *   +-------+-------------------------------------+-----------------+--------------------+
+ *   | crc32 | kind + 8 * depth + 512 * length     | vofs - base     | payload[length]    |
+ *   +-------+-------------------------------------+-----------------+--------------------+
+ *   crc32 covers everything after it. Varints are LEB128. kind: 1 raw, 2 lz4 block, 3 lz4 block
+ *   of (content XOR base content), 4 non-zero runs of (content XOR base content) (codec.ts).
+ *   Kinds 3 and 4 are deltas: depth = base depth + 1 (<= MAX_DEPTH), and the distance back to
+ *   their base (an earlier blob, so chains end) follows; full kinds have depth 0 and no distance.
+ *   A one-word page delta is ~10 bytes of header and ~10 of payload.
  *
  * Record bodies are described in records.ts, the index snapshot in snapshot.ts.
  */
@@ -63,7 +64,8 @@ export const RECORD_HEADER = 9;
 /** Largest record body accepted: a checkpoint of 1M pages is 16 MiB of entries. */
 export const MAX_RECORD = 256 * 1024 * 1024;
 
-export const BLOB_HEADER = 16;
+/** Longest blob header: crc32, a 5-byte varint, an 8-byte varint. */
+export const BLOB_HEADER_MAX = 17;
 /** Largest blob content (registers: user_regs_struct + XSAVE area; pages: 4096). */
 export const MAX_BLOB = (1 << 22) - 1;
 
