@@ -171,11 +171,7 @@ export class BlobStore {
   private raw(vofs: number, len: number): RawBlob {
     const segment = Math.floor(vofs / SEGMENT_SPAN);
     const off = vofs % SEGMENT_SPAN;
-    const path = this.path(segment);
-    const bad = (what: string): never => {
-      throw new RecordingError(`blob at byte ${off}: ${what}`, path);
-    };
-    if (!Number.isInteger(vofs) || vofs <= 0 || off < HEADER_SIZE || segment >= MAX_SEGMENTS) bad(`invalid blob address 0x${vofs.toString(16)}`);
+    if (!Number.isInteger(vofs) || vofs <= 0 || off < HEADER_SIZE || segment >= MAX_SEGMENTS) this.bad(vofs, `invalid blob address 0x${vofs.toString(16)}`);
     let bytes: Uint8Array;
     const want = BLOB_HEADER_MAX + len;
     if (this.writable && segment === this.segment && off >= this.written) {
@@ -185,36 +181,48 @@ export class BlobStore {
       const buf = this.scratch.subarray(0, want);
       bytes = buf.subarray(0, readInto(this.fd(segment, vofs), off, buf));
     }
-    let p = 4;
-    const varint = (what: string): number => {
-      let v = 0;
-      for (let shift = 0; shift < 56; shift += 7) {
-        if (p >= bytes.length) bad(`${what} extends past the end of the file`);
-        const b = bytes[p++]!;
-        v += (b & 0x7f) * 2 ** shift;
-        if (b < 0x80) return v;
-      }
-      return bad(`${what} is not a valid varint`);
-    };
-    const head = varint('header');
+    this.at = 4;
+    const head = this.varint(bytes, vofs);
     const kind = head % 8;
     const depth = Math.floor(head / 8) % 64;
     const length = Math.floor(head / 512);
-    if (length > len) bad(`stored length ${length} exceeds the content length ${len}`);
+    if (length > len) this.bad(vofs, `stored length ${length} exceeds the content length ${len}`);
     let base = 0;
     if (isDelta(kind)) {
-      const distance = varint('delta base');
-      if (distance === 0 || distance >= vofs) bad(`delta base ${distance} bytes back is not an earlier blob`);
-      if (depth === 0 || depth > MAX_DEPTH) bad(`delta depth ${depth} out of range`);
+      const distance = this.varint(bytes, vofs);
+      if (distance === 0 || distance >= vofs) this.bad(vofs, `delta base ${distance} bytes back is not an earlier blob`);
+      if (depth === 0 || depth > MAX_DEPTH) this.bad(vofs, `delta depth ${depth} out of range`);
       base = vofs - distance;
     } else if (kind === BlobKind.Raw || kind === BlobKind.Lz4) {
-      if (depth !== 0) bad('full blob with a delta depth');
+      if (depth !== 0) this.bad(vofs, 'full blob with a delta depth');
     } else {
-      bad(`unknown blob kind ${kind}`);
+      this.bad(vofs, `unknown blob kind ${kind}`);
     }
-    if (bytes.length < p + length) bad('payload extends past the end of the file');
-    if (new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) !== crc32(bytes.subarray(4, p + length))) bad('checksum mismatch (the blob is corrupt)');
+    const p = this.at;
+    if (bytes.length < p + length) this.bad(vofs, 'payload extends past the end of the file');
+    if (new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) !== crc32(bytes.subarray(4, p + length))) this.bad(vofs, 'checksum mismatch (the blob is corrupt)');
     return { kind, depth, base, payload: bytes.subarray(p, p + length) };
+  }
+
+  /** Header parse position (a field, so the hot read path allocates no closures). */
+  private at = 0;
+
+  /** The LEB128 at bytes[this.at] (at most 8 bytes); advances this.at. */
+  private varint(bytes: Uint8Array, vofs: number): number {
+    let v = 0;
+    let mul = 1;
+    for (let i = 0; i < 8; i++) {
+      if (this.at >= bytes.length) this.bad(vofs, 'header extends past the end of the file');
+      const b = bytes[this.at++]!;
+      v += (b & 0x7f) * mul;
+      if (b < 0x80) return v;
+      mul *= 128;
+    }
+    return this.bad(vofs, 'malformed header');
+  }
+
+  private bad(vofs: number, what: string): never {
+    throw new RecordingError(`blob at byte ${vofs % SEGMENT_SPAN}: ${what}`, this.path(Math.floor(vofs / SEGMENT_SPAN)));
   }
 
   private decodeError(vofs: number, e: unknown): never {

@@ -7,6 +7,7 @@ import { RecordingError } from './types.js';
 
 const utf8Dec = new TextDecoder('utf-8', { fatal: false });
 const utf8Enc = new TextEncoder();
+const SMALL = Array.from({ length: 128 }, (_, i) => BigInt(i));
 
 export class ByteWriter {
   private buf: Uint8Array;
@@ -168,19 +169,29 @@ export class ByteReader {
   }
   /** LEB128, at most 8 bytes (below 2^56; rejected at 2^53 and above). */
   varint(what: string): number {
+    const buf = this.buf;
+    let p = this.pos;
     let v = 0;
-    for (let shift = 0; shift < 56; shift += 7) {
-      const b = this.u8(what);
-      v += (b & 0x7f) * 2 ** shift;
+    let mul = 1;
+    for (let i = 0; i < 8 && p < buf.length; i++) {
+      const b = buf[p++]!;
+      v += (b & 0x7f) * mul;
       if (b < 0x80) {
+        this.pos = p;
         if (v > Number.MAX_SAFE_INTEGER) this.fail(`${what} out of range`);
         return v;
       }
+      mul *= 128;
     }
-    return this.fail(`${what} is not a valid varint`);
+    return this.fail(p >= buf.length ? `truncated ${what}` : `${what} is not a valid varint`);
   }
   /** LEB128 of a u64, at most 10 bytes. */
   bigVarint(what: string): bigint {
+    const b0 = this.pos < this.buf.length ? this.buf[this.pos]! : 0x80;
+    if (b0 < 0x80) {
+      this.pos++;
+      return SMALL[b0]!; // most arguments are small: no BigInt arithmetic
+    }
     let v = 0n;
     for (let shift = 0n; shift < 70n; shift += 7n) {
       const b = this.u8(what);

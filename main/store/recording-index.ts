@@ -78,32 +78,29 @@ export class RecordingIndex {
    * that vofs; when they do not, the record is not committed and the reason is returned.
    */
   apply(r: LogRecord, holds: (highWater: number) => boolean): string | undefined {
-    const bad = (message: string): never => {
-      throw new RecordingError(`record at byte ${r.offset}: ${message}`, this.logPath);
-    };
-    if (r.type !== RecordType.Meta && !this.meta) bad('the recording metadata must come first');
+    if (r.type !== RecordType.Meta && !this.meta) this.bad(r, 'the recording metadata must come first');
     switch (r.type) {
       case RecordType.Meta:
-        if (this.meta) bad('a second metadata record');
+        if (this.meta) this.bad(r, 'a second metadata record');
         this.meta = decodeMeta(r.body, this.logPath, FORMAT_VERSION);
-        if (this.meta.pageSize !== PAGE_SIZE) bad(`unsupported page size ${this.meta.pageSize}`);
+        if (this.meta.pageSize !== PAGE_SIZE) this.bad(r, `unsupported page size ${this.meta.pageSize}`);
         break;
       case RecordType.Maps: {
         const { head } = decodeTagged(r.body, 1, this.logPath, r.offset, 'maps record');
-        if (head[0] !== this.maps.length) bad(`maps version ${head[0]} where ${this.maps.length} was expected`);
+        if (head[0] !== this.maps.length) this.bad(r, `maps version ${head[0]} where ${this.maps.length} was expected`);
         this.maps.push({ offset: r.offset, length: r.length });
         break;
       }
       case RecordType.Program: {
         const { head, rest } = decodeTagged(r.body, 1, this.logPath, r.offset, 'program record');
-        if (head[0] !== this.count) bad(`program change for checkpoint ${head[0]} where ${this.count} was expected`);
+        if (head[0] !== this.count) this.bad(r, `program change for checkpoint ${head[0]} where ${this.count} was expected`);
         this.programs.push({ from: head[0]!, path: new TextDecoder().decode(rest) });
         break;
       }
       case RecordType.Checkpoint: {
         const c = decodeCheckpoint(r.body, this.logPath, r.offset);
-        if (c.index !== this.count) bad(`checkpoint ${c.index} where ${this.count} was expected`);
-        if (c.mapsVersion >= this.maps.length) bad(`checkpoint ${c.index} refers to unknown maps version ${c.mapsVersion}`);
+        if (c.index !== this.count) this.bad(r, `checkpoint ${c.index} where ${this.count} was expected`);
+        if (c.mapsVersion >= this.maps.length) this.bad(r, `checkpoint ${c.index} refers to unknown maps version ${c.mapsVersion}`);
         if (!holds(c.highWater)) return `the blobs of checkpoint ${c.index} (record at byte ${r.offset}) are not all on disk`;
         this.addCheckpoint(c.index, c.timeNs, c.trigger, c.dirtyPages, c.storedBytes, r, c.mapsVersion);
         for (const [s, e] of c.zeroRanges) {
@@ -141,17 +138,21 @@ export class RecordingIndex {
       case RecordType.Exit: {
         const { head, rest } = decodeTagged(r.body, 2, this.logPath, r.offset, 'exit record');
         const kind = EXIT_KINDS[head[0]!];
-        if (kind === undefined || rest.length) return bad(`malformed exit record`);
+        if (kind === undefined || rest.length) return this.bad(r, `malformed exit record`);
         const code = head[1]! | 0;
         this.exit = kind === 'exited' ? { kind, code } : kind === 'signaled' ? { kind, signal: code } : { kind };
         break;
       }
       default:
-        bad(`unknown record type ${r.type}`);
+        this.bad(r, `unknown record type ${r.type}`);
     }
     this.logEnd = r.offset + r.length;
     this.last = { offset: r.offset, length: r.length, crc: r.crc };
     return undefined;
+  }
+
+  private bad(r: LogRecord, message: string): never {
+    throw new RecordingError(`record at byte ${r.offset}: ${message}`, this.logPath);
   }
 
   private addCheckpoint(k: number, timeNs: bigint, trigger: number, dirty: number, stored: number, r: LogRecord, mapsVersion: number): void {

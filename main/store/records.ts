@@ -93,6 +93,20 @@ export function encodeCheckpoint(c: CheckpointRecord): ByteWriter {
   return w;
 }
 
+/** A blob ref: 0 (all zero) or the distance below the high water mark. */
+function readRef(r: ByteReader, highWater: number, what: string): number {
+  const d = r.varint(what);
+  if (d >= highWater) r.fail(`${what} points before the first blob`);
+  return d === 0 ? 0 : highWater - d;
+}
+
+/** A count of entries of at least 2 bytes each: more than fit is corrupt (and never allocated). */
+function readCount(r: ByteReader, what: string): number {
+  const n = r.varint(what);
+  if (n * 2 > r.left) r.fail(`${what} ${n} does not fit in the record`);
+  return n;
+}
+
 /** Decodes and validates a checkpoint body (`at` = its file offset, for errors). */
 export function decodeCheckpoint(body: Uint8Array, file: string, at: number): CheckpointRecord {
   const r = new ByteReader(body, file, at, 'checkpoint record');
@@ -112,25 +126,14 @@ export function decodeCheckpoint(body: Uint8Array, file: string, at: number): Ch
   const deltaBlobs = r.varint('delta blobs');
   const fullBlobs = r.varint('full blobs');
   const highWater = r.varint('blob high water');
-  const vofsOf = (what: string): number => {
-    const d = r.varint(what);
-    if (d >= highWater) r.fail(`${what} points before the first blob`);
-    return d === 0 ? 0 : highWater - d;
-  };
-  // Every entry takes at least 2 bytes: counts beyond that are corrupt (and never allocated).
-  const count = (what: string): number => {
-    const n = r.varint(what);
-    if (n * 2 > r.left) r.fail(`${what} ${n} does not fit in the record`);
-    return n;
-  };
-  const nThreads = count('thread count');
+  const nThreads = readCount(r, 'thread count');
   const threads: ThreadRef[] = [];
   for (let i = 0; i < nThreads; i++) {
-    const t = { tid: r.varint('thread id'), gpLen: r.varint('gp length'), fpLen: r.varint('fp length'), vofs: vofsOf('register blob') };
+    const t = { tid: r.varint('thread id'), gpLen: r.varint('gp length'), fpLen: r.varint('fp length'), vofs: readRef(r, highWater, 'register blob') };
     if (t.gpLen + t.fpLen > MAX_REGS) r.fail(`implausible register sizes ${t.gpLen}/${t.fpLen}`);
     threads.push(t);
   }
-  const nZero = count('zero-range count');
+  const nZero = readCount(r, 'zero-range count');
   const zeroRanges: Array<[bigint, bigint]> = [];
   for (let i = 0; i < nZero; i++) {
     const start = r.bigVarint('zero range start');
@@ -138,7 +141,7 @@ export function decodeCheckpoint(body: Uint8Array, file: string, at: number): Ch
     if (end >= 1n << 64n) r.fail('zero range past the end of the address space');
     zeroRanges.push([start, end]);
   }
-  const nPages = count('page count');
+  const nPages = readCount(r, 'page count');
   const pageNumbers = new Float64Array(nPages);
   const pageVofs = new Float64Array(nPages);
   let page = 0;
@@ -148,7 +151,7 @@ export function decodeCheckpoint(body: Uint8Array, file: string, at: number): Ch
     page += d;
     if (page >= 2 ** 52) r.fail('page number out of range');
     pageNumbers[i] = page;
-    pageVofs[i] = vofsOf('page blob');
+    pageVofs[i] = readRef(r, highWater, 'page blob');
   }
   r.end();
   return {
