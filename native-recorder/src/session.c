@@ -218,8 +218,12 @@ static pid_t some_thread(struct session *s)
 /* Stops every thread and takes a checkpoint. Failures end the recording (per policy). */
 static void take(struct session *s, enum wire_trigger kind, pid_t tid, uint64_t detail, const uint64_t args[6])
 {
-	if (!s->recording || !s->started)
+	bool final = kind == WIRE_TRIGGER_EXIT || kind == WIRE_TRIGGER_SIGNAL;
+	/* Nothing after the final checkpoint: the process is being torn down. */
+	if (!s->recording || !s->started || (s->final_taken && !final))
 		return;
+	if (final)
+		arm_timer(s, false);
 	if (tracer_stop_all(&s->tr) < 0) {
 		fatal(s, EXIT_INTERNAL, errno, "cannot stop the program's threads: %s", strerror(errno));
 		return;
@@ -240,7 +244,6 @@ static void take(struct session *s, enum wire_trigger kind, pid_t tid, uint64_t 
 			fatal(s, EXIT_INTERNAL, errno, "%s", err);
 		return;
 	}
-	bool final = kind == WIRE_TRIGGER_EXIT || kind == WIRE_TRIGGER_SIGNAL;
 	if (s->opt->max_checkpoints && s->ck.seq >= s->opt->max_checkpoints && !final)
 		s->detach_requested = true;
 }

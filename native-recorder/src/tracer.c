@@ -16,15 +16,22 @@
 #include "tracer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+
+/* While stopping everyone: how often to look for threads that died unseen, and when to give up on one. */
+#define STOP_CHECK_NS (20ull * 1000 * 1000)
+#define STOP_GIVE_UP_NS (2000ull * 1000 * 1000)
 
 void tracer_init(struct tracer *tr, pid_t pid, int resume_req)
 {
@@ -226,22 +233,59 @@ struct task *tracer_on_status(struct tracer *tr, pid_t tid, int status)
 	return t;
 }
 
+/* The scheduler state letter of a task ('R', 'S', 'D', 't', 'Z', ...), or 0 when it is gone. */
+static char task_state(pid_t pid, pid_t tid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/stat", pid, tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	const char *paren = strrchr(buf, ')'); /* the name may contain anything */
+	return paren && paren[1] == ' ' ? paren[2] : 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static size_t count_waited(const struct tracer *tr)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < tr->n; i++)
+		n += !tr->v[i].foreign && tr->v[i].run == TASK_RUNNING && !tr->v[i].late;
+	return n;
+}
+
 int tracer_stop_all(struct tracer *tr)
 {
-	size_t running = 0;
 	for (size_t i = 0; i < tr->n; i++) {
 		struct task *t = &tr->v[i];
+		t->late = false;
 		if (t->foreign || t->run != TASK_RUNNING)
 			continue;
-		if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0) {
+		if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0)
 			t->run = TASK_EXITING; /* gone: its death is reported later */
+	}
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	uint64_t start = now_ns(), next_check = start + STOP_CHECK_NS;
+	while (count_waited(tr) > 0) {
+		int status;
+		pid_t w = waitpid(-1, &status, __WALL | WNOHANG);
+		if (w > 0) {
+			tracer_on_status(tr, w, status);
 			continue;
 		}
-		running++;
-	}
-	while (running > 0) {
-		int status;
-		pid_t w = waitpid(-1, &status, __WALL);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -253,10 +297,27 @@ int tracer_stop_all(struct tracer *tr)
 			}
 			return -1;
 		}
-		tracer_on_status(tr, w, status);
-		running = 0;
-		for (size_t i = 0; i < tr->n; i++)
-			running += !tr->v[i].foreign && tr->v[i].run == TASK_RUNNING;
+		/* Nothing yet: sleep until the next SIGCHLD (the caller blocks it) or a short timeout. */
+		struct timespec ts = { 0, 2 * 1000 * 1000 };
+		sigtimedwait(&chld, NULL, &ts);
+		uint64_t now = now_ns();
+		if (now < next_check)
+			continue;
+		next_check = now + STOP_CHECK_NS;
+		/* A thread that does not stop is dead (its report may wait for the others), or stuck in the kernel. */
+		for (size_t i = 0; i < tr->n; i++) {
+			struct task *t = &tr->v[i];
+			if (t->foreign || t->run != TASK_RUNNING || t->late)
+				continue;
+			char st = task_state(tr->pid, t->tid);
+			if (st == 0 || st == 'Z' || st == 'X') {
+				t->run = TASK_EXITING;
+			} else if (now - start >= STOP_GIVE_UP_NS) {
+				t->late = true;
+				LOG_WARN("thread %d did not stop within %llu ms (state %c); left out of this checkpoint", t->tid,
+					 (unsigned long long)(STOP_GIVE_UP_NS / 1000000u), st);
+			}
+		}
 	}
 	return 0;
 }

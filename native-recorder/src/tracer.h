@@ -47,6 +47,7 @@ struct task {
 	bool foreign;        /* not a thread of the recorded process: traced passively */
 	bool group_stop;     /* stopped in a group-stop: resume with PTRACE_LISTEN */
 	bool in_exit;        /* stopped at PTRACE_EVENT_EXIT: resuming it lets it die */
+	bool late;           /* did not stop within the last stop-all's limit: left out (still RUNNING) */
 	int pending_sig;     /* signal to deliver when resumed */
 	bool has_event;      /* a stop the session has not handled yet */
 	int event;           /* its wait status */
@@ -81,8 +82,12 @@ struct task *tracer_on_status(struct tracer *tr, pid_t tid, int status);
 
 /*
  * Brings every thread of the recorded process into a ptrace-stop (PTRACE_INTERRUPT, then
- * waits). Stops that carry an event are parked. Returns 0 (also when the process died
- * meanwhile: check process_gone), or -1 with errno on a wait failure.
+ * waits). Stops that carry an event are parked. A thread that does not stop is looked at
+ * every 20 ms: dead (zombie, gone) ones are marked EXITING; one still running after 2 s (stuck
+ * in the kernel, e.g. a core dump waiting for threads we hold) is marked late and left out,
+ * so a stop-all never hangs. The caller must block SIGCHLD (it is waited for with
+ * sigtimedwait). Returns 0 (also when the process died meanwhile: check process_gone), or -1
+ * with errno on a wait failure.
  */
 int tracer_stop_all(struct tracer *tr);
 
