@@ -185,3 +185,16 @@ describe('blob store', () => {
 });
 
 const a0 = (a: number[]): number => a[0]!;
+
+describe('dedup table', () => {
+  it('finds what it holds, grows, and starts over at its memory bound', async () => {
+    const { ContentIndex } = await import('./content-index.js');
+    const t = new ContentIndex(4, 64);
+    for (let i = 1; i <= 32; i++) t.set(BigInt(i) * 0x9e3779b97f4a7c15n, i * 100);
+    for (let i = 1; i <= 32; i++) expect(t.get(BigInt(i) * 0x9e3779b97f4a7c15n)).toBe(i * 100);
+    expect(t.get(12345n)).toBe(0);
+    t.set(33n, 3300); // past 64 slots at half load: starts over
+    expect(t.size).toBeLessThanOrEqual(32);
+    expect(t.get(33n)).toBe(3300);
+  });
+});

@@ -4,18 +4,27 @@
  * distinct blobs cost no per-entry objects. Only the writer needs it (it is rebuilt by nobody:
  * a recording is written once), so it is never persisted.
  *
+ * Memory is bounded: at MAX_CAPACITY slots (64 MiB, 2M blobs) the table starts over empty
+ * instead of growing, so dedup then finds contents seen since the reset (recent ones, the
+ * likeliest to recur; the all-zero page never needs the table).
+ *
  * A hash match is a candidate, not a proof: the writer compares bytes before reusing a blob,
  * so a collision (forced in tests with a constant hash) costs a second blob, never wrong data.
  * A colliding newcomer replaces the slot's entry (the most recent content is the likeliest to
  * recur).
  */
+const MAX_CAPACITY = 1 << 22;
+
 export class ContentIndex {
   private hi: Uint32Array;
   private lo: Uint32Array;
   private vofs: Float64Array; // 0 = empty slot (no blob lives at vofs 0)
   private used = 0;
 
-  constructor(capacity = 1 << 16) {
+  constructor(
+    capacity = 1 << 16,
+    private readonly maxCapacity = MAX_CAPACITY,
+  ) {
     this.hi = new Uint32Array(capacity);
     this.lo = new Uint32Array(capacity);
     this.vofs = new Float64Array(capacity);
@@ -41,12 +50,25 @@ export class ContentIndex {
   set(hash: bigint, vofs: number): void {
     const hi = Number(hash >> 32n) >>> 0;
     const lo = Number(hash & 0xffffffffn);
-    const i = this.slot(hi, lo);
-    if (this.vofs[i] === 0) this.used++;
+    let i = this.slot(hi, lo);
+    if (this.vofs[i] === 0) {
+      if ((this.used + 1) * 2 > this.vofs.length) {
+        if (this.vofs.length >= this.maxCapacity) this.reset();
+        else this.grow();
+        i = this.slot(hi, lo);
+      }
+      this.used++;
+    }
     this.hi[i] = hi;
     this.lo[i] = lo;
     this.vofs[i] = vofs;
-    if (this.used * 2 > this.vofs.length) this.grow();
+  }
+
+  private reset(): void {
+    this.hi.fill(0);
+    this.lo.fill(0);
+    this.vofs.fill(0);
+    this.used = 0;
   }
 
   private grow(): void {
