@@ -1,0 +1,482 @@
+/*
+ * record_programs.c - end to end: the sanitized recorder (build/asan/delorean-recorder) records
+ * the test programs to a wire file, and the stream is decoded here and checked checkpoint by
+ * checkpoint against each program's documented memory history: counter values at every
+ * write(2), the SIGSEGV final state, breakpoint hits with the int3 hidden, threads' slots,
+ * --max-checkpoints, and the exit statuses for bad command lines and missing programs.
+ *
+ * Symbol addresses come from nm (binutils) plus the executable's load base read from the
+ * recorded MAPS text. Only the pages holding watched addresses are kept.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "wire.h"
+
+#define RECORDER "build/asan/delorean-recorder"
+#define PROGS "build/programs/"
+#define MAX_WATCH 16
+
+static char wire_path[64], out_path[64];
+
+/* ---- running the recorder ---- */
+
+/* Runs the recorder with args (NULL-terminated), stdout to out_path, stderr kept in err. Returns its exit status. */
+static int record(char *const args[], char *err, size_t errlen)
+{
+	char *argv[64];
+	int n = 0;
+	argv[n++] = RECORDER;
+	for (int i = 0; args[i]; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	int errp[2];
+	if (pipe(errp) < 0)
+		return -1;
+	pid_t p = fork();
+	if (p == 0) {
+		int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 1);
+		dup2(errp[1], 2);
+		close(errp[0]);
+		execv(RECORDER, argv);
+		_exit(127);
+	}
+	close(errp[1]);
+	size_t len = 0;
+	ssize_t k;
+	while (len + 1 < errlen && (k = read(errp[0], err + len, errlen - len - 1)) > 0)
+		len += (size_t)k;
+	err[len] = '\0';
+	close(errp[0]);
+	int st;
+	waitpid(p, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* ---- decoding the stream ---- */
+
+struct regs_rec {
+	uint32_t tid;
+	uint64_t rip;
+};
+
+struct checkpoint {
+	uint64_t seq, detail, args[6];
+	uint32_t trigger, tid, pages, threads;
+	uint32_t nregs;
+	struct regs_rec regs[16];
+	uint64_t watch[MAX_WATCH]; /* the watched values (u64 at each address) */
+	uint8_t watch_byte[MAX_WATCH];
+};
+
+struct recording {
+	uint32_t hello_flags;
+	int32_t hello_pid;
+	char exe[4096];
+	bool have_exit;
+	uint32_t exit_kind;
+	int32_t exit_code;
+	int errors; /* fatal WIRE_ERROR count */
+	uint64_t base; /* load base of the program (from the last MAPS) */
+	char maps[1 << 16];
+	struct checkpoint *ck;
+	size_t n;
+	bool well_formed;
+};
+
+static uint32_t u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t u64(const uint8_t *p)
+{
+	return (uint64_t)u32(p) | (uint64_t)u32(p + 4) << 32;
+}
+
+/* The executable's load base: the mapping of `prog` at file offset 0 in the maps text. */
+static uint64_t load_base(const char *maps, const char *prog)
+{
+	const char *base = strrchr(prog, '/');
+	base = base ? base + 1 : prog;
+	for (const char *l = maps; *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+		char line[1024];
+		if (len < sizeof line) {
+			memcpy(line, l, len);
+			line[len] = '\0';
+			unsigned long long s, e, off;
+			char perms[8];
+			int pos = 0;
+			if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &s, &e, perms, &off, &pos) >= 4 && pos > 0 &&
+			    off == 0) {
+				const char *path = line + pos, *slash = strrchr(path, '/');
+				if (slash && strcmp(slash + 1, base) == 0)
+					return s;
+			}
+		}
+		if (!nl)
+			break;
+		l = nl + 1;
+	}
+	return 0;
+}
+
+/* nm's value for sym in prog (0 if absent). */
+static uint64_t nm_value(const char *prog, const char *sym)
+{
+	char cmd[512], line[512], name[256], type;
+	unsigned long long v, found = 0;
+	snprintf(cmd, sizeof cmd, "nm %s", prog);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return 0;
+	while (fgets(line, sizeof line, p))
+		if (sscanf(line, "%llx %c %255s", &v, &type, name) == 3 && strcmp(name, sym) == 0)
+			found = v;
+	pclose(p);
+	return found;
+}
+
+/*
+ * Decodes wire_path. `syms` (NULL-terminated) are watched: their u64 value (and first byte) is
+ * recorded at each checkpoint, with addresses relocated by the load base of prog.
+ */
+static void decode(struct recording *r, const char *prog, const char *const syms[])
+{
+	memset(r, 0, sizeof *r);
+	r->well_formed = true;
+	FILE *f = fopen(wire_path, "rb");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	uint64_t rel[MAX_WATCH] = { 0 }, addr[MAX_WATCH] = { 0 };
+	size_t nw = 0;
+	for (; syms && syms[nw]; nw++)
+		rel[nw] = nm_value(prog, syms[nw]);
+	static uint8_t page[MAX_WATCH][4096];
+	bool sent[MAX_WATCH];
+	memset(page, 0, sizeof page);
+	uint64_t zero[64][2];
+	uint32_t nzero = 0;
+	struct checkpoint cur;
+	bool in_ck = false;
+	size_t cap = 0;
+	uint8_t hdr[12];
+	while (fread(hdr, 1, 12, f) == 12) {
+		uint32_t len = u32(hdr + 8), type = hdr[4] | hdr[5] << 8;
+		if (u32(hdr) != WIRE_MAGIC || len > WIRE_MAX_BODY) {
+			r->well_formed = false;
+			break;
+		}
+		uint8_t *b = malloc(len + 1);
+		if (fread(b, 1, len, f) != len) {
+			free(b);
+			r->well_formed = false;
+			break;
+		}
+		switch (type) {
+		case WIRE_HELLO: {
+			r->hello_pid = (int32_t)u32(b + 8);
+			r->hello_flags = u32(b + 16);
+			uint32_t n = u32(b + 24);
+			if (n < sizeof r->exe) {
+				memcpy(r->exe, b + 28, n);
+				r->exe[n] = '\0';
+			}
+			break;
+		}
+		case WIRE_MAPS:
+			if (len < sizeof r->maps) {
+				memcpy(r->maps, b, len);
+				r->maps[len] = '\0';
+				uint64_t base = load_base(r->maps, prog);
+				r->base = base;
+				for (size_t i = 0; i < nw; i++)
+					addr[i] = rel[i] + (rel[i] < base ? base : 0);
+			}
+			break;
+		case WIRE_CHECKPOINT_BEGIN:
+			memset(&cur, 0, sizeof cur);
+			cur.seq = u64(b);
+			cur.trigger = u32(b + 16);
+			cur.tid = u32(b + 20);
+			cur.detail = u64(b + 24);
+			for (int i = 0; i < 6; i++)
+				cur.args[i] = u64(b + 32 + 8 * i);
+			memset(sent, 0, sizeof sent);
+			nzero = 0;
+			in_ck = true;
+			break;
+		case WIRE_ZERO_RANGES:
+			nzero = u32(b) < 64 ? u32(b) : 64;
+			for (uint32_t i = 0; i < nzero; i++) {
+				zero[i][0] = u64(b + 8 + 16 * i);
+				zero[i][1] = u64(b + 16 + 16 * i);
+			}
+			break;
+		case WIRE_PAGES: {
+			uint32_t n = u32(b);
+			for (uint32_t i = 0; i < n; i++) {
+				uint64_t a = u64(b + 8 + 8 * i);
+				for (size_t w = 0; w < nw; w++) {
+					if ((addr[w] & ~4095ull) == a) {
+						memcpy(page[w], b + 8 + 8 * (size_t)n + 4096 * (size_t)i, 4096);
+						sent[w] = true;
+					}
+				}
+			}
+			break;
+		}
+		case WIRE_REGS:
+			if (cur.nregs < 16) {
+				cur.regs[cur.nregs].tid = u32(b);
+				cur.regs[cur.nregs].rip = u32(b + 4) >= 136 ? u64(b + 16 + 128) : 0;
+				cur.nregs++;
+			}
+			break;
+		case WIRE_CHECKPOINT_END:
+			if (!in_ck || u64(b) != cur.seq)
+				r->well_formed = false;
+			cur.pages = u32(b + 8);
+			cur.threads = u32(b + 12);
+			for (size_t w = 0; w < nw; w++) {
+				for (uint32_t z = 0; z < nzero; z++)
+					if (!sent[w] && addr[w] >= zero[z][0] && addr[w] < zero[z][1])
+						memset(page[w], 0, 4096);
+				uint64_t off = addr[w] & 4095;
+				uint64_t v = 0;
+				memcpy(&v, page[w] + off, off <= 4088 ? 8 : 4096 - off);
+				cur.watch[w] = v;
+				cur.watch_byte[w] = page[w][off];
+			}
+			if (r->n == cap) {
+				cap = cap ? cap * 2 : 64;
+				r->ck = realloc(r->ck, cap * sizeof *r->ck);
+			}
+			r->ck[r->n++] = cur;
+			in_ck = false;
+			break;
+		case WIRE_EXIT:
+			r->have_exit = true;
+			r->exit_kind = u32(b);
+			r->exit_code = (int32_t)u32(b + 4);
+			break;
+		case WIRE_ERROR:
+			r->errors += u32(b + 4) != 0;
+			break;
+		default:
+			break;
+		}
+		free(b);
+	}
+	fclose(f);
+	for (size_t i = 0; i < r->n; i++)
+		if (r->ck[i].seq != i)
+			r->well_formed = false;
+}
+
+static bool file_contains(const char *path, const char *needle)
+{
+	static char buf[1 << 16];
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, needle) != NULL;
+}
+
+/* ---- the scenarios ---- */
+
+static void test_counter(void)
+{
+	char err[4096];
+	char *args[] = { "--wire-file", wire_path, "--syscalls", "write", "--", PROGS "counter", "20", NULL };
+	CHECK(record(args, err, sizeof err) == 0);
+	struct recording r;
+	const char *syms[] = { "counter", "squares", NULL };
+	decode(&r, PROGS "counter", syms);
+	CHECK(r.well_formed && r.errors == 0 && r.hello_pid > 0 && r.hello_flags == 0);
+	/* start, 20 steps + "done" writes, exit */
+	CHECK_EQ_U64(r.n, 23);
+	if (r.n == 23) {
+		CHECK(r.ck[0].trigger == WIRE_TRIGGER_START && r.ck[0].watch[0] == 0);
+		for (uint64_t k = 0; k < 21; k++) {
+			const struct checkpoint *c = &r.ck[1 + k];
+			uint64_t i = k < 20 ? k : 19;
+			CHECK(c->trigger == WIRE_TRIGGER_SYSCALL && c->detail == 1 && c->args[0] == 1);
+			CHECK(c->args[2] == (k < 20 ? (k < 10 ? 4u : 5u) : 5u)); /* "i=K\n" or "done\n" */
+			CHECK_EQ_U64(c->watch[0], i);
+			CHECK_EQ_U64(c->watch[1], i * i);
+			CHECK(c->threads == 1 && c->nregs == 1 && c->regs[0].tid == c->tid);
+		}
+		CHECK(r.ck[22].trigger == WIRE_TRIGGER_EXIT && r.ck[22].detail == 0 && r.ck[22].watch[0] == 19);
+		/* Later checkpoints carry only what changed: a few pages, not the whole process. */
+		CHECK(r.ck[5].pages < 16 && r.ck[0].pages > r.ck[5].pages);
+	}
+	CHECK(r.have_exit && r.exit_kind == WIRE_EXIT_EXITED && r.exit_code == 0);
+	CHECK(file_contains(out_path, "i=19\ndone\n"));
+	free(r.ck);
+}
+
+static void test_segv(void)
+{
+	char err[4096];
+	char *args[] = { "--wire-file", wire_path, "--", PROGS "segv", NULL };
+	CHECK(record(args, err, sizeof err) == 0);
+	struct recording r;
+	const char *syms[] = { "marker", "main", NULL };
+	decode(&r, PROGS "segv", syms);
+	CHECK(r.well_formed && r.n == 2);
+	if (r.n == 2) {
+		const struct checkpoint *c = &r.ck[1];
+		CHECK(c->trigger == WIRE_TRIGGER_SIGNAL && c->detail == 11);
+		CHECK_EQ_U64(c->watch[0], 0x5e6f5e6f5e6f5e6full);
+		/* it died in main, a few bytes after its start */
+		uint64_t main_addr = nm_value(PROGS "segv", "main") + r.base;
+		CHECK(c->nregs == 1 && c->regs[0].rip > main_addr && c->regs[0].rip < main_addr + 0x100);
+	}
+	CHECK(r.have_exit && r.exit_kind == WIRE_EXIT_SIGNALED && r.exit_code == 11);
+	free(r.ck);
+}
+
+static void test_breakpoints(void)
+{
+	char err[4096];
+	char *args[] = { "--wire-file", wire_path, "--break", "checkpoint_here", "--", PROGS "breakme", NULL };
+	CHECK(record(args, err, sizeof err) == 0);
+	struct recording r;
+	const char *syms[] = { "hits", "checkpoint_here", NULL };
+	decode(&r, PROGS "breakme", syms);
+	CHECK(r.well_formed && r.n == 7);
+	if (r.n == 7) {
+		uint8_t first = r.ck[0].watch_byte[1];
+		CHECK(first != 0xcc && first != 0);
+		for (int k = 0; k < 5; k++) {
+			const struct checkpoint *c = &r.ck[1 + k];
+			CHECK(c->trigger == WIRE_TRIGGER_BREAKPOINT);
+			CHECK(c->nregs == 1 && c->regs[0].rip == c->detail); /* stopped before the function's first byte */
+			CHECK_EQ_U64((uint32_t)c->watch[0], (uint64_t)k + 1);
+			CHECK(c->watch_byte[1] == first); /* our int3 never shows */
+		}
+		CHECK(r.ck[6].trigger == WIRE_TRIGGER_EXIT);
+	}
+	CHECK(file_contains(out_path, "done\n"));
+	free(r.ck);
+}
+
+static void test_threads(void)
+{
+	char err[4096];
+	char *args[] = { "--wire-file", wire_path, "--syscalls", "write", "--", PROGS "threads", "4", "20", NULL };
+	CHECK(record(args, err, sizeof err) == 0);
+	struct recording r;
+	const char *syms[] = { "slots", NULL };
+	decode(&r, PROGS "threads", syms);
+	CHECK(r.well_formed && r.n == 1 + 4 * 20 + 1 + 1);
+	bool saw_many = false;
+	for (size_t i = 0; i < r.n; i++) {
+		CHECK(r.ck[i].threads == r.ck[i].nregs && r.ck[i].threads >= 1 && r.ck[i].threads <= 5);
+		saw_many |= r.ck[i].threads == 5;
+		if (i > 0) /* slots[0] never goes backwards */
+			CHECK(r.ck[i].watch[0] >= r.ck[i - 1].watch[0]);
+	}
+	CHECK(saw_many);
+	if (r.n)
+		CHECK(r.ck[r.n - 1].trigger == WIRE_TRIGGER_EXIT && r.ck[r.n - 1].watch[0] == 20);
+	CHECK(r.have_exit && r.exit_kind == WIRE_EXIT_EXITED && r.exit_code == 0);
+	free(r.ck);
+}
+
+static void test_max_checkpoints(void)
+{
+	char err[4096];
+	char *args[] = { "--wire-file", wire_path, "--syscalls", "write", "--max-checkpoints", "3", "--", PROGS "counter",
+			 "50", NULL };
+	CHECK(record(args, err, sizeof err) == 0);
+	struct recording r;
+	decode(&r, PROGS "counter", NULL);
+	CHECK(r.well_formed && r.n == 3);
+	CHECK(r.have_exit && r.exit_kind == WIRE_EXIT_DETACHED);
+	CHECK(file_contains(out_path, "i=49\ndone\n")); /* it ran on to the end */
+	free(r.ck);
+}
+
+static void test_exec(void)
+{
+	char err[4096];
+	char *args[] = { "--wire-file", wire_path, "--syscalls", "write", "--", PROGS "exec", NULL };
+	CHECK(record(args, err, sizeof err) == 0);
+	struct recording r;
+	const char *syms[] = { "counter", NULL };
+	decode(&r, PROGS "counter", syms);
+	/* start, "before exec" write, EXEC, 3 + 1 writes, exit */
+	CHECK(r.well_formed && r.n == 8);
+	if (r.n == 8) {
+		CHECK(r.ck[2].trigger == WIRE_TRIGGER_EXEC);
+		CHECK(r.ck[3].watch[0] == 0 && r.ck[4].watch[0] == 1 && r.ck[5].watch[0] == 2);
+	}
+	CHECK(r.have_exit && r.exit_kind == WIRE_EXIT_EXITED && r.exit_code == 0);
+	free(r.ck);
+}
+
+static void test_errors(void)
+{
+	char err[4096];
+	struct recording r;
+	char *missing[] = { "--wire-file", wire_path, "--", "no-such-program-xyz", NULL };
+	CHECK(record(missing, err, sizeof err) == 3);
+	CHECK(strstr(err, "cannot run 'no-such-program-xyz': No such file or directory") != NULL);
+	decode(&r, "", NULL);
+	CHECK(r.errors == 1 && r.n == 0 && !r.have_exit); /* a fatal WIRE_ERROR, nothing else */
+	free(r.ck);
+
+	char *dir[] = { "--wire-file", wire_path, "--", "/tmp", NULL };
+	CHECK(record(dir, err, sizeof err) == 3 && strstr(err, "cannot run '/tmp'"));
+	char *nosym[] = { "--wire-file", wire_path, "--break", "no_such_fn", "--", PROGS "breakme", NULL };
+	CHECK(record(nosym, err, sizeof err) == 2 && strstr(err, "no_such_fn"));
+	char *badsys[] = { "--wire-file", wire_path, "--syscalls", "wirte", "--", PROGS "counter", NULL };
+	CHECK(record(badsys, err, sizeof err) == 2 && strstr(err, "'wirte'"));
+	char *badpid[] = { "--wire-file", wire_path, "--attach", "12ab", NULL };
+	CHECK(record(badpid, err, sizeof err) == 2);
+	char *gone[] = { "--wire-file", wire_path, "--attach", "999999999", NULL }; /* above any pid_max */
+	CHECK(record(gone, err, sizeof err) == 3 && strstr(err, "999999999"));
+	/* Not permitted: attaching to init as an unprivileged user is refused by the kernel. */
+	if (getuid() != 0) {
+		char *init[] = { "--wire-file", wire_path, "--attach", "1", NULL };
+		CHECK(record(init, err, sizeof err) == 4);
+	}
+}
+
+int main(void)
+{
+	if (access(RECORDER, X_OK) != 0 || access(PROGS "counter", X_OK) != 0) {
+		fprintf(stderr, "record_programs: build the recorder and programs first (make)\n");
+		return 1;
+	}
+	snprintf(wire_path, sizeof wire_path, "/tmp/record_programs.%d.wire", (int)getpid());
+	snprintf(out_path, sizeof out_path, "/tmp/record_programs.%d.out", (int)getpid());
+	test_counter();
+	test_segv();
+	test_breakpoints();
+	test_threads();
+	test_max_checkpoints();
+	test_exec();
+	test_errors();
+	unlink(wire_path);
+	unlink(out_path);
+	return check_done("record_programs");
+}
