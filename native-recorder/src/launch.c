@@ -87,7 +87,7 @@ char *launch_resolve(const char *program, const char *cwd)
 	const char *path = getenv("PATH");
 	if (!path)
 		path = "/usr/local/bin:/bin:/usr/bin";
-	int best = ENOENT; /* execvp reports EACCES if some candidate existed but was not runnable */
+	int best = ENOENT; /* EACCES/EISDIR if some candidate existed but was not runnable */
 	for (const char *p = path;; p++) {
 		const char *colon = strchr(p, ':');
 		size_t n = colon ? (size_t)(colon - p) : strlen(p);
@@ -100,9 +100,11 @@ char *launch_resolve(const char *program, const char *cwd)
 			errno = ENOMEM;
 			return NULL;
 		}
-		if (check_exec(cand) == 0)
+		struct stat st;
+		bool exists = stat(cand, &st) == 0; /* an unsearchable PATH entry counts as "not there" */
+		if (exists && check_exec(cand) == 0)
 			return cand;
-		if (errno == EACCES || errno == EISDIR)
+		if (exists && (errno == EACCES || errno == EISDIR))
 			best = errno;
 		free(cand);
 		if (!colon)
