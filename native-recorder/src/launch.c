@@ -68,7 +68,31 @@ static int check_exec(const char *path)
 	return access(path, X_OK);
 }
 
+/* p made absolute against our working directory (the child execs after its chdir). Frees p. */
+static char *absolute(char *p)
+{
+	if (!p || p[0] == '/')
+		return p;
+	char here[4096];
+	char *abs = getcwd(here, sizeof here) ? join(here, p) : NULL;
+	free(p);
+	return abs;
+}
+
+static char *resolve(const char *program, const char *cwd);
+
 char *launch_resolve(const char *program, const char *cwd)
+{
+	char *p = resolve(program, cwd);
+	if (!p)
+		return NULL;
+	char *abs = absolute(p);
+	if (!abs)
+		errno = ENOMEM;
+	return abs;
+}
+
+static char *resolve(const char *program, const char *cwd)
 {
 	if (!*program) {
 		errno = ENOENT;

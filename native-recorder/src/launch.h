@@ -12,7 +12,7 @@
 #include "tracer.h"
 
 /*
- * execvp's PATH search, done up front: the path exec will use (malloc'd), or NULL with errno
+ * execvp's PATH search, done up front: the absolute path exec will use (malloc'd), or NULL with errno
  * ENOENT (nowhere), EACCES (found but not executable), EISDIR (a directory), ENOMEM.
  * Relative names and relative PATH entries are taken from cwd when it is not NULL.
  */
