@@ -181,8 +181,12 @@ void bp_insert_all(struct breakpoints *b, pid_t tid, bp_warn_fn warn, void *ctx)
 		if (!bp->addr || bp->inserted || bp_at(b, bp->addr))
 			continue;
 		if (poke_byte(tid, bp->addr, 0xcc, &bp->orig) < 0) {
-			warnf(warn, ctx, "breakpoint %s at 0x%llx dropped: cannot write there: %s", bp->spec,
-			      (unsigned long long)bp->addr, strerror(errno));
+			const char *why = errno == EIO || errno == EFAULT ? "nothing is mapped there" : strerror(errno);
+			if (bp->absolute)
+				warnf(warn, ctx, "breakpoint at %s dropped: %s", bp->spec, why);
+			else
+				warnf(warn, ctx, "breakpoint '%s' at 0x%llx dropped: %s", bp->spec,
+				      (unsigned long long)bp->addr, why);
 			bp->addr = 0;
 			continue;
 		}
