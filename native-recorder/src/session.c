@@ -289,10 +289,8 @@ static char **proc_argv(pid_t pid, int *argc)
 		len += (size_t)k;
 		if (len == cap) {
 			char *nb = realloc(buf, (cap *= 2) + 1);
-			if (!nb) {
+			if (!nb)
 				free(buf);
-				buf = NULL;
-			}
 			buf = nb;
 		}
 	}
