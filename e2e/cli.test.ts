@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../main/api/paths.js';
 import { electronBinary } from '../main/cli/commands/open.js';
 import { programPath, record } from './support/recordings.js';
-import { ensureWebBuild } from './support/web-build.js';
+import { ensureWebBuild } from './support/builds.js';
 
 interface Run {
   code: Promise<number>;

@@ -58,7 +58,9 @@ describe.skipIf(skip)('recording from the UI', () => {
     expect(await guardAt(k - 1)).toBe('11eeffc0');
     expect(await guardAt(k)).not.toBe('11eeffc0');
     // That checkpoint is the write(2) of step 8's line: the output so far ends with step 7.
-    await page.waitForSelector('[data-testid=source-location] >> text=demo.c');
+    await page.waitForSelector('[data-testid=source-location] >> text=demo.c:50'); // printf in deliver(), called from libc's write
+    await page.click('[data-testid=tab-stack]');
+    await page.waitForSelector('[data-testid=stack-frame] .fn >> text=deliver');
     await screenshot(page, 'viewer-demo');
     expect(app.browser.errors).toEqual([]);
   });

@@ -184,6 +184,21 @@ describe.skipIf(skip)('viewer: counter', () => {
     await page.waitForSelector('[data-testid=source-location] >> text=counter.c');
     expect(app.browser.errors).toEqual([]);
   });
+
+  it('unwinds the stack from the libc write(2) wrapper up to main, and shows any frame with source', async () => {
+    const page = app.page;
+    await goToCheckpoint(app, 5);
+    await page.click('[data-testid=tab-stack]');
+    await page.waitForSelector('[data-testid=stack-frame] .fn >> text=main');
+    const frames = await page.$$eval('[data-testid=stack-frame] .fn', (els) => els.map((e) => e.textContent ?? ''));
+    expect(frames[0]).toMatch(/write/); // stopped in libc's wrapper, entering the system call
+    expect(frames).toContain('line_write');
+    expect(frames.indexOf('main')).toBeGreaterThan(frames.indexOf('line_write'));
+    await page.waitForSelector('[data-testid=source-stopped-in] >> text=write');
+    await page.click('[data-testid=stack-frame]:has(.fn:text-is("main"))');
+    await page.waitForSelector('[data-testid=source-location] >> text=counter.c:31'); // line_write(&l) in the loop
+    await page.click('[data-testid=tab-registers]');
+  });
 });
 
 describe.skipIf(skip)('viewer: guard, "when did this change?"', () => {

@@ -2,13 +2,15 @@
  * Source at the selected checkpoint: the file and line of the stopped thread's pc (from the
  * binary's line table), shown read-only in Monaco with the current line highlighted. When
  * the thread stopped in code without source (a libc system call wrapper), the service shows
- * the nearest caller in the program and says where the thread really stopped. With no line
+ * the innermost caller with source (DWARF unwinding) and says where the thread really stopped;
+ * the Stack tab lists every frame and picks another. With no line
  * information at all (a stripped binary) it says so, with the function name when known.
  */
 import { useEffect, useRef } from 'react';
 import { api } from '../lib/api.js';
 import { monaco } from '../lib/monaco.js';
 import { useQuery } from '../lib/use-query.js';
+import { frameFor, useSource } from '../stores/source-store.js';
 import { useViewer } from '../stores/viewer-store.js';
 
 const models = new Map<string, monaco.editor.ITextModel>();
@@ -26,7 +28,9 @@ function modelFor(file: string, text: string): monaco.editor.ITextModel {
 export function SourceView(): React.JSX.Element {
   const rec = useViewer((s) => s.summary?.rec ?? null);
   const k = useViewer((s) => s.selected);
-  const q = useQuery(rec ? () => api().source({ rec, k }) : null, [rec, k]);
+  const frame = useSource((s) => frameFor(s.choice, k));
+  const q = useQuery(rec ? () => api().source({ rec, k, frame }) : null, [rec, k, frame]);
+  useEffect(() => useSource.getState().setLocation(q.data), [q.data]);
   const host = useRef<HTMLDivElement>(null);
   const editor = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
   const decorations = useRef<monaco.editor.IEditorDecorationsCollection | null>(null);
@@ -90,7 +94,7 @@ export function SourceView(): React.JSX.Element {
               {loc.file ? `${loc.file.split('/').at(-1)}:${loc.line ?? '?'}` : 'no line info'}
               <span className="dim">
                 {' '}
-                {loc.function ?? ''} · {loc.stoppedIn ? 'caller' : `pc ${loc.pc}`} · thread {loc.tid}
+                {loc.function ?? ''} · {loc.frame > 0 ? `frame #${loc.frame}` : `pc ${loc.pc}`} · thread {loc.tid}
               </span>
             </>
           ) : q.error ? (
@@ -100,7 +104,7 @@ export function SourceView(): React.JSX.Element {
       </header>
       {loc?.stoppedIn && (
         <div className="source-note" data-testid="source-stopped-in">
-          Stopped in <span className="mono">{loc.stoppedIn}</span> (no source); showing its caller in the program.
+          Stopped in <span className="mono">{loc.stoppedIn}</span> (no source here); showing its caller, frame #{loc.frame} of the stack.
         </div>
       )}
       {loc && loc.text !== null && !lineOk && (

@@ -8,7 +8,7 @@
  *   +--------------------------+------------------------+-------------------------+
  *   | memory                   | source                 | search                  |
  *   |                          +------------------------+-------------------------+
- *   |                          | output at #k           | regs|maps|diff|changes  |
+ *   |                          | output at #k           | regs|stack|maps|diff|chg|
  *   +--------------------------+------------------------+-------------------------+
  */
 import { useEffect, useState } from 'react';
@@ -20,12 +20,13 @@ import { MemoryView } from '../components/MemoryView.js';
 import { RegistersView } from '../components/RegistersView.js';
 import { SearchPanel } from '../components/SearchPanel.js';
 import { SourceView } from '../components/SourceView.js';
+import { StackView } from '../components/StackView.js';
 import { TerminalAt } from '../components/TerminalAt.js';
 import { Timeline } from '../components/timeline/Timeline.js';
 import { useCheckpointKeys } from '../lib/keys.js';
 import { useMemory } from '../stores/memory-store.js';
 
-type Tab = 'registers' | 'maps' | 'diff' | 'changes';
+type Tab = 'registers' | 'stack' | 'maps' | 'diff' | 'changes';
 
 export function ViewerScreen(): React.JSX.Element {
   useCheckpointKeys();
@@ -49,7 +50,7 @@ export function ViewerScreen(): React.JSX.Element {
           <SearchPanel />
           <section className="panel tabs-panel">
             <nav className="tabs" role="tablist">
-              {(['registers', 'maps', 'diff', 'changes'] as const).map((t) => (
+              {(['registers', 'stack', 'maps', 'diff', 'changes'] as const).map((t) => (
                 <button key={t} role="tab" aria-selected={tab === t} className={tab === t ? 'tab on' : 'tab'} onClick={() => setTab(t)} data-testid={`tab-${t}`}>
                   {t[0]!.toUpperCase() + t.slice(1)}
                 </button>
@@ -57,6 +58,7 @@ export function ViewerScreen(): React.JSX.Element {
             </nav>
             <div className="tab-body">
               {tab === 'registers' && <RegistersView />}
+              {tab === 'stack' && <StackView />}
               {tab === 'maps' && <MapsView />}
               {tab === 'diff' && <DiffView />}
               {tab === 'changes' && <ChangesPanel />}

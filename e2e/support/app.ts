@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { DeloreanService, type ServiceOptions } from '../../main/api/service.js';
 import { startBridge, type Bridge } from '../../main/bridge/server.js';
 import { launchBrowser, type Browser } from './browser.js';
-import { ensureWebBuild } from './web-build.js';
+import { ensureNodeBuild, ensureWebBuild } from './builds.js';
 
 export interface TestApp {
   readonly service: DeloreanService;
@@ -23,6 +23,7 @@ export interface TestApp {
 
 export async function startApp(opts: Partial<ServiceOptions> & { viewport?: { width: number; height: number } } = {}): Promise<TestApp> {
   await ensureWebBuild();
+  await ensureNodeBuild(); // recordings made from the UI start the compiled ingest worker
   const dir = mkdtempSync(join(tmpdir(), 'delorean-app-'));
   const service = new DeloreanService({ face: 'bridge', configDir: join(dir, 'config'), recordingsDir: join(dir, 'recordings'), ...opts });
   const bridge = await startBridge({ endpoint: service });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../main/api/paths.js';
 import { RecordingSession, type RecordOptions } from '../../main/recorder/session.js';
+import { ensureNodeBuild } from './builds.js';
 
 export function programPath(name: string): string {
   const p = join(packageRoot(), 'native-recorder', 'build', 'programs', name);
@@ -23,6 +24,7 @@ export function demoPath(): string {
 
 /** Records `program args` to a fresh directory and returns its path once the program ended. */
 export async function record(program: string, args: string[], opts: Partial<RecordOptions> = {}): Promise<string> {
+  await ensureNodeBuild();
   const out = join(mkdtempSync(join(tmpdir(), 'delorean-e2e-')), 'rec.dlr');
   const session = await RecordingSession.start({ program, args, out, syscalls: ['write'], terminal: { kind: 'pty', cols: 100, rows: 30 }, ...opts });
   const summary = await session.done;

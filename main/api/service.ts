@@ -40,6 +40,7 @@ import {
   type ResolvedAddress,
   type SessionStarted,
   type SourceLocation,
+  type StackFrameJson,
   type SymbolJson,
   type TerminalSnapshot,
   type ThreadRegistersJson,
@@ -57,6 +58,7 @@ import type { ApiEndpoint } from './endpoint.js';
 import { demoProgram, packageVersion } from './paths.js';
 import { defaultConfigDir, defaultRecordingsDir, RecentList } from './recent.js';
 import { syscallName } from './syscalls.js';
+import { unwind } from './unwind.js';
 import { buildTriggerPyramid, sliceTimeline, type TriggerPyramid } from './timeline.js';
 
 export interface ServiceOptions {
@@ -89,8 +91,6 @@ interface Session {
 const PAGE = 4096n;
 const TERMINAL_TAIL = 1 << 20;
 const SOURCE_MAX = 4 << 20;
-const STACK_SCAN = 4096;
-const SCAN_CANDIDATES = 16;
 /** Registers in the order a debugger shows them. */
 const REGISTER_ORDER: readonly (typeof GP_NAMES)[number][] = [
   'rip', 'rsp', 'rbp', 'rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15',
@@ -329,68 +329,31 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
     return reader.mapsAt(k).map((m) => ({ start: toHex64(m.start), end: toHex64(m.end), perms: m.perms, offset: toHex64(m.offset), dev: m.dev, inode: m.inode, path: m.path }));
   }
 
-  async source({ rec, k, tid }: ParamsOf<'source'>): Promise<SourceLocation | null> {
+  async source({ rec, k, tid, frame }: ParamsOf<'source'>): Promise<SourceLocation | null> {
     const { engine } = this.get(rec);
     const at = await engine.source(k, tid);
     if (!at) return null;
-    const fn = at.location?.function ?? (at.symbol ? symbolName(at.symbol) : null);
-    const file = at.location?.file ?? null;
-    const text = file ? this.sourceText(file) : null;
-    if (text === null) {
-      const caller = await this.callerWithSource(engine, k, at.tid);
-      if (caller) {
-        const where = at.symbol ? `${symbolName(at.symbol)} in ${at.symbol.library}` : toHex64(at.pc);
-        return { tid: at.tid, pc: toHex64(caller.pc), stoppedIn: where, function: caller.fn, file: caller.file, line: caller.line, text: caller.text };
-      }
+    const unwound = unwind(engine, k, at.tid);
+    if (unwound.length === 0) unwound.push({ pc: at.pc, cfa: 0n });
+    const frames: StackFrameJson[] = [];
+    for (const [i, f] of unwound.entries()) {
+      // A return address points after its call: its line is the one before.
+      const { symbol, location } = i === 0 ? { symbol: at.symbol, location: at.location } : await engine.sourceAt(f.pc - 1n, k);
+      const file = location?.file ?? null;
+      frames.push({
+        pc: toHex64(f.pc),
+        function: location?.function ?? (symbol ? symbolName(symbol) : null),
+        library: symbol?.library ?? null,
+        file,
+        line: location?.line ?? null,
+        hasSource: file !== null && this.sourceText(file) !== null,
+      });
     }
-    return { tid: at.tid, pc: toHex64(at.pc), stoppedIn: null, function: fn, file, line: at.location?.line ?? null, text };
-  }
-
-  /**
-   * The nearest caller with readable source, found by scanning the stack as debuggers do
-   * without unwind info. Only between rsp and rbp, when rbp points into the stack above rsp:
-   * a program built with frame pointers (the -O0 default) vouches that its return address into
-   * the library lies there, while stale words further up (an earlier call's leftovers) are
-   * never considered. A candidate must point just after a call instruction in executable code
-   * of a mapped file, and have a line with readable source. Bounded: STACK_SCAN bytes,
-   * SCAN_CANDIDATES line lookups.
-   */
-  private async callerWithSource(engine: Engine, k: number, tid: number): Promise<{ pc: bigint; fn: string | null; file: string; line: number; text: string } | null> {
-    const regs = engine.registers(k, tid)[0];
-    if (!regs) return null;
-    const { rsp, rbp } = regs.gp;
-    if (rbp <= rsp || rbp - rsp > BigInt(STACK_SCAN)) return null;
-    const reader = engine.reader;
-    const maps = reader.mapsAt(k);
-    const executable = (v: bigint): boolean => maps.some((m) => v >= m.start && v < m.end && m.perms[2] === 'x' && m.path.startsWith('/'));
-    const afterCall = (v: bigint): boolean => {
-      try {
-        const c = reader.readMemory(k, v - 7n, 7); // c[7 - n] is the byte n before v
-        const modrmIsCall = (b: number | undefined): boolean => b !== undefined && ((b >> 3) & 7) === 2;
-        return c[2] === 0xe8 || (c[5] === 0xff && modrmIsCall(c[6])) || (c[4] === 0xff && modrmIsCall(c[5])) || (c[1] === 0xff && modrmIsCall(c[2])) || (c[0] === 0xff && modrmIsCall(c[1]));
-      } catch (e) {
-        if (e instanceof UnmappedError) return false;
-        throw e;
-      }
-    };
-    let stack: Uint8Array;
-    try {
-      stack = reader.readMemory(k, rsp, Number(rbp - rsp) + 16);
-    } catch (e) {
-      if (e instanceof UnmappedError) return null;
-      throw e;
-    }
-    const words = new DataView(stack.buffer, stack.byteOffset, stack.byteLength);
-    let tried = 0;
-    for (let off = 0; off + 8 <= stack.length && tried < SCAN_CANDIDATES; off += 8) {
-      const v = words.getBigUint64(off, true);
-      if (!executable(v) || !afterCall(v)) continue;
-      tried++;
-      const { symbol, location } = await engine.sourceAt(v - 1n, k);
-      const text = location ? this.sourceText(location.file) : null;
-      if (location && text !== null) return { pc: v - 1n, fn: location.function ?? (symbol ? symbolName(symbol) : null), file: location.file, line: location.line, text };
-    }
-    return null;
+    const shown = frame !== undefined ? Math.min(frame, frames.length - 1) : Math.max(0, frames.findIndex((f) => f.hasSource));
+    const f = frames[shown]!;
+    const top = frames[0]!;
+    const stoppedIn = shown > 0 && !top.hasSource ? `${top.function ?? top.pc}${top.library ? ` in ${top.library}` : ''}` : null;
+    return { tid: at.tid, frames, frame: shown, stoppedIn, pc: f.pc, function: f.function, file: f.file, line: f.line, text: f.file ? this.sourceText(f.file) : null };
   }
 
   /** The text of a source file named by the line table, when it is a readable, reasonably sized file. */

@@ -152,16 +152,31 @@ export interface MapJson {
   readonly path: string;
 }
 
+/** One frame of a thread's call stack (innermost first), as the unwinder found it. */
+export interface StackFrameJson {
+  /** Frame 0: where the thread is stopped; others: the return address into the frame. */
+  readonly pc: Hex64;
+  readonly function: string | null;
+  readonly library: string | null;
+  readonly file: string | null;
+  readonly line: number | null;
+  /** Its source file is readable here. */
+  readonly hasSource: boolean;
+}
+
 /**
- * Where a thread is in the source. A thread stopped in code without readable source (inside a
- * libc system call wrapper, say) shows its nearest caller in the program instead, found by
- * scanning the stack for a return address with line info; `stoppedIn` then says where it
- * really was ("write+0x14 in libc.so.6").
+ * Where a thread is in the source, and its call stack (from DWARF call-frame information). By
+ * default the innermost frame with readable source is shown: a thread stopped in a libc
+ * system call wrapper shows its caller in the program, and `stoppedIn` says where it really
+ * was ("write+0x10 in libc.so.6"). `frame` asks for a given frame instead.
  */
 export interface SourceLocation {
   readonly tid: number;
-  readonly pc: Hex64;
+  readonly frames: readonly StackFrameJson[];
+  /** The index in `frames` shown below. */
+  readonly frame: number;
   readonly stoppedIn: string | null;
+  readonly pc: Hex64;
   readonly function: string | null;
   readonly file: string | null;
   readonly line: number | null;
@@ -268,7 +283,7 @@ export const paramSchemas = {
   readMemory: s.object({ rec, k: checkpoint, addr: s.hex64(), len: s.int(1, MAX_READ), compareTo: s.optional(checkpoint) }),
   registers: s.object({ rec, k: checkpoint }),
   maps: s.object({ rec, k: checkpoint }),
-  source: s.object({ rec, k: checkpoint, tid: s.optional(s.int(0, 2 ** 31)) }),
+  source: s.object({ rec, k: checkpoint, tid: s.optional(s.int(0, 2 ** 31)), frame: s.optional(s.int(0, 1024)) }),
   terminal: s.object({ rec, k: checkpoint }),
   complete: s.object({ rec, prefix: s.string({ max: 256 }), limit: s.optional(s.int(1, 1000)) }),
   resolve: s.object({ rec, k: checkpoint, expr: s.string({ min: 1, max: 1024 }) }),
