@@ -1,0 +1,71 @@
+/**
+ * `npm run bench [-- --quick]`: every benchmark in one run, written to
+ * bench/results/DATE.json and DATE.md, and printed. Speed and memory targets live here, as
+ * ratios measured side by side, never as timed assertions in tests.
+ *
+ * Sections: recording (real recorder on heap_words), store and queries on synthetic
+ * recordings written through the real writer (1M checkpoints; 100k with --quick).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { benchEngine } from '../main/engine/bench.js';
+import { benchRecording } from './recording.js';
+
+const quick = process.argv.includes('--quick');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+
+interface Section {
+  name: string;
+  figures: Record<string, number | string | null>;
+}
+
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  kernel: release(),
+  node: process.version,
+};
+
+async function main(): Promise<void> {
+  const sections: Section[] = [];
+  const log = (s: string): void => void process.stderr.write(s + '\n');
+
+  if (!only || only === 'recording') {
+    log('recording: heap_words (256 MiB heap) plain vs recorded ...');
+    sections.push({ name: 'recording', figures: await benchRecording(quick) });
+  }
+
+  if (!only || only === 'queries') {
+    for (const n of quick ? [100_000] : [1_000_000]) {
+      log(`queries: synthetic recording of ${n} checkpoints ...`);
+      const r = await benchEngine(n, { log });
+      const figures: Record<string, number | string> = {
+        checkpoints: r.checkpoints,
+        generate_ms: Math.round(r.generateMs),
+        ingest_checkpoints_per_s: Math.round((r.checkpoints * 1000) / r.generateMs),
+        open_ms: +r.openMs.toFixed(1),
+      };
+      for (const row of r.rows) figures[`${row.name} ms`] = +row.ms.toFixed(3);
+      sections.push({ name: `queries_${n}`, figures });
+    }
+  }
+
+  const date = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
+  const dir = join(process.cwd(), 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const result = { date, quick, machine, sections };
+  writeFileSync(join(dir, `${date}.json`), JSON.stringify(result, null, 2) + '\n');
+  const md = [
+    `# DeLorean benchmarks ${date}${quick ? ' (quick)' : ''}`,
+    '',
+    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Node ${machine.node}`,
+    '',
+    ...sections.flatMap((s) => [`## ${s.name}`, '', '| figure | value |', '|---|---|', ...Object.entries(s.figures).map(([k, v]) => `| ${k} | ${v} |`), '']),
+  ].join('\n');
+  writeFileSync(join(dir, `${date}.md`), md);
+  process.stdout.write(md + '\n');
+}
+
+await main();
