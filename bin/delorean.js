@@ -7,5 +7,12 @@ if (!existsSync(entry)) {
   process.stderr.write('delorean: not built yet; run `npm install` (or `npm run build`) in the DeLorean folder first\n');
   process.exit(1);
 }
+// `delorean find ... | head`: a reader that closed the pipe is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
 const { main } = await import(entry.href);
 process.exitCode = await main(process.argv.slice(2));
