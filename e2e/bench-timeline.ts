@@ -103,6 +103,7 @@ function stats(xs: readonly number[]): { median: number; p95: number } {
 const round = (x: number): number => Math.round(x * 100) / 100;
 
 export async function benchTimeline(opts: { counts?: readonly number[]; frames?: number } = {}): Promise<TimelineFigures[]> {
+  mkdirSync(ARTIFACTS, { recursive: true });
   const counts = opts.counts ?? [1_000_000, 10_000_000];
   const frames = opts.frames ?? 40;
   const dir = mkdtempSync(join(tmpdir(), 'delorean-bench-'));
@@ -159,6 +160,7 @@ export async function benchTimeline(opts: { counts?: readonly number[]; frames?:
         frameTimes.push(t.frame);
         drawTimes.push(t.draw);
       }
+      await page.screenshot({ path: join(ARTIFACTS, `bench-timeline-${n}.png`) });
       const fs = stats(frameTimes);
       const ds = stats(drawTimes);
       const ns = stats(slices);

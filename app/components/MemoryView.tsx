@@ -106,7 +106,15 @@ export function MemoryView(): React.JSX.Element {
         </div>
       )}
       <div className="memory-compare">
-        {block?.comparedTo === null || block === null ? 'no earlier checkpoint to compare with' : pinned !== null && block.comparedTo === pinned ? <span className="pinned-note">changed since pinned #{block.comparedTo}</span> : `changed since #${block.comparedTo}`}
+        {block === null
+          ? base === null
+            ? 'nothing shown yet: go to an address, a symbol or an expression'
+            : '…'
+          : block.comparedTo === null
+            ? 'no earlier checkpoint to compare with'
+            : pinned !== null && block.comparedTo === pinned
+              ? <span className="pinned-note">changed since pinned #{block.comparedTo}</span>
+              : `changed since #${block.comparedTo}`}
         {q.error && <span className="inline-error"> {q.error}</span>}
       </div>
       <div

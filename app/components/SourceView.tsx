@@ -114,6 +114,7 @@ export function SourceView(): React.JSX.Element {
       )}
       <div className="source-body">
         <div ref={host} className="monaco-host" style={{ visibility: hasText ? 'visible' : 'hidden' }} />
+        {!loc && q.data === null && !q.loading && !q.error && <div className="hint overlay">No thread state recorded at this checkpoint.</div>}
         {!hasText && loc && (
           <div className="hint overlay">
             {loc.file ? `The source file ${loc.file} is not readable here.` : `No line information for ${loc.function ?? loc.pc}.`}
