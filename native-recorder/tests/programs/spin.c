@@ -5,7 +5,8 @@
  *
  * Memory history: `volatile uint64_t ticks` increases by 1 per loop iteration for about MS
  * milliseconds (the clock is read through the vDSO every 4096 ticks: no system call), so it
- * grows strictly between any two interval checkpoints. Then write(1, "ticks=<n>\n"), exit 0.
+ * never decreases, and grows between two interval checkpoints whenever the program got CPU
+ * time in between (on a loaded machine it may not have). Then write(1, "ticks=<n>\n"), exit 0.
  */
 #include <stdint.h>
 #include <stdlib.h>
