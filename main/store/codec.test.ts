@@ -84,13 +84,25 @@ describe('codec', () => {
     x[10] = 3; // gap of 6: new run
     x[299] = 4; // last byte
     const out = new Uint8Array(64);
-    const n = encodeRuns(x, out, 64);
+    const n = encodeRuns(x, new Uint8Array(300), out, 64);
     expect(Array.from(out.subarray(0, n))).toEqual([0, 4, 1, 0, 0, 2, 6, 1, 3, 0x80 + 32, 2, 1, 4]);
     const acc = new Uint8Array(300);
     applyRuns(out.subarray(0, n), acc);
     expect(Buffer.compare(acc, x)).toBe(0);
-    expect(encodeRuns(x, out, 5)).toBe(-1);
-    expect(encodeRuns(new Uint8Array(8), out, 64)).toBe(0);
+    expect(encodeRuns(x, new Uint8Array(300), out, 5)).toBe(-1);
+    expect(encodeRuns(new Uint8Array(8), new Uint8Array(8), out, 64)).toBe(0);
+    // Straight from two contents, aligned or not, it equals the runs of their XOR.
+    const buf = new Uint8Array(305);
+    const a = buf.subarray(1, 301);
+    a.set(Uint8Array.from({ length: 300 }, (_, i) => i * 13));
+    const b = a.map((v, i) => (i % 97 === 5 || i === 299 ? v ^ 0x40 : v));
+    const xab = a.map((v, i) => v ^ b[i]!);
+    const o1 = new Uint8Array(300);
+    const o2 = new Uint8Array(300);
+    const n1 = encodeRuns(a, b, o1, 299);
+    const n2 = encodeRuns(xab, new Uint8Array(300), o2, 299);
+    expect(n1).toBeGreaterThan(0);
+    expect(Array.from(o1.subarray(0, n1))).toEqual(Array.from(o2.subarray(0, n2)));
   });
 
   it('handles contents of other lengths (registers)', () => {

@@ -14,8 +14,8 @@
  *
  * Choice: the smallest, ties going to the non-delta kinds (cheaper to decode, and they reset
  * the chain). A runs delta of at most DELTA_GOOD_ENOUGH bytes is taken without trying LZ4 at all
- * (a full LZ4 block of a real page is rarely that small), so the common path costs one XOR and
- * one scan. `fullBias` lets the writer prefer a full version unless the delta is that many times
+ * (a full LZ4 block of a real page is rarely that small), so the common path is one pass over the
+ * two contents. `fullBias` lets the writer prefer a full version unless the delta is that many times
  * smaller. Invariant: a payload is never longer than the content.
  */
 import { BlobKind, type BlobKindCode } from './format.js';
@@ -71,28 +71,31 @@ export function putVarint(out: Uint8Array, o: number, v: number): number {
 }
 
 /**
- * Encodes the non-zero runs of `x` into `out`; returns the size, or -1 past `limit` bytes.
- * Zero gaps of up to 2 bytes stay inside a run (a new run costs at least 2 bytes).
+ * Encodes the non-zero runs of (a XOR b) into `out`, straight from a and b (one pass, no XOR
+ * buffer); returns the size, or -1 past `limit` bytes. Zero gaps of up to 2 bytes stay inside
+ * a run (a new run costs at least 2 bytes). With b all zero this encodes a itself.
  */
-export function encodeRuns(x: Uint8Array, out: Uint8Array, limit: number): number {
-  const n = x.length;
-  const words = x.byteOffset % 4 === 0 ? new Uint32Array(x.buffer, x.byteOffset, n >> 2) : null;
+export function encodeRuns(a: Uint8Array, b: Uint8Array, out: Uint8Array, limit: number): number {
+  const n = a.length;
+  const aligned = a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0;
+  const a32 = aligned ? new Uint32Array(a.buffer, a.byteOffset, n >> 2) : null;
+  const b32 = aligned ? new Uint32Array(b.buffer, b.byteOffset, n >> 2) : null;
   let o = 0;
   let last = 0;
-  let i = 0;
+  let p = 0;
   for (;;) {
-    if (words) while (i % 4 === 0 && i + 4 <= n && words[i >> 2] === 0) i += 4;
-    while (i < n && x[i] === 0) i++;
-    if (i >= n) return o;
-    const start = i;
-    let end = i + 1;
-    for (let j = i + 1; j < n && j - end < 3; j++) if (x[j] !== 0) end = j + 1;
+    while (p < n && (p & 3) !== 0 && a[p] === b[p]) p++;
+    if (a32 && b32 && (p & 3) === 0) while (p + 4 <= n && a32[p >> 2] === b32[p >> 2]) p += 4;
+    while (p < n && a[p] === b[p]) p++;
+    if (p >= n) return o;
+    const start = p;
+    let end = p + 1;
+    for (let j = p + 1; j < n && j - end < 3; j++) if (a[j] !== b[j]) end = j + 1;
     if (o + 8 + (end - start) > limit) return -1;
     o = putVarint(out, o, start - last);
     o = putVarint(out, o, end - start);
-    out.set(x.subarray(start, end), o);
-    o += end - start;
-    last = i = end;
+    for (let k = start; k < end; k++) out[o++] = a[k]! ^ b[k]!;
+    last = p = end;
   }
 }
 
@@ -141,11 +144,11 @@ export class BlobEncoder {
     this.fit(n);
     let best: EncodedBlob | null = null;
     if (base && base.length === n) {
-      const x = this.xor.subarray(0, n);
-      xorInto(content, base, x);
-      const runsLen = encodeRuns(x, this.runs, n - 1);
+      const runsLen = encodeRuns(content, base, this.runs, n - 1);
       if (runsLen >= 0) best = { kind: BlobKind.XorRuns, payload: this.runs.subarray(0, runsLen) };
       if (runsLen < 0 || runsLen > DELTA_GOOD_ENOUGH) {
+        const x = this.xor.subarray(0, n);
+        xorInto(content, base, x);
         const lz = lz4Encode(x, this.delta.subarray(0, best ? best.payload.length - 1 : n - 1));
         if (lz > 0) best = { kind: BlobKind.XorLz4, payload: this.delta.subarray(0, lz) };
       } else if (fullBias <= 1) {

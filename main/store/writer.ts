@@ -26,7 +26,7 @@ import { BlobStore } from './blobs.js';
 import { BlobEncoder, isAllZero, isDelta } from './codec.js';
 import { ContentIndex } from './content-index.js';
 import { DIR_MODE, encodeHeader, FILE_MODE, fsyncDir, newRecordingId } from './files.js';
-import { BlobKind, DEFAULT_SEGMENT_LIMIT, HEADER_SIZE, LOCK_FILE, LOG_FILE, MAGIC_LOG, MAX_BLOB, MAX_DEPTH, PAGE_SHIFT, PAGE_SIZE, RecordType } from './format.js';
+import { DEFAULT_SEGMENT_LIMIT, HEADER_SIZE, LOCK_FILE, LOG_FILE, MAGIC_LOG, MAX_BLOB, MAX_DEPTH, PAGE_SHIFT, PAGE_SIZE, RecordType } from './format.js';
 import { frameRecord } from './log.js';
 import { RecordingIndex } from './recording-index.js';
 import { encodeCheckpoint, encodeMeta, encodeTagged, STORED_BYTES_AT, type ThreadRef } from './records.js';
