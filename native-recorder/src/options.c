@@ -20,6 +20,9 @@ void options_usage(FILE *f)
 	      "         [--syscalls LIST|all] [--interval DUR] [--break SYM|0xADDR]... [--max-checkpoints N]\n"
 	      "         [--on-recorder-exit kill|detach] [--cwd DIR] (-- PROGRAM [ARGS...] | --attach PID)\n"
 	      "  LIST: comma-separated system call names or numbers (write,read,1); DUR: 250us, 1ms, 2s, 500000ns\n"
+	      "  --on-recorder-exit: what happens to the program if the recording stops early (signal, lost\n"
+	      "    connection, error): default kill for a launched program, detach for --attach\n"
+	      "  --attach: system call triggers (and memory-call tracking) stop at EVERY system call\n"
 	      "exit status: 0 done, 2 usage, 3 program cannot run, 4 not permitted to trace, 5 internal error,\n"
 	      "  6 lost the connection to DeLorean\n",
 	      f);
