@@ -202,6 +202,50 @@ describe('recording round trip', () => {
     }
   });
 
+  it('bounds delta chains at K and reads back every version of a page changed 200 times', async () => {
+    const d = dir();
+    const w = await RecordingWriter.create(d, { deltaChain: 8 });
+    w.ingest(msg.hello());
+    w.ingest(msg.maps(MAPS));
+    const versions: Uint8Array[] = [];
+    let cur = page((i) => (i * 31) ^ (i >> 5));
+    for (let k = 0; k < 200; k++) {
+      cur = cur.slice();
+      const at = (k * 137) % 4096;
+      cur[at] = cur[at]! ^ (1 + (k % 255)); // one byte per version: always a delta candidate
+      versions.push(cur);
+      w.ingest(msg.begin(k));
+      w.ingest(msg.pages([[HEAP, cur]]));
+      w.ingest(msg.end(k, 1, 0));
+    }
+    w.close();
+    // Every blob header in the segment: depth (bits 3-8 of the first varint) below K.
+    const seg = readFileSync(join(d, 'blobs-000000.seg'));
+    let maxDepth = 0;
+    for (let p = 24; p < seg.length; ) {
+      let v = 0;
+      let mul = 1;
+      let q = p + 4;
+      for (;;) {
+        const b = seg[q++]!;
+        v += (b & 0x7f) * mul;
+        mul *= 128;
+        if (b < 0x80) break;
+      }
+      const kind = v % 8;
+      const depth = Math.floor(v / 8) % 64;
+      maxDepth = Math.max(maxDepth, depth);
+      if (kind >= 3) while (seg[q++]! >= 0x80); // distance back to the base
+      p = q + Math.floor(v / 512);
+    }
+    expect(maxDepth).toBe(7);
+    const r = await openRecording(d, { readOnly: true });
+    expect(r.versionsOf(HEAP)).toHaveLength(200);
+    for (let k = 199; k >= 0; k -= 3) expect(equalBytes(r.pageAt(k, HEAP), versions[k]!)).toBe(true);
+    expect(r.stats.deltaBlobs).toBeGreaterThan(180);
+    r.close();
+  });
+
   it('builds the summary pyramid as checkpoints commit, identical after a snapshot load', async () => {
     const d = dir();
     const prog = new SyntheticProgram({ checkpoints: 37, heapPages: 32 });
