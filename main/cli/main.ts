@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Com
   bisect: { summary: "first checkpoint where a monotone predicate holds: delorean bisect REC 'PRED' [--from K] [--to K] [--json]", load: () => import('./commands/bisect.js') },
   find: { summary: "exact search for a predicate: delorean find REC 'PRED' [--all] [--from K] [--to K] [--json]", load: () => import('./commands/find.js') },
   core: { summary: 'write a core file of a checkpoint, for gdb: delorean core REC --at K -o FILE [--json]', load: () => import('./commands/core.js') },
+  gdbserver: { summary: 'serve a recording to gdb (target remote): delorean gdbserver REC [--port P] [--at K]', load: () => import('./commands/gdbserver.js') },
   serve: { summary: 'open a recording in a browser: delorean serve [REC] [--port P]', load: () => import('./commands/serve.js') },
   open: { summary: 'open a recording in the desktop app: delorean open REC', load: () => import('./commands/open.js') },
 };

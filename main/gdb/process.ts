@@ -11,6 +11,11 @@
  * AT_NULL. The highest match wins: copies further down would be in frames. This works for
  * launched and attached recordings alike. gdb needs it to relocate a PIE executable
  * (AT_ENTRY) and to find the dynamic linker (AT_BASE) and the vDSO (AT_SYSINFO_EHDR).
+ *
+ * The shared library list is the dynamic linker's, read from memory the way a debugger does:
+ * the executable's program headers (AT_PHDR) give its load bias and PT_DYNAMIC, whose
+ * DT_DEBUG entry points at r_debug, whose r_map heads the link_map chain (l_addr, l_name,
+ * l_ld, l_next).
  */
 import type { MapEntry, ThreadRegisters } from '../../shared/model/recording.js';
 import type { RecordingReader } from '../store/types.js';
@@ -95,6 +100,90 @@ function scanAuxv(bytes: Uint8Array): Uint8Array | null {
   return null;
 }
 
+const PT_DYNAMIC = 2;
+const PT_PHDR = 6;
+const DT_NULL = 0n;
+const DT_DEBUG = 21n;
+const MAX_LIBRARIES = 4096;
+const MAX_NAME = 4096;
+
+export interface LinkMapEntry {
+  readonly name: string;
+  readonly lm: bigint; // the link_map's address
+  readonly lAddr: bigint; // load bias
+  readonly lLd: bigint; // address of its dynamic section
+}
+
+export interface LinkMap {
+  readonly mainLm: bigint;
+  /** The entries after the executable's, in the dynamic linker's order (named ones only). */
+  readonly libraries: readonly LinkMapEntry[];
+}
+
+/** The dynamic linker's list of loaded objects at k, or null (static executable, not yet set up). */
+export function linkMapAt(reader: RecordingReader, k: number): LinkMap | null {
+  const auxv = findAuxv(reader, k);
+  const phdr = auxv && auxvValue(auxv, AT_PHDR);
+  const phnum = auxv && auxvValue(auxv, AT_PHNUM);
+  if (!phdr || !phnum || phnum > 256n) return null;
+  const u64 = (addr: bigint): bigint | null => {
+    const b = tryRead(reader, k, addr, 8);
+    return b && new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
+  };
+  const headers = tryRead(reader, k, phdr, Number(phnum) * Number(ELF64_PHDR_SIZE));
+  if (!headers) return null;
+  const hv = new DataView(headers.buffer, headers.byteOffset, headers.byteLength);
+  let bias: bigint | null = null;
+  let dynamic: bigint | null = null;
+  for (let i = 0; i < Number(phnum); i++) {
+    const type = hv.getUint32(i * 56, true);
+    const vaddr = hv.getBigUint64(i * 56 + 16, true);
+    if (type === PT_PHDR) bias = phdr - vaddr;
+    if (type === PT_DYNAMIC) dynamic = vaddr;
+  }
+  if (bias === null || dynamic === null) return null;
+  let rDebug: bigint | null = null;
+  for (let d = bias + dynamic, i = 0; i < 1024; i++, d += 16n) {
+    const tag = u64(d);
+    if (tag === null || tag === DT_NULL) break;
+    if (tag === DT_DEBUG) rDebug = u64(d + 8n);
+  }
+  const mainLm = rDebug ? u64(rDebug + 8n) : null;
+  if (!mainLm) return null;
+  const libraries: LinkMapEntry[] = [];
+  for (let lm = u64(mainLm + 24n), n = 0; lm && n < MAX_LIBRARIES; lm = u64(lm + 24n), n++) {
+    const lAddr = u64(lm);
+    const namePtr = u64(lm + 8n);
+    const lLd = u64(lm + 16n);
+    if (lAddr === null || namePtr === null || lLd === null) break;
+    const name = namePtr ? readCString(reader, k, namePtr) : '';
+    if (name) libraries.push({ name, lm, lAddr, lLd });
+  }
+  return { mainLm, libraries };
+}
+
+function tryRead(reader: RecordingReader, k: number, addr: bigint, len: number): Uint8Array | null {
+  try {
+    return reader.readMemory(k, addr, len);
+  } catch (e) {
+    if (e instanceof UnmappedError || e instanceof RangeError) return null;
+    throw e;
+  }
+}
+
+function readCString(reader: RecordingReader, k: number, addr: bigint): string {
+  const bytes: number[] = [];
+  for (let a = addr; bytes.length < MAX_NAME; ) {
+    const chunk = tryRead(reader, k, a, PAGE_SIZE - Number(a % BigInt(PAGE_SIZE)));
+    if (!chunk) break;
+    const end = chunk.indexOf(0);
+    bytes.push(...chunk.subarray(0, end < 0 ? chunk.length : end));
+    if (end >= 0) break;
+    a += BigInt(chunk.length);
+  }
+  return Buffer.from(bytes.slice(0, MAX_NAME)).toString('utf8');
+}
+
 /** One value of an auxiliary vector (AT_ENTRY = 9, AT_BASE = 7, ...), or null. */
 export function auxvValue(auxv: Uint8Array, type: bigint): bigint | null {
   const v = new DataView(auxv.buffer, auxv.byteOffset, auxv.byteLength);
@@ -104,12 +193,4 @@ export function auxvValue(auxv: Uint8Array, type: bigint): bigint | null {
     if (t === AT_NULL) break;
   }
   return null;
-}
-
-/** The set of file-backed mappings, for telling when gdb's library list went stale. */
-export function fileMappingsKey(maps: readonly MapEntry[]): string {
-  return maps
-    .filter((m) => m.path.startsWith('/'))
-    .map((m) => `${m.start.toString(16)} ${m.offset.toString(16)} ${m.inode} ${m.path}`)
-    .join('\n');
 }
