@@ -8,13 +8,16 @@
  * the blob's CRC, that it lies inside its file, that its base is earlier (so chains end) and that
  * the chain is at most MAX_DEPTH + 1 long. Decoded contents live in a small LRU keyed by vofs:
  * consecutive versions of a page share their chain, so a walk along the timeline decodes each
- * blob once. Anything wrong is a RecordingError naming the segment file and the offset.
+ * blob once; a read caches its result and the chain's root, not every intermediate version.
+ * In the writer the cache is the memory of each page's latest content (the next delta's base):
+ * the writer forgets superseded deltas so they do not push live pages out. Anything wrong is a
+ * RecordingError naming the segment file and the offset.
  */
 import { closeSync, constants, fsyncSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { applyDelta, CodecError, decodeFull, isDelta, putVarint } from './codec.js';
-import { checkHeader, encodeHeader, FILE_MODE, readAt, readInto } from './files.js';
+import { checkHeader, encodeHeader, FILE_MODE, fsyncDir, readAt, readInto } from './files.js';
 import { BLOB_HEADER_MAX, BlobKind, HEADER_SIZE, MAX_DEPTH, MAGIC_SEGMENT, MAX_BLOB, MAX_SEGMENTS, SEGMENT_SPAN, segmentFile } from './format.js';
 import { Lru } from './lru.js';
 import { RecordingError } from './types.js';
@@ -44,6 +47,7 @@ export class BlobStore {
   private pending = new Uint8Array(0);
   private pendingLen = 0;
   private unsynced = new Set<number>();
+  private newFile = false; // a segment was created since the last sync: its directory entry too
   /** Bytes in all segment files written by this store (headers included). */
   bytesWritten = 0;
 
@@ -81,6 +85,7 @@ export class BlobStore {
     this.written = HEADER_SIZE;
     this.bytesWritten += HEADER_SIZE;
     this.unsynced.add(n);
+    this.newFile = n > 0; // the first segment's entry is synced by the writer's create()
   }
 
   /** The vofs just past the last blob appended (pending ones included). */
@@ -132,6 +137,8 @@ export class BlobStore {
       if (fd !== undefined) fsyncSync(fd);
     }
     this.unsynced.clear();
+    if (this.newFile) fsyncDir(this.dir);
+    this.newFile = false;
     // Older segments are complete: keep only the current one open for writing.
     for (const [n, fd] of this.fds) {
       if (this.writable && n !== this.segment) {
