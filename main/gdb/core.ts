@@ -16,10 +16,11 @@
  *   CORE  NT_FPREGSET    per thread: the 512-byte FXSAVE region of the XSAVE area
  *   LINUX NT_X86_XSTATE  per thread: the whole XSAVE area (gdb reads XCR0 from its bytes 464..471)
  *
- * gdb 13 assumes Intel's XSAVE layout (AVX-512 state up to byte 2688) and drops an area smaller
- * than XCR0 implies with a warning. AMD CPUs lay AVX-512 out more tightly (2432 bytes on Zen 4),
- * so when the area is too small for Intel's layout the note's XCR0 keeps only x87, SSE and AVX,
- * whose offsets every CPU shares: gdb then shows ymm registers, just not zmm/k.
+ * gdb 13 assumes Intel's XSAVE layout (AVX-512 state up to byte 2688) and wants the area to be
+ * exactly as long as XCR0 implies, else it warns and ignores it. AMD CPUs lay AVX-512 out more
+ * tightly (2432 bytes on Zen 4), so when the area is too small for Intel's layout the note's
+ * XCR0 keeps only x87, SSE and AVX, whose offsets every CPU shares (gdb then shows ymm, just
+ * not zmm/k), and the area is cut to the length XCR0 implies.
  *
  * Every readable mapping (but [vvar] and [vsyscall]) is dumped in full, file-backed text too,
  * so the core stands alone. Pages the store cannot give (never captured) are zero. The body is
@@ -250,7 +251,9 @@ function prpsinfo(reader: RecordingReader, k: number): Buffer {
 
 const XCR0_OFFSET = 464; // in the FXSAVE region's software-available bytes, as ptrace leaves it
 const XSTATE_BV_OFFSET = 512;
+const XCR0_X87_SSE = 0x3n;
 const XCR0_X87_SSE_AVX = 0x7n;
+const XCR0_GDB13 = 0x2ffn; // x87, SSE, AVX, MPX, AVX-512, PKRU: what gdb 13's layout table covers
 
 /** The area gdb 13 expects for an XCR0 (its X86_XSTATE_SIZE: Intel's standard-format layout). */
 function intelXsaveSize(xcr0: bigint): number {
@@ -261,16 +264,21 @@ function intelXsaveSize(xcr0: bigint): number {
   return 576;
 }
 
-/** The XSAVE area with XCR0 (and XSTATE_BV) cut to what fits Intel's layout, when it does not. */
+/**
+ * The XSAVE area as gdb 13 takes it: XCR0 (and XSTATE_BV) limited to the components it knows,
+ * and to x87/SSE/AVX when the area is too small for Intel's layout of the rest; the area cut
+ * to exactly the size that XCR0 implies (gdb warns about any other size).
+ */
 function xstateForGdb(fp: Uint8Array): Uint8Array {
-  const v = new DataView(fp.buffer, fp.byteOffset, fp.byteLength);
-  const xcr0 = v.getBigUint64(XCR0_OFFSET, true);
-  if (fp.length < XSTATE_BV_OFFSET + 8 || intelXsaveSize(xcr0) <= fp.length) return fp;
-  const mask = intelXsaveSize(xcr0 & XCR0_X87_SSE_AVX) <= fp.length ? XCR0_X87_SSE_AVX : 0x3n;
-  const out = fp.slice();
+  if (fp.length < XSTATE_BV_OFFSET + 8) return fp;
+  const xcr0 = new DataView(fp.buffer, fp.byteOffset, fp.byteLength).getBigUint64(XCR0_OFFSET, true);
+  let known = xcr0 & XCR0_GDB13;
+  if (intelXsaveSize(known) > fp.length) known &= XCR0_X87_SSE_AVX;
+  if (intelXsaveSize(known) > fp.length) known &= XCR0_X87_SSE;
+  const out = fp.slice(0, intelXsaveSize(known));
   const w = new DataView(out.buffer);
-  w.setBigUint64(XCR0_OFFSET, xcr0 & mask, true);
-  w.setBigUint64(XSTATE_BV_OFFSET, w.getBigUint64(XSTATE_BV_OFFSET, true) & mask, true);
+  w.setBigUint64(XCR0_OFFSET, known, true);
+  w.setBigUint64(XSTATE_BV_OFFSET, w.getBigUint64(XSTATE_BV_OFFSET, true) & known, true);
   return out;
 }
 
