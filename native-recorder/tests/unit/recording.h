@@ -186,7 +186,7 @@ static void decode(struct recording *r, const char *prog, const char *const syms
 	memset(page, 0, sizeof page);
 	uint64_t zero[64][2];
 	uint32_t nzero = 0;
-	struct checkpoint cur;
+	struct checkpoint cur = { 0 };
 	bool in_ck = false;
 	size_t cap = 0;
 	uint8_t hdr[12];
