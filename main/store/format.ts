@@ -54,6 +54,10 @@ export const SEGMENT_RE = /^blobs-(\d{6})\.seg$/;
 
 export const PAGE_SIZE = 4096;
 export const PAGE_SHIFT = 12;
+/** The same as bigints, made once (BigInt() in a hot loop allocates). */
+export const PAGE_SIZE_N = 4096n;
+export const PAGE_SHIFT_N = 12n;
+export const PAGE_MASK_N = 4095n;
 
 /** vofs = segment * SEGMENT_SPAN + offset. A segment is cut before it grows past its limit. */
 export const SEGMENT_SPAN = 2 ** 32;

@@ -24,7 +24,7 @@ import { parseMaps } from '../../shared/model/recording.js';
 import { TRIGGER_NAMES } from '../../shared/protocol/wire.js';
 import { BlobStore } from './blobs.js';
 import { checkHeader, readAt } from './files.js';
-import { HEADER_SIZE, LOCK_FILE, LOG_FILE, MAGIC_LOG, PAGE_SHIFT, PAGE_SIZE, SEGMENT_RE, SEGMENT_SPAN, segmentFile } from './format.js';
+import { HEADER_SIZE, LOCK_FILE, LOG_FILE, MAGIC_LOG, PAGE_SHIFT_N, PAGE_MASK_N, PAGE_SIZE_N, PAGE_SIZE, SEGMENT_RE, SEGMENT_SPAN, segmentFile } from './format.js';
 import { checkRecord, type LogStop, scanLog } from './log.js';
 import { Lru } from './lru.js';
 import { RecordingIndex, type Warning } from './recording-index.js';
@@ -300,8 +300,8 @@ export class Reader implements RecordingReader {
     entries.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
     const table: MapsTable = {
       entries,
-      first: Float64Array.from(entries, (e) => Number(e.start >> BigInt(PAGE_SHIFT))),
-      end: Float64Array.from(entries, (e) => Number((e.end + BigInt(PAGE_SIZE - 1)) >> BigInt(PAGE_SHIFT))),
+      first: Float64Array.from(entries, (e) => Number(e.start >> PAGE_SHIFT_N)),
+      end: Float64Array.from(entries, (e) => Number((e.end + PAGE_MASK_N) >> PAGE_SHIFT_N)),
       readable: Uint8Array.from(entries, (e) => (e.perms[0] === 'r' ? 1 : 0)),
     };
     this.mapsTables.set(v, table);
@@ -335,8 +335,8 @@ export class Reader implements RecordingReader {
 
   pageAt(k: number, pageAddr: bigint): Uint8Array {
     this.checkK(k);
-    if (pageAddr < 0n || pageAddr % BigInt(PAGE_SIZE) !== 0n || pageAddr >= 1n << 64n) throw new RangeError(`page address 0x${pageAddr.toString(16)} is not a page-aligned address`);
-    const page = Number(pageAddr >> BigInt(PAGE_SHIFT));
+    if (pageAddr < 0n || pageAddr % PAGE_SIZE_N !== 0n || pageAddr >= 1n << 64n) throw new RangeError(`page address 0x${pageAddr.toString(16)} is not a page-aligned address`);
+    const page = Number(pageAddr >> PAGE_SHIFT_N);
     if (!this.readable(k, page)) throw new UnmappedError(pageAddr, k);
     const vofs = this.index.blobAt(page, k);
     return vofs === 0 ? new Uint8Array(PAGE_SIZE) : this.blobs.read(vofs, PAGE_SIZE).data.slice();
@@ -350,10 +350,10 @@ export class Reader implements RecordingReader {
     let done = 0;
     while (done < len) {
       const a = addr + BigInt(done);
-      const pageAddr = a & ~BigInt(PAGE_SIZE - 1);
+      const pageAddr = a & ~PAGE_MASK_N;
       const off = Number(a - pageAddr);
       const n = Math.min(PAGE_SIZE - off, len - done);
-      const page = Number(pageAddr >> BigInt(PAGE_SHIFT));
+      const page = Number(pageAddr >> PAGE_SHIFT_N);
       if (!this.readable(k, page)) throw new UnmappedError(a, k);
       const vofs = this.index.blobAt(page, k);
       if (vofs !== 0) out.set(this.blobs.read(vofs, PAGE_SIZE).data.subarray(off, off + n), done);
@@ -364,8 +364,8 @@ export class Reader implements RecordingReader {
 
   versionsOf(pageAddr: bigint): Uint32Array {
     this.live();
-    if (pageAddr < 0n || pageAddr % BigInt(PAGE_SIZE) !== 0n || pageAddr >= 1n << 64n) throw new RangeError(`page address 0x${pageAddr.toString(16)} is not a page-aligned address`);
-    return this.index.versionsOf(Number(pageAddr >> BigInt(PAGE_SHIFT)));
+    if (pageAddr < 0n || pageAddr % PAGE_SIZE_N !== 0n || pageAddr >= 1n << 64n) throw new RangeError(`page address 0x${pageAddr.toString(16)} is not a page-aligned address`);
+    return this.index.versionsOf(Number(pageAddr >> PAGE_SHIFT_N));
   }
 
   terminalOutput(k?: number): readonly TerminalChunk[] {

@@ -15,7 +15,7 @@
  * RecordingError, not a cut.
  */
 import type { ExitInfo, RecordingMeta } from '../../shared/model/recording.js';
-import { FORMAT_VERSION, HEADER_SIZE, PAGE_SHIFT, PAGE_SIZE, RecordType } from './format.js';
+import { FORMAT_VERSION, HEADER_SIZE, PAGE_SHIFT_N, PAGE_MASK_N, PAGE_SIZE, RecordType } from './format.js';
 import { ensure } from './growable.js';
 import type { LogRecord } from './log.js';
 import { decodeCheckpoint, decodeMeta, decodeTagged } from './records.js';
@@ -104,8 +104,8 @@ export class RecordingIndex {
         if (!holds(c.highWater)) return `the blobs of checkpoint ${c.index} (record at byte ${r.offset}) are not all on disk`;
         this.addCheckpoint(c.index, c.timeNs, c.trigger, c.dirtyPages, c.storedBytes, r, c.mapsVersion);
         for (const [s, e] of c.zeroRanges) {
-          const first = (s + BigInt(PAGE_SIZE - 1)) >> BigInt(PAGE_SHIFT);
-          const end = e >> BigInt(PAGE_SHIFT);
+          const first = (s + PAGE_MASK_N) >> PAGE_SHIFT_N;
+          const end = e >> PAGE_SHIFT_N;
           if (end > first) this.zero.push(Number(first), Number(end), c.index);
         }
         for (let i = 0; i < c.pageNumbers.length; i++) this.versions.push(c.pageNumbers[i]!, c.index, c.pageVofs[i]!);

@@ -26,7 +26,7 @@ import { BlobStore } from './blobs.js';
 import { BlobEncoder, isAllZero, isDelta } from './codec.js';
 import { ContentIndex } from './content-index.js';
 import { DIR_MODE, encodeHeader, FILE_MODE, fsyncDir, newRecordingId } from './files.js';
-import { DEFAULT_SEGMENT_LIMIT, HEADER_SIZE, LOCK_FILE, LOG_FILE, MAGIC_LOG, MAX_BLOB, MAX_DEPTH, PAGE_SHIFT, PAGE_SIZE, RecordType } from './format.js';
+import { DEFAULT_SEGMENT_LIMIT, HEADER_SIZE, LOCK_FILE, LOG_FILE, MAGIC_LOG, MAX_BLOB, MAX_DEPTH, PAGE_SHIFT_N, PAGE_SIZE_N, PAGE_SIZE, RecordType } from './format.js';
 import { frameRecord } from './log.js';
 import { RecordingIndex } from './recording-index.js';
 import { encodeCheckpoint, encodeMeta, encodeTagged, STORED_BYTES_AT, type ThreadRef } from './records.js';
@@ -205,8 +205,8 @@ export class RecordingWriter {
         if (m.pageSize !== PAGE_SIZE || m.data.length !== m.addrs.length * PAGE_SIZE) this.fail('malformed Pages message');
         for (let i = 0; i < m.addrs.length; i++) {
           const addr = m.addrs[i]!;
-          if (addr % BigInt(PAGE_SIZE) !== 0n) this.fail(`unaligned page address 0x${addr.toString(16)}`);
-          this.storePage(cur, Number(addr >> BigInt(PAGE_SHIFT)), m.data.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
+          if (addr % PAGE_SIZE_N !== 0n) this.fail(`unaligned page address 0x${addr.toString(16)}`);
+          this.storePage(cur, Number(addr >> PAGE_SHIFT_N), m.data.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
         }
         break;
       }
