@@ -120,23 +120,29 @@ static void check_shape(const struct page_set *s, const struct map_table *mt)
 		CHECK(s->zero[i][0] < s->zero[i][1] && (i == 0 || s->zero[i][0] >= s->zero[i - 1][1]));
 }
 
+/*
+ * Addresses are kept relative to their region (region index in the top bits): regions a child
+ * mmaps itself need not land at the same address in the uffd-wp and hash runs.
+ */
 static void record(struct phase_rec *r, const struct page_set *s, const uint64_t (*regions)[2], size_t nr)
 {
 	r->np = r->nz = 0;
+#define REL(a, k) ((a) - regions[k][0] + ((uint64_t)(k) << 56))
 	for (size_t i = 0; i < s->n; i++)
 		for (size_t k = 0; k < nr; k++)
 			if (s->addr[i] >= regions[k][0] && s->addr[i] < regions[k][1] && r->np < 256)
-				r->pages[r->np++] = s->addr[i];
+				r->pages[r->np++] = REL(s->addr[i], k);
 	for (size_t i = 0; i < s->nzero; i++)
 		for (size_t k = 0; k < nr; k++) {
 			uint64_t a = s->zero[i][0] > regions[k][0] ? s->zero[i][0] : regions[k][0];
 			uint64_t b = s->zero[i][1] < regions[k][1] ? s->zero[i][1] : regions[k][1];
 			if (a < b && r->nz < 16) {
-				r->zero[r->nz][0] = a;
-				r->zero[r->nz][1] = b;
+				r->zero[r->nz][0] = REL(a, k);
+				r->zero[r->nz][1] = REL(b, k);
 				r->nz++;
 			}
 		}
+#undef REL
 }
 
 static int fd_count(pid_t pid)
