@@ -3,7 +3,7 @@
  * maps, registers, exec, exit, output, warnings), dedup and delta statistics, forced hash
  * collisions, snapshots versus log replay, permissions, and clear errors.
  */
-import { readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessageType, Trigger } from '../../shared/protocol/wire.js';
@@ -296,6 +296,27 @@ describe('recording round trip', () => {
     expect(c.snapshotUsed).toBe(true);
     expect(verifySynthetic(c, opts, 10)).toBeNull();
     c.close();
+  });
+
+  it('writes interim snapshots while recording, so an open after a crash replays only the tail', async () => {
+    const d = dir();
+    const opts = { checkpoints: 400, heapPages: 16, seed: 2 };
+    const prog = new SyntheticProgram(opts);
+    const w = await RecordingWriter.create(d, { firstSnapshotAt: 100 });
+    w.ingest(prog.hello());
+    for (let k = 0; k < 400; k++) {
+      for (const m of prog.checkpoint(k)) w.ingest(m);
+      if (k % 50 === 49) w.flush(); // snapshots at 100, 150, 225, 338
+    }
+    expect(existsSync(join(d, INDEX_FILE))).toBe(true);
+    // Never closed (as after kill -9): the snapshot covers 338 checkpoints, the log the rest.
+    const r = (await openRecording(d, { readOnly: true })) as Reader;
+    expect(r.snapshotUsed).toBe(true);
+    expect(r.checkpointCount).toBe(400);
+    expect(verifySynthetic(r, opts, 13)).toBeNull();
+    expect(r.stats.storedBytes).toBe(w.stats.storedBytes);
+    r.close();
+    w.close();
   });
 
   it('compresses the synthetic workload by more than 90%, index included', async () => {

@@ -11,8 +11,9 @@
  * A checkpoint commits at its CheckpointEnd: its blobs are written to the segment, then its
  * record (with a new maps version and an exec'd program if any) is appended to the log in one
  * write, then applied to the in-memory index through the same code the reader uses. Only pages
- * whose content changed get an entry. flush() is the durability point (fsync blobs, then log);
- * close() flushes, writes the index snapshot and removes writer.pid.
+ * whose content changed get an entry. flush() is the durability point (fsync blobs, then log)
+ * and now and then writes an interim index snapshot; close() flushes, writes the final
+ * snapshot and removes writer.pid.
  *
  * The writer is single-threaded and synchronous: it runs in the ingest worker, and the time it
  * takes is the backpressure the recorder feels.
@@ -40,6 +41,8 @@ export interface WriterOptions {
   segmentBytes?: number;
   /** Longest delta chain the writer builds (default DEFAULT_DELTA_CHAIN, at most MAX_DEPTH + 1). */
   deltaChain?: number;
+  /** Checkpoints before flush() writes the first interim index snapshot (default 50 000). */
+  firstSnapshotAt?: number;
 }
 
 /**
@@ -86,7 +89,9 @@ export class RecordingWriter {
   private pendingProgram: string | null = null;
   private mapsVersion = -1;
   private logEnd = HEADER_SIZE;
-  private otherBytes = 0; // writer.pid and the snapshot
+  private lockBytes = 0; // writer.pid
+  private snapshotBytes = 0;
+  private nextSnapshotAt = 50_000;
   private closed = false;
   private early: Uint8Array[] = []; // terminal output that arrived before the Hello
 
@@ -124,7 +129,8 @@ export class RecordingWriter {
     fsyncSync(logFd);
     fsyncDir(dir);
     const w = new RecordingWriter(dir, id, logFd, blobs, hash, Math.max(1, Math.min(MAX_DEPTH + 1, opts.deltaChain ?? DEFAULT_DELTA_CHAIN)));
-    w.otherBytes = pid.length;
+    w.lockBytes = pid.length;
+    if (opts.firstSnapshotAt !== undefined) w.nextSnapshotAt = Math.max(1, opts.firstSnapshotAt);
     return w;
   }
 
@@ -136,7 +142,7 @@ export class RecordingWriter {
     const c = this.index.counters;
     return {
       rawBytes: c.pagesReceived * PAGE_SIZE,
-      storedBytes: this.logEnd + this.blobs.bytesWritten + this.otherBytes,
+      storedBytes: this.logEnd + this.blobs.bytesWritten + this.lockBytes + this.snapshotBytes,
       pagesReceived: c.pagesReceived,
       zeroPages: c.zeroPages,
       dedupHits: c.dedupHits,
@@ -396,15 +402,23 @@ export class RecordingWriter {
     if (this.closed) return;
     this.blobs.sync();
     fsyncSync(this.logFd);
+    // Interim snapshots on a geometric schedule (x1.5), so an open after a crash replays at
+    // most a third of the log while the snapshots written add up to a few times the last one.
+    if (this.index.count >= this.nextSnapshotAt) {
+      this.snapshotBytes = writeSnapshot(this.dir, this.id, this.index);
+      this.nextSnapshotAt = Math.ceil(this.index.count * 1.5);
+    }
   }
 
   /** Final flush, the index snapshot (fast next open), writer.pid removed. An open checkpoint is dropped. */
   close(): void {
     if (this.closed) return;
     this.cur = null;
+    this.nextSnapshotAt = Infinity; // the final snapshot follows
     this.flush();
     this.closed = true;
-    this.otherBytes = writeSnapshot(this.dir, this.id, this.index);
+    this.snapshotBytes = writeSnapshot(this.dir, this.id, this.index);
+    this.lockBytes = 0;
     try {
       unlinkSync(join(this.dir, LOCK_FILE));
     } catch {
