@@ -24,13 +24,15 @@ import { parseMaps } from '../../shared/model/recording.js';
 import { TRIGGER_NAMES } from '../../shared/protocol/wire.js';
 import { BlobStore } from './blobs.js';
 import { checkHeader, readAt } from './files.js';
-import { HEADER_SIZE, LOCK_FILE, LOG_FILE, MAGIC_LOG, PAGE_SHIFT_N, PAGE_MASK_N, PAGE_SIZE_N, PAGE_SIZE, SEGMENT_RE, SEGMENT_SPAN, segmentFile } from './format.js';
+import { HEADER_SIZE, LOCK_FILE, LOG_FILE, MAGIC_LOG, PAGE_SHIFT_N, PAGE_MASK_N, PAGE_SIZE, SEGMENT_RE, SEGMENT_SPAN, segmentFile } from './format.js';
 import { checkRecord, type LogStop, scanLog } from './log.js';
 import { Lru } from './lru.js';
 import { RecordingIndex, type Warning } from './recording-index.js';
 import { type CheckpointRecord, decodeCheckpoint, decodeTagged } from './records.js';
 import { loadSnapshot, writeSnapshot } from './snapshot.js';
 import { type CheckpointColumns, RecordingError, type RecordingReader, type SummaryLevel, type TerminalChunk, UnmappedError } from './types.js';
+
+const ADDRESS_LIMIT = 1n << 64n;
 
 export interface OpenOptions {
   /** Never modify the recording (default false: a writable open repairs a crashed recording). */
@@ -335,7 +337,7 @@ export class Reader implements RecordingReader {
 
   pageAt(k: number, pageAddr: bigint): Uint8Array {
     this.checkK(k);
-    if (pageAddr < 0n || pageAddr % PAGE_SIZE_N !== 0n || pageAddr >= 1n << 64n) throw new RangeError(`page address 0x${pageAddr.toString(16)} is not a page-aligned address`);
+    if (pageAddr < 0n || (pageAddr & PAGE_MASK_N) !== 0n || pageAddr >= ADDRESS_LIMIT) throw new RangeError(`page address 0x${pageAddr.toString(16)} is not a page-aligned address`);
     const page = Number(pageAddr >> PAGE_SHIFT_N);
     if (!this.readable(k, page)) throw new UnmappedError(pageAddr, k);
     const vofs = this.index.blobAt(page, k);
@@ -345,7 +347,7 @@ export class Reader implements RecordingReader {
   readMemory(k: number, addr: bigint, len: number): Uint8Array {
     this.checkK(k);
     if (!Number.isInteger(len) || len < 0) throw new RangeError(`invalid length ${len}`);
-    if (addr < 0n || addr + BigInt(len) > 1n << 64n) throw new RangeError(`range 0x${addr.toString(16)}+${len} is outside the address space`);
+    if (addr < 0n || addr + BigInt(len) > ADDRESS_LIMIT) throw new RangeError(`range 0x${addr.toString(16)}+${len} is outside the address space`);
     const out = new Uint8Array(len);
     let done = 0;
     while (done < len) {
@@ -364,7 +366,7 @@ export class Reader implements RecordingReader {
 
   versionsOf(pageAddr: bigint): Uint32Array {
     this.live();
-    if (pageAddr < 0n || pageAddr % PAGE_SIZE_N !== 0n || pageAddr >= 1n << 64n) throw new RangeError(`page address 0x${pageAddr.toString(16)} is not a page-aligned address`);
+    if (pageAddr < 0n || (pageAddr & PAGE_MASK_N) !== 0n || pageAddr >= ADDRESS_LIMIT) throw new RangeError(`page address 0x${pageAddr.toString(16)} is not a page-aligned address`);
     return this.index.versionsOf(Number(pageAddr >> PAGE_SHIFT_N));
   }
 
