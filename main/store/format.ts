@@ -5,7 +5,8 @@
  *
  *   log                 the commit log: header, then append-only records (the source of truth)
  *   blobs-NNNNNN.seg    blob segments: header, then append-only blobs (page and register contents)
- *   index               snapshot of the in-memory index, written at close (optional, disposable)
+ *   index               snapshot of the in-memory index as of some log offset (written at close
+ *                       and now and then while recording; optional, disposable)
  *   writer.pid          present while a writer is live (holds its pid; stale after kill -9)
  *
  * File header (log, segments and index share it), 24 bytes:

@@ -11,7 +11,9 @@
  * A read-only open never modifies anything. A writable open of a recording without a live
  * writer (writer.pid missing, or naming a dead process) repairs what a crash left: it cuts a
  * torn log tail and unreferenced blob bytes, and writes a fresh snapshot when the log had to be
- * replayed. Damage in the middle of the log is never cut (forensics), only read up to.
+ * replayed. Damage in the middle of the log is never cut (forensics), only read up to. With a
+ * snapshot, damage in the log before the snapshot's end surfaces as a RecordingError when the
+ * damaged record is read back (records are CRC-checked on every read), not at open.
  *
  * Reads: page contents come from the blob store (blobs.ts: CRC-checked, LZ4 delta chains, LRU
  * of decoded blobs); checkpoint details, registers, maps texts and terminal output are read back
@@ -272,6 +274,7 @@ export class Reader implements RecordingReader {
     };
   }
 
+  /** Views of the index's columns: valid (and growing no further) until the next refresh(). */
   columns(): CheckpointColumns {
     this.live();
     const ix = this.index;

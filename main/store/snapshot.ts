@@ -1,6 +1,7 @@
 /**
  * The index snapshot (file `index`): the RecordingIndex as of some log offset, so an open reads
- * one file of typed arrays and replays only the log records after it. Disposable: missing,
+ * one file of typed arrays and replays only the log records after it. The writer writes one at
+ * close and, on a geometric schedule, from flush(); a writable open writes one after a crash. Disposable: missing,
  * stale (the log it describes is not the log on disk) or corrupt means a full log scan instead,
  * never an error. Written to a temporary name, fsynced, then renamed over, so it is whole or
  * absent.
