@@ -76,7 +76,7 @@ export class Reader implements RecordingReader {
   private readonly blobs: BlobStore;
   private readonly segmentSizes = new Map<number, number>();
   private readonly records = new Lru<number, CheckpointRecord>(64);
-  private readonly mapsTables = new Map<number, MapsTable>();
+  private readonly mapsTables = new Lru<number, MapsTable>(64);
   private readonly outputData: Array<Uint8Array | undefined> = [];
   private storedBytes = 0;
   private closed = false;

@@ -29,6 +29,7 @@ import { ContentIndex } from './content-index.js';
 import { DIR_MODE, encodeHeader, FILE_MODE, fsyncDir, newRecordingId } from './files.js';
 import { DEFAULT_SEGMENT_LIMIT, HEADER_SIZE, LOCK_FILE, LOG_FILE, MAGIC_LOG, MAX_BLOB, MAX_DEPTH, PAGE_SHIFT_N, PAGE_SIZE_N, PAGE_SIZE, RecordType } from './format.js';
 import { frameRecord } from './log.js';
+import { Lru } from './lru.js';
 import { RecordingIndex } from './recording-index.js';
 import { encodeCheckpoint, encodeMeta, encodeTagged, STORED_BYTES_AT, type ThreadRef } from './records.js';
 import { writeSnapshot } from './snapshot.js';
@@ -82,7 +83,9 @@ export class RecordingWriter {
   private readonly index: RecordingIndex;
   private readonly content = new ContentIndex();
   private readonly encoder = new BlobEncoder();
-  private readonly mapsVersions = new Map<string, number>();
+  /** Recent distinct maps texts -> version: bounded, a program churning mappings must not grow it. */
+  private readonly mapsVersions = new Lru<string, number>(256);
+  private mapsCount = 0;
   private readonly lastRegs = new Map<number, number>(); // tid -> vofs of its last committed registers
   private cur: Pending | null = null;
   private pendingMaps: string | null = null;
@@ -318,7 +321,7 @@ export class RecordingWriter {
       const text = this.pendingMaps ?? '';
       let v = this.mapsVersions.get(text);
       if (v === undefined) {
-        v = this.mapsVersions.size;
+        v = this.mapsCount++;
         this.mapsVersions.set(text, v);
         records.push([RecordType.Maps, encodeTagged([v], new TextEncoder().encode(text))]);
       }
