@@ -69,6 +69,8 @@ describe.skipIf(skip)('recording from the UI', () => {
     const page = app.page;
     await page.click('[data-testid=home]');
     await page.waitForSelector('[data-testid=start-screen]');
+    await page.waitForSelector('[data-testid=recent-item] >> text=demo');
+    await screenshot(page, 'start-recent');
     await page.fill('[data-testid=rec-program]', '/bin/cat');
     await page.fill('[data-testid=rec-syscalls]', 'read');
     await page.click('[data-testid=rec-start]');

@@ -144,6 +144,7 @@ describe.skipIf(skip)('viewer: counter', () => {
     await page.keyboard.press('Control+A');
     await page.keyboard.press('Delete');
     await page.keyboard.type('u64(&coun');
+    await page.keyboard.press('Control+Space'); // as a user would, whether or not it popped up by itself
     // The widget lives in Monaco's overflow layer (fixedOverflowWidgets), outside the editor's node.
     await page.waitForSelector('.suggest-widget .monaco-list-row >> text=counter');
     await page.keyboard.press('Escape');

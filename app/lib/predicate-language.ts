@@ -69,7 +69,8 @@ export function registerPredicateLanguage(): void {
           // No completions is better than an error popup while typing.
         }
       }
-      return { suggestions: [...functions, ...symbols] };
+      // Symbol lists are capped: ask again as the word grows rather than filter a partial list.
+      return { suggestions: [...functions, ...symbols], incomplete: symbols.length >= 50 || word.word.length === 0 };
     },
   });
 }

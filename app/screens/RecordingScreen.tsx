@@ -13,6 +13,7 @@ import { formatBytes, formatCount, formatExit, formatRate } from '../lib/format.
 import { theme } from '../lib/theme.js';
 import { useApp } from '../stores/app-store.js';
 import { useSession } from '../stores/session-store.js';
+import { useViewer } from '../stores/viewer-store.js';
 
 export function RecordingScreen({ sessionId, out }: { sessionId: string; out: string }): React.JSX.Element {
   const progress = useSession((s) => s.progress);
@@ -22,6 +23,9 @@ export function RecordingScreen({ sessionId, out }: { sessionId: string; out: st
   const inspect = useApp((s) => s.inspectSession);
   const goStart = useApp((s) => s.goStart);
   const running = ended === null;
+  // The recording as last re-read may be ahead of the last progress event.
+  const seen = useViewer((s) => (s.summary?.path === out ? s.count : 0));
+  const checkpoints = Math.max(progress?.checkpoints ?? 0, seen);
 
   return (
     <div className="recording" data-testid="recording-screen">
@@ -32,12 +36,14 @@ export function RecordingScreen({ sessionId, out }: { sessionId: string; out: st
         <span className="path" title={out}>
           {out}
         </span>
-        <span className="stat" data-testid="recording-checkpoints" data-count={progress?.checkpoints ?? 0}>
-          <b>{formatCount(progress?.checkpoints ?? 0)}</b> checkpoints
+        <span className="stat" data-testid="recording-checkpoints" data-count={checkpoints}>
+          <b>{formatCount(checkpoints)}</b> checkpoints
         </span>
-        <span className="stat">
-          <b>{formatRate(progress?.rate ?? 0)}</b>
-        </span>
+        {running && (
+          <span className="stat">
+            <b>{formatRate(progress?.rate ?? 0)}</b>
+          </span>
+        )}
         <span className="stat">
           <b>{formatBytes(progress?.storedBytes ?? 0)}</b> stored
           {progress && progress.rawBytes > 0 && <span className="dim"> of {formatBytes(progress.rawBytes)}</span>}
@@ -90,7 +96,7 @@ function LiveTerminal({ sessionId, interactive }: { sessionId: string; interacti
 
   useEffect(() => {
     if (!host.current) return;
-    const t = new Terminal({ convertEol: false, fontSize: 13, fontFamily: theme.mono, theme: xtermTheme, scrollback: 10000, cursorBlink: true });
+    const t = new Terminal({ convertEol: false, fontSize: 13, fontFamily: theme.mono, theme: xtermTheme, scrollback: 10000, cursorBlink: true, cursorInactiveStyle: 'none' });
     const fit = new FitAddon();
     t.loadAddon(fit);
     t.open(host.current);
@@ -119,7 +125,10 @@ function LiveTerminal({ sessionId, interactive }: { sessionId: string; interacti
   }, [sessionId]);
 
   useEffect(() => {
-    if (term.current) term.current.options.disableStdin = !interactive;
+    const t = term.current;
+    if (!t) return;
+    t.options.disableStdin = !interactive;
+    if (!interactive) t.blur(); // the program is gone: no cursor inviting input
   }, [interactive]);
 
   return <div className="live-terminal" ref={host} data-testid="live-terminal" />;

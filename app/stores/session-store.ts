@@ -12,6 +12,8 @@ type Progress = DeloreanEvents['onRecordingProgress'];
 type Ended = DeloreanEvents['onRecordingEnded'];
 
 const OUTPUT_LIMIT = 4 << 20;
+const LIVE_POLL_MS = 500;
+let poll: ReturnType<typeof setInterval> | null = null;
 
 interface SessionState {
   readonly sessionId: string | null;
@@ -69,6 +71,15 @@ export const useSession = create<SessionState>()((set, get) => {
       outputChunks = [];
       outputSize = 0;
       set({ sessionId, out, progress: null, ended: null, paused: false });
+      // Progress events are throttled at the source and can lag in quiet moments: also re-read
+      // the recording on a timer, so the timeline keeps up while the program waits for input.
+      if (poll) clearInterval(poll);
+      poll = setInterval(() => {
+        if (get().ended || get().sessionId !== sessionId) {
+          clearInterval(poll!);
+          poll = null;
+        } else void refreshLive();
+      }, LIVE_POLL_MS);
     },
 
     async control(action) {
