@@ -14,12 +14,16 @@
  *   writes    G, P, M, X are refused (E01): a recording is history.
  *   forward   c / vCont;c: to the first checkpoint after k where a watched range's bytes
  *             differ from the checkpoint before (Z2 write and Z4 access watchpoints; only
- *             changes are recorded, so Z3 read watchpoints are unsupported), or where some
+ *             changes are recorded, so Z3 read watchpoints are refused), or where some
  *             thread's rip is a breakpoint address (Z0/Z1: checkpoints only, so a breakpoint
- *             hits only where the recording stopped exactly there, e.g. --break triggers).
- *             With no watchpoint or breakpoint, one checkpoint. Nothing found: the last
- *             checkpoint, reported as `replaylog:end` ("No more reverse-execution history").
- *   backward  bc: likewise to the last such checkpoint before k; `replaylog:begin` at 0.
+ *             hits only where the recording stopped exactly there, e.g. --break triggers, or
+ *             `break *$pc` at a syscall). With no watchpoint or breakpoint, one checkpoint
+ *             (gdb itself always has a breakpoint in the dynamic linker inserted, so under gdb
+ *             a continue without watchpoints runs to a hit or the end). Nothing found: the
+ *             last checkpoint, reported as `replaylog:end` ("No more reverse-execution history").
+ *   backward  bc: to the last checkpoint before k from which going forward one checkpoint
+ *             changes a watched range (the value just before the change, as in a reverse
+ *             debugger: see search()), or where a breakpoint hits; `replaylog:begin` at 0.
  *   step      s / vCont;s and bs: one checkpoint (stepi and reverse-stepi). `next` and `step`
  *             are not meaningful at checkpoint granularity.
  *   goto      qRcmd `monitor goto K`, `monitor info`, `monitor help`, output in O packets.
@@ -289,7 +293,7 @@ export class GdbSession {
       else this.watches.delete(key);
       return 'OK';
     }
-    return ''; // read watchpoints (Z3): reads are not recorded
+    return E_REQUEST; // read watchpoints (Z3): reads are not recorded
   }
 
   /** The watch whose bytes at c differ from those at c - 1 (c >= 1), if any. */
@@ -351,19 +355,33 @@ export class GdbSession {
   }
 
   /**
-   * Forward: the first c > k where a watch changed (its bytes at c differ from c - 1) or a
-   * breakpoint hit. Backward: the last such c < k. Watch-only searches jump between the
-   * watched pages' versions; breakpoints need every checkpoint.
+   * The nearest checkpoint in the direction of travel where a watched value differs from where
+   * the previous step of the journey was, or where a breakpoint hits. A change "at p" means the
+   * bytes at p differ from those at p - 1: going forward the stop is p (the new value), going
+   * backward it is p - 1 (the value before the change), just as a reverse debugger stops with
+   * the write undone. gdb checks the watched value itself at every stop and keeps going when
+   * it equals the old one, so a stop must always follow a change it has not yet seen.
+   *
+   * With watchpoints only, the candidates are the watched pages' versions (binary searches);
+   * breakpoints need every checkpoint's registers.
    */
   private async search(direction: Direction): Promise<StopReason> {
     const last = this.reader.checkpointCount - 1;
     const versions = this.watchedVersions();
-    const candidate = (after: number): number | null => nearestVersion(versions, after, direction);
     const linear = this.breakpoints.size > 0;
+    // A landing checkpoint c and the change point p that leads there.
+    const changeFor = (c: number): number => (direction === 1 ? c : c + 1);
+    const landingFor = (p: number): number => (direction === 1 ? p : p - 1);
+    const nextLanding = (c: number): number | null => {
+      if (linear) return c + direction;
+      const p = nearestVersion(versions, changeFor(c), direction);
+      return p === null ? null : landingFor(p);
+    };
     let yielded = performance.now();
-    for (let c = linear ? this.k + direction : candidate(this.k); c !== null && c >= 0 && c <= last; c = linear ? c + direction : candidate(c)) {
-      if (c >= 1 && (!linear || hasVersion(versions, c))) {
-        const w = this.watchChangedAt(c);
+    for (let c = nextLanding(this.k); c !== null && c >= 0 && c <= last; c = nextLanding(c)) {
+      const p = changeFor(c);
+      if (p >= 1 && p <= last && (!linear || hasVersion(versions, p))) {
+        const w = this.watchChangedAt(p);
         if (w) {
           this.moveTo(c);
           return { kind: 'watch', address: w.address };

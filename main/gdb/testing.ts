@@ -12,9 +12,9 @@ export async function gdb(commands: readonly string[], program: string, core?: s
   return { ...r, output: r.stdout + r.stderr };
 }
 
-/** The values of gdb's `print` commands in order ("$1 = 42" -> "42"). */
+/** The values of gdb's `print` commands in order ("$1 = 42" -> "42"; not always at a line start: stepi leaves "PC\t"). */
 export function printed(output: string): string[] {
-  return [...output.matchAll(/^\$\d+ = (.*)$/gm)].map((m) => m[1]!);
+  return [...output.matchAll(/(?:^|\t)\$\d+ = (.*)$/gm)].map((m) => m[1]!);
 }
 
 /** An integer expression of the predicate language at checkpoint k, as a decimal string. */
