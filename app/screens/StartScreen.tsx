@@ -59,7 +59,9 @@ function RecentList(): React.JSX.Element {
           {recent.map((r) => (
             <li key={r.path} onClick={() => void open(r.path)} data-testid="recent-item" title={r.path}>
               <span className="name">{r.program.split('/').at(-1)}</span>
-              <span className="dim">{r.checkpoints.toLocaleString('en-US')} checkpoints</span>
+              <span className="dim">
+                {r.checkpoints.toLocaleString('en-US')} checkpoint{r.checkpoints === 1 ? '' : 's'}
+              </span>
               <span className="path">{r.path}</span>
               <span className="dim when">{new Date(r.openedAt).toLocaleString()}</span>
             </li>

@@ -505,6 +505,7 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
     session.done.then(
       (sum) => {
         s.ended = true;
+        this.recent.touch({ path: s.out, program: this.recordings.get(s.out)?.reader.meta.program ?? p.program, checkpoints: sum.checkpoints });
         this.emit('onRecordingEnded', {
           sessionId,
           out: s.out,
