@@ -41,15 +41,19 @@ function formatFloat(x: number): string {
   return String(Number(x.toPrecision(7)));
 }
 
-/** A C string starting at offset, up to the NUL or `max` bytes, with escapes for control bytes. */
+/** A C string starting at offset, up to the NUL or `max` bytes, quoted, with C escapes for other bytes. */
 export function readCString(bytes: Uint8Array, offset: number, max = 64): string {
   let out = '';
   for (let i = offset; i < bytes.length && i < offset + max; i++) {
     const b = bytes[i]!;
-    if (b === 0) return JSON.stringify(out);
-    out += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : b === 10 ? '\\n' : `\\x${b.toString(16).padStart(2, '0')}`;
+    if (b === 0) return `"${out}"`;
+    if (b === 0x22 || b === 0x5c) out += '\\' + String.fromCharCode(b);
+    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
+    else if (b === 10) out += '\\n';
+    else if (b === 9) out += '\\t';
+    else out += `\\x${b.toString(16).padStart(2, '0')}`;
   }
-  return JSON.stringify(out) + '…';
+  return `"${out}…`;
 }
 
 export function asciiOf(b: number): string {
