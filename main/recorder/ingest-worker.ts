@@ -40,11 +40,18 @@ function maybeFinish(): void {
 }
 let lastProgress = 0;
 
-function progress(force = false): void {
-  const now = Date.now();
-  if (!force && now - lastProgress < 100) return;
-  lastProgress = now;
-  post({ kind: 'progress', checkpoints: writer.checkpointCount, stats: writer.stats });
+/** At most one progress message per 100 ms, and always a trailing one: a paused program sends no more data. */
+let progressTimer: NodeJS.Timeout | null = null;
+function progress(): void {
+  if (progressTimer) return;
+  const wait = lastProgress + 100 - Date.now();
+  const send = (): void => {
+    progressTimer = null;
+    lastProgress = Date.now();
+    post({ kind: 'progress', checkpoints: writer.checkpointCount, stats: writer.stats });
+  };
+  if (wait <= 0) send();
+  else progressTimer = setTimeout(send, wait);
 }
 
 function fail(message: string): void {
@@ -92,6 +99,7 @@ function finish(): void {
   if (finished) return;
   finished = true;
   clearInterval(flushTimer);
+  if (progressTimer) clearTimeout(progressTimer);
   server.close();
   try {
     if (decoder.pending && !failed) post({ kind: 'warning', message: `the recorder's stream ended inside a message (${decoder.pending} bytes dropped)` });
