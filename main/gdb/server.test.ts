@@ -182,6 +182,23 @@ class RawClient {
     }
   }
 
+  /**
+   * Waits until the server has let go of this (closed) client: it notices a vanished client
+   * a moment after the client itself does, and turns newcomers away until then.
+   */
+  async released(port: number): Promise<void> {
+    for (;;) {
+      const probe = await RawClient.connect(port);
+      try {
+        expect(await probe.request('D')).toBe('OK');
+        await probe.closed;
+        return;
+      } catch {
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+  }
+
   /** Sends a packet (ack mode) and returns the reply's payload. */
   async request(payload: string): Promise<string> {
     this.send(encodePacket(payload));
@@ -223,10 +240,24 @@ describe('the wire', () => {
     // An endless packet drops the client, not the server.
     c.send('$' + 'a'.repeat(0x20001));
     await c.closed;
+    await c.released(s.server.port);
 
     const r = await session(s, ['print counter', 'monitor info']);
     expect(printed(r.output)).toEqual([valueAt(s.engine, 'u64(&counter)', 0)]);
     expect(where(r.output)).toEqual([0]);
+  });
+
+  it('Ctrl-C stops a running continue where it is', async () => {
+    const c = await RawClient.connect(s.server.port);
+    expect(await c.request('Z0,1234,1')).toBe('OK'); // never hit: the continue would scan to the end
+    c.send(Buffer.concat([encodePacket('c'), Buffer.from([0x03])]));
+    expect((await c.expect(/\+?\$(T[0-9a-f]{2})[^#]*#[0-9a-f]{2}/))[1]).toBe('T02');
+    c.send('+');
+    const info = await c.request('qRcmd,' + Buffer.from('info').toString('hex'));
+    expect(Buffer.from(info.slice(1), 'hex').toString()).toMatch(/^checkpoint 1 of /);
+    await c.expect(/^\+?\$OK#[0-9a-f]{2}/);
+    expect(await c.request('D')).toBe('OK');
+    await c.closed;
   });
 
   it('no-ack mode, target description, auxv and the executable', async () => {

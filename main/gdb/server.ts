@@ -3,8 +3,10 @@
  * recording, for `gdb -ex 'target remote 127.0.0.1:PORT' PROGRAM` (the CLI's `gdbserver` and
  * the app's "Open in gdb").
  *
- * One client at a time: a second connection is closed at once, and when a client leaves the
- * next one starts afresh at `at`. Each connection gets a wire decoder (rsp.ts) and a session
+ * One client at a time: a second connection is closed at once. A client has left when it
+ * detaches or kills (D, k: gdb always does one before closing, so a quick reconnect is not
+ * turned away while the old socket winds down), ends its side or is gone; the next one starts
+ * afresh at `at`. Each connection gets a wire decoder (rsp.ts) and a session
  * (session.ts); packets are answered strictly in order (a continue may take a while and
  * yields to the event loop, so a Ctrl-C byte is seen while it runs and interrupts it). Acks:
  * '+' for every good packet and '-' for a bad checksum until gdb asks for QStartNoAckMode; a
@@ -54,11 +56,15 @@ export async function startGdbServer(reader: RecordingReader, opts: GdbServerOpt
     }
     client = socket;
     log(`client connected from ${socket.remoteAddress}:${socket.remotePort}`);
-    socket.on('close', () => {
+    const release = (): void => {
       if (client === socket) client = null;
+    };
+    socket.on('end', release);
+    socket.on('close', () => {
+      release();
       log('client disconnected');
     });
-    serve(socket, new GdbSession(reader, at, log), log);
+    serve(socket, new GdbSession(reader, at, log), log, release);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
@@ -78,7 +84,7 @@ export async function startGdbServer(reader: RecordingReader, opts: GdbServerOpt
   };
 }
 
-function serve(socket: Socket, session: GdbSession, log: (line: string) => void): void {
+function serve(socket: Socket, session: GdbSession, log: (line: string) => void, release: () => void): void {
   const decoder = new PacketDecoder();
   let ack = true;
   let lastReply: Buffer[] = [];
@@ -113,7 +119,10 @@ function serve(socket: Socket, session: GdbSession, log: (line: string) => void)
             lastReply = reply.packets;
             send(reply.packets);
             if (reply.after === 'no-ack') ack = false;
-            if (reply.after === 'close') socket.end();
+            if (reply.after === 'close') {
+              release();
+              socket.end();
+            }
           }).catch((e: unknown) => {
             log(`internal error: ${e instanceof Error ? e.message : String(e)}`);
             socket.destroy();

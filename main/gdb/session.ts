@@ -98,7 +98,7 @@ export class GdbSession {
     this.general = this.stopTid;
   }
 
-  /** Ctrl-C from gdb: a running search stops where it is. */
+  /** Ctrl-C from gdb: a running search (or the next one, if it came with the resume) stops where it is. */
   interrupt(): void {
     this.interrupted = true;
   }
@@ -333,7 +333,6 @@ export class GdbSession {
 
   /** `stepTid`: the thread gdb steps (default the general thread); a step stops in it if it still exists. */
   private async resume(direction: Direction, step: boolean, stepTid = this.general): Promise<string> {
-    this.interrupted = false;
     this.reader.refresh();
     if (!step && (this.watches.size > 0 || this.breakpoints.size > 0)) return this.stopReply(await this.search(direction));
     const reason = this.step(direction);
@@ -379,6 +378,10 @@ export class GdbSession {
     };
     let yielded = performance.now();
     for (let c = nextLanding(this.k); c !== null && c >= 0 && c <= last; c = nextLanding(c)) {
+      if (this.interrupted) {
+        this.moveTo(c);
+        return { kind: 'interrupt' };
+      }
       const p = changeFor(c);
       if (p >= 1 && p <= last && (!linear || hasVersion(versions, p))) {
         const w = this.watchChangedAt(p);
@@ -394,12 +397,8 @@ export class GdbSession {
         return { kind: 'break' };
       }
       if (performance.now() - yielded > YIELD_MS) {
-        await new Promise((r) => setImmediate(r));
+        await new Promise((r) => setImmediate(r)); // lets a Ctrl-C in
         yielded = performance.now();
-        if (this.interrupted) {
-          this.moveTo(c);
-          return { kind: 'interrupt' };
-        }
       }
     }
     this.moveTo(direction === 1 ? last : 0);
@@ -412,6 +411,7 @@ export class GdbSession {
   }
 
   private stopReply(reason: StopReason): string {
+    this.interrupted = false;
     const signal = reason.kind === 'interrupt' ? SIGINT : reason.kind === 'initial' || reason.kind === 'step' ? signalAt(this.reader, this.k) || SIGTRAP : SIGTRAP;
     let extra = '';
     if (reason.kind === 'watch') extra = `watch:${reason.address.toString(16)};`;
