@@ -6,7 +6,8 @@
  * Sections: recording (real recorder on heap_words), store and queries on synthetic
  * recordings written through the real writer (1M checkpoints; 100k with --quick).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchEngine } from '../main/engine/bench.js';
@@ -49,6 +50,25 @@ async function main(): Promise<void> {
       };
       for (const row of r.rows) figures[`${row.name} ms`] = +row.ms.toFixed(3);
       sections.push({ name: `queries_${n}`, figures });
+    }
+  }
+
+  if (!only || only === 'timeline') {
+    // The renderer benchmark lives with the browser tests (e2e/, TypeScript run by tsx).
+    log('timeline: the renderer in Chromium at 1M and 10M checkpoints ...');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'e2e/bench-timeline.ts', '1000000', '10000000'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (r.status === 0) {
+      const figures = JSON.parse(readFileSync('e2e/artifacts/bench-timeline.json', 'utf8')) as Array<{ checkpoints: number; openToFirstPaintMs: number; frameMs: { median: number; p95: number }; drawMs: { median: number } }>;
+      const out: Record<string, number> = {};
+      for (const f of figures) {
+        out[`${f.checkpoints} open_to_first_paint_ms`] = Math.round(f.openToFirstPaintMs);
+        out[`${f.checkpoints} frame_median_ms`] = +f.frameMs.median.toFixed(1);
+        out[`${f.checkpoints} frame_p95_ms`] = +f.frameMs.p95.toFixed(1);
+        out[`${f.checkpoints} draw_median_ms`] = +f.drawMs.median.toFixed(2);
+      }
+      sections.push({ name: 'timeline', figures: out });
+    } else {
+      sections.push({ name: 'timeline', figures: { error: `e2e/bench-timeline.ts exited ${r.status}` } });
     }
   }
 
