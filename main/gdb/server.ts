@@ -72,6 +72,7 @@ export async function startGdbServer(reader: RecordingReader, opts: GdbServerOpt
     );
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
+  server.on('error', (e) => log(`server error: ${e.message}`)); // after listening: keep serving
   const address = server.address();
   if (address === null || typeof address === 'string') throw new GdbServerError('the server has no TCP address');
   return {

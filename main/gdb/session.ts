@@ -55,6 +55,7 @@ const SIGTRAP = 5;
 const E_MEMORY = 'E14'; // EFAULT, what gdbserver answers for unreadable memory
 const E_REQUEST = 'E01';
 const YIELD_MS = 20;
+const MAX_WATCH = 1 << 20; // bytes under one watchpoint (compared at every candidate)
 
 type Direction = 1 | -1;
 
@@ -287,7 +288,7 @@ export class GdbSession {
       return 'OK';
     }
     if (type === '2' || type === '4') {
-      if (len < 1 || len > PAGE_SIZE) return E_REQUEST;
+      if (len < 1 || len > MAX_WATCH) return E_REQUEST;
       const key = `${type},${address},${len}`;
       if (insert) this.watches.set(key, { address, len });
       else this.watches.delete(key);
