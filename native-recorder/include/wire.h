@@ -4,8 +4,10 @@
  * golden test tests/unit/wire_golden.c against shared/protocol/golden.bin).
  *
  * Every message: 12-byte little-endian header {u32 magic "DLRW", u16 type, u16 flags=0,
- * u32 body length}, then the body. A checkpoint is CHECKPOINT_BEGIN, any of MAPS /
- * ZERO_RANGES / PAGES / REGS, then CHECKPOINT_END with the same seq.
+ * u32 body length}, then the body. A checkpoint is CHECKPOINT_BEGIN, any of OUTPUT / MAPS /
+ * ZERO_RANGES / PAGES / REGS, then CHECKPOINT_END with the same seq. OUTPUT inside a
+ * checkpoint: the program's terminal bytes written before that stop; outside (only at the end,
+ * before EXIT): written after the last checkpoint.
  *
  * Writes block: when the main process is slow the recorder waits with the tracee stopped
  * (backpressure; slower, never lossy). Bump WIRE_VERSION with any layout change.
@@ -18,7 +20,7 @@
 #include <sys/types.h>
 
 #define WIRE_MAGIC 0x57524c44u /* "DLRW" */
-#define WIRE_VERSION 1u
+#define WIRE_VERSION 2u
 #define WIRE_HEADER_SIZE 12u
 #define WIRE_MAX_BODY (64u * 1024u * 1024u)
 #define WIRE_PAGE_SIZE 4096u
@@ -36,6 +38,7 @@ enum wire_type {
 	WIRE_ERROR = 8,            /* u32 errno, u32 fatal, str message */
 	WIRE_EXEC = 9,             /* str new executable path */
 	WIRE_ZERO_RANGES = 10,     /* u32 count, u32 0, {u64 start, u64 end}[count] */
+	WIRE_OUTPUT = 11,          /* raw bytes the program wrote to its terminal (our pty) */
 	/* main -> recorder */
 	WIRE_REQUEST_CHECKPOINT = 32,
 	WIRE_PAUSE = 33,
@@ -84,6 +87,8 @@ int wire_exit(struct wire *w, enum wire_exit_kind kind, int32_t code);
 int wire_error(struct wire *w, int err, int fatal, const char *message);
 int wire_exec(struct wire *w, const char *exe);
 int wire_zero_ranges(struct wire *w, const uint64_t (*ranges)[2], uint32_t count);
+/* len <= WIRE_MAX_BODY. */
+int wire_output(struct wire *w, const void *data, size_t len);
 /* Control messages (main -> recorder), encoded here for tests and for symmetry. */
 int wire_control(struct wire *w, enum wire_type type, uint32_t stop_action);
 

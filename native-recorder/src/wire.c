@@ -322,6 +322,12 @@ int wire_zero_ranges(struct wire *w, const uint64_t (*ranges)[2], uint32_t count
 	return rc;
 }
 
+int wire_output(struct wire *w, const void *data, size_t len)
+{
+	struct part p = { data, len };
+	return emit(w, WIRE_OUTPUT, &p, 1);
+}
+
 int wire_control(struct wire *w, enum wire_type type, uint32_t stop_action)
 {
 	uint8_t b[4] = { 0 };

@@ -28,6 +28,8 @@ function describe(m: WireMessage, showPages: boolean): string {
       return `${m.fatal ? 'ERROR' : 'WARNING'} errno=${m.errno} ${m.message}`;
     case MessageType.Exec:
       return `EXEC ${m.exe}`;
+    case MessageType.Output:
+      return `OUTPUT ${m.data.length} bytes ${JSON.stringify(Buffer.from(m.data).toString('latin1').slice(0, 60))}`;
     case MessageType.ZeroRanges:
       return `ZERO ${m.ranges.map(([s, e]) => `${hex(s)}-${hex(e)}`).join(' ')}`;
     default:

@@ -28,6 +28,7 @@ export const GOLDEN_MESSAGES: WireMessage[] = [
     detail: 1n,
     args: [1n, 0x7ffd0000n, 14n, 0n, 0n, 0xffffffffffffffffn],
   },
+  { type: MessageType.Output, data: Uint8Array.from([...'i=6\r\n'].map((c) => c.charCodeAt(0)).concat([0x1b, 0x5b, 0x6d, 0xff])) },
   { type: MessageType.ZeroRanges, ranges: [[0x10000n, 0x20000n]] },
   {
     type: MessageType.Pages,

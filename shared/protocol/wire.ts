@@ -14,13 +14,16 @@
  *   | "DLRW"|  u16  |  u16  |   u32    |                  |
  *   +-------+-------+-------+----------+------------------+
  *
- * A checkpoint is CHECKPOINT_BEGIN, then any of MAPS / ZERO_RANGES / PAGES / REGS, then
+ * A checkpoint is CHECKPOINT_BEGIN, then any of OUTPUT / MAPS / ZERO_RANGES / PAGES / REGS, then
  * CHECKPOINT_END with the same sequence number. Nothing of a checkpoint counts until its END.
+ * OUTPUT inside a checkpoint is what the program wrote to its terminal since the previous one
+ * (before this stop); outside a checkpoint (only at the end, before EXIT) it came after the
+ * last checkpoint.
  * Strings are u32 length + bytes (UTF-8 when text, but paths are bytes).
  */
 
 export const WIRE_MAGIC = 0x57524c44; // "DLRW" read as a little-endian u32
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 export const HEADER_SIZE = 12;
 /** Largest body we accept: a PAGES batch of 1024 pages is ~4.2 MiB; anything past this is garbage. */
 export const MAX_BODY = 64 * 1024 * 1024;
@@ -37,6 +40,7 @@ export const MessageType = {
   Error: 8, // u32 errno (0 if none), u32 fatal (0 = warning), str message
   Exec: 9, // str new executable path; a checkpoint with trigger Exec and a full snapshot follows
   ZeroRanges: 10, // u32 count, u32 0, (u64 start, u64 end)[count]: pages in these ranges not sent in this checkpoint read as zero from here on
+  Output: 11, // raw bytes the program wrote to its terminal (the recorder's pty; none when attached)
   // main -> recorder
   RequestCheckpoint: 32,
   Pause: 33,
@@ -98,6 +102,7 @@ export type WireMessage =
   | { type: typeof MessageType.Error; errno: number; fatal: boolean; message: string }
   | { type: typeof MessageType.Exec; exe: string }
   | { type: typeof MessageType.ZeroRanges; ranges: Array<[bigint, bigint]> }
+  | { type: typeof MessageType.Output; data: Uint8Array }
   | { type: typeof MessageType.RequestCheckpoint }
   | { type: typeof MessageType.Pause }
   | { type: typeof MessageType.Resume }
@@ -244,6 +249,8 @@ function decodeBody(type: number, body: Uint8Array, base: number): WireMessage {
       m = { type, ranges };
       break;
     }
+    case MessageType.Output:
+      return { type, data: body };
     case MessageType.RequestCheckpoint:
     case MessageType.Pause:
     case MessageType.Resume:
@@ -459,6 +466,9 @@ export function encodeMessage(m: WireMessage): Uint8Array {
         b.u64(s);
         b.u64(e);
       }
+      break;
+    case MessageType.Output:
+      b.bytes(m.data);
       break;
     case MessageType.Stop:
       b.u32(m.action);

@@ -52,10 +52,12 @@ static int encode_golden(struct wire *w)
 	const uint64_t zero[1][2] = { { 0x10000, 0x20000 } };
 	const uint64_t addrs[2] = { 0x7f0000001000ull, 0x7f0000003000ull };
 	const char *maps = "00400000-00401000 r-xp 00000000 08:01 1234 /usr/bin/prog\n";
+	static const uint8_t output[] = { 'i', '=', '6', '\r', '\n', 0x1b, '[', 'm', 0xff };
 
 	if (wire_hello(w, 4242, WIRE_BACKEND_UFFD_WP, WIRE_HELLO_ATTACHED, "/usr/bin/prog", "/home/u", 3, argv) ||
 	    wire_maps(w, maps, strlen(maps)) ||
 	    wire_checkpoint_begin(w, 7, 123456789012345ull, WIRE_TRIGGER_SYSCALL, 4243, 1, args) ||
+	    wire_output(w, output, sizeof output) ||
 	    wire_zero_ranges(w, zero, 1) || wire_pages(w, addrs, 2, pages) ||
 	    wire_regs(w, 4243, gp, sizeof gp, fp, sizeof fp) || wire_checkpoint_end(w, 7, 2, 1) ||
 	    wire_error(w, 1, 0, "uffd: EPERM") || wire_exec(w, "/bin/true") || wire_exit(w, WIRE_EXIT_SIGNALED, 11) ||
