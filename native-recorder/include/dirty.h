@@ -67,7 +67,9 @@ int dirty_collect(struct dirty_tracker *t, const struct map_table *maps, struct 
 
 /*
  * Tells the tracker about a memory syscall at its ENTRY (mmap with MAP_FIXED, mremap,
- * madvise, munmap, shmdt): the affected range is recaptured whole at the next collect.
+ * madvise, munmap, shmdt, ioctl(UFFDIO_REGISTER) of the program's own userfaultfd): the
+ * affected range is recaptured whole at the next collect (for UFFDIO_REGISTER the backend
+ * also lets go of the range first, so the program's registration succeeds).
  * nr = syscall number, args = its arguments.
  */
 void dirty_note_syscall(struct dirty_tracker *t, long nr, const uint64_t args[6]);

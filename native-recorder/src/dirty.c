@@ -28,6 +28,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/userfaultfd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -512,6 +513,22 @@ void dirty_note_syscall(struct dirty_tracker *t, long nr, const uint64_t args[6]
 			note_range(t, args[0], top - args[0]);
 		break;
 	}
+	case SYS_ioctl: {
+		/* ioctl(uffd, UFFDIO_REGISTER, &reg): the program takes a range for its own userfaultfd. */
+		if ((uint32_t)args[1] != (uint32_t)UFFDIO_REGISTER)
+			break;
+		struct uffdio_register reg;
+		struct iovec l = {&reg, sizeof(reg)}, r = {(void *)(uintptr_t)args[2], sizeof(reg)};
+		if (process_vm_readv(t->pid, &l, 1, &r, 1, 0) != (ssize_t)sizeof(reg))
+			break; /* a bad pointer: the ioctl fails with EFAULT */
+		uint64_t s = reg.range.start & ~(PG - 1), e = (reg.range.start + reg.range.len + PG - 1) & ~(PG - 1);
+		if (e <= s)
+			break;
+		if (t->ops->untrack)
+			t->ops->untrack(t, s, e);
+		note_range(t, s, e - s);
+		break;
+	}
 	case SYS_shmdt: {
 		long i = region_at(t, args[0]);
 		if (i < 0)
@@ -644,7 +661,8 @@ static void track_fresh(struct dirty_tracker *t, const struct map_table *maps)
 		r->whole_fresh = true;
 		dirty_warnf(t, "%s cannot track %llx-%llx %s (%s); hashing that range", dirty_backend_name(t->backend),
 			    (unsigned long long)r->start, (unsigned long long)r->end,
-			    maps->v[i].path[0] ? maps->v[i].path : "[anon]", strerror(e));
+			    maps->v[i].path[0] ? maps->v[i].path : "[anon]",
+			    e == EBUSY && t->backend == DIRTY_UFFD_WP ? "the program's own userfaultfd has it" : strerror(e));
 	}
 }
 

@@ -122,6 +122,9 @@ struct dirty_ops {
 	int (*collect)(struct dirty_tracker *t, char *err, size_t errlen);
 	/* After the collect's pages were found: reset tracking state (soft-dirty clear_refs). */
 	int (*finish)(struct dirty_tracker *t, char *err, size_t errlen);
+	/* The program is about to claim [s, e) for a userfaultfd of its own: stop tracking it
+	 * there so its registration does not fail with EBUSY. May be NULL. */
+	void (*untrack)(struct dirty_tracker *t, uint64_t s, uint64_t e);
 };
 
 extern const struct dirty_ops dirty_uffd_ops, dirty_softdirty_ops, dirty_hash_ops;

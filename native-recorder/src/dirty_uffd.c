@@ -22,6 +22,11 @@
  * mapping of a read-only file, write-sealed memfd; EBUSY: the program's own userfaultfd) is
  * not tracked: writable private ones are hashed instead (dirty.c).
  *
+ * The program's own userfaultfd: a range can belong to one userfaultfd only, so once we track
+ * a range, the program's UFFDIO_REGISTER of it would fail with EBUSY. The seccomp filter
+ * traps that ioctl; at its entry we unregister the range (untrack) and dirty.c notes it, so
+ * the next collect captures it whole and, finding it taken (EBUSY), hashes it from then on.
+ *
  * Lost registrations: mmap(MAP_FIXED) over, or mremap of, a registered range leaves an
  * unregistered VMA; CHECK_WPASYNC makes the scan fail with EPERM on it. The vector then holds
  * what was found (and re-armed) before the failure; an inverted PAGE_IS_WPALLOWED query finds
@@ -205,6 +210,16 @@ static int uffd_track(struct dirty_tracker *t, struct region *r)
 	return -1;
 }
 
+static void uffd_untrack(struct dirty_tracker *t, uint64_t s, uint64_t e)
+{
+	struct uffdio_range r = {.start = s, .len = e - s};
+	/* Parts we never registered are skipped by the kernel; a failure leaves the program's
+	 * ioctl to fail as it would have, and the noted range is recaptured either way. */
+	if (ioctl(t->u.ufd, UFFDIO_UNREGISTER, &r) != 0)
+		dirty_warnf(t, "cannot hand %llx-%llx over to the program's userfaultfd: %s", (unsigned long long)s,
+			    (unsigned long long)e, strerror(errno));
+}
+
 static int scan_run(struct dirty_tracker *t, size_t i, size_t j, int depth, char *err, size_t errlen);
 
 /* Scans every run of registered regions among reg[i..j]. */
@@ -308,4 +323,5 @@ const struct dirty_ops dirty_uffd_ops = {
 	.close = uffd_close,
 	.track = uffd_track,
 	.collect = uffd_collect,
+	.untrack = uffd_untrack,
 };

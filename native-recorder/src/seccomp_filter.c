@@ -7,15 +7,19 @@
  *     ld  nr;     jge X32_SYSCALL_BIT   ? 0 : +1;   ret ALLOW
  *     [all:       ret TRACE]
  *     per traced call:   jeq NR ? 0 : +1;   ret TRACE
+ *     jeq ioctl ? 0 : +3;  ld args[1] (low word);  jeq UFFDIO_REGISTER ? 0 : +1;  ret TRACE
  *     ret ALLOW
+ * The ioctl test comes last because it replaces the loaded number with an argument.
  */
 #include "seccomp_filter.h"
 
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
+#include <linux/userfaultfd.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -32,9 +36,14 @@ bool syscall_is_memory(long nr)
 	return false;
 }
 
+bool syscall_needs_note(long nr, const uint64_t args[6])
+{
+	return syscall_is_memory(nr) || (nr == SYS_ioctl && (uint32_t)args[1] == (uint32_t)UFFDIO_REGISTER);
+}
+
 int seccomp_filter_build(const struct syscall_set *chosen, struct sock_fprog *out)
 {
-	size_t max = 8 + 2 * SYSCALL_NR_LIMIT, n = 0;
+	size_t max = 12 + 2 * SYSCALL_NR_LIMIT, n = 0;
 	struct sock_filter *f = malloc(max * sizeof *f);
 	if (!f)
 		return -1;
@@ -53,6 +62,11 @@ int seccomp_filter_build(const struct syscall_set *chosen, struct sock_fprog *ou
 			f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 1);
 			f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE);
 		}
+		/* The program registering a range with its own userfaultfd: the tracker must let go of it first. */
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, 3);
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]));
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)UFFDIO_REGISTER, 0, 1);
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE);
 		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	}
 	out->filter = f;

@@ -3,7 +3,8 @@
  *
  * Built in the recorder (so the forked child does not allocate), installed by the child just
  * before exec. It returns SECCOMP_RET_TRACE for the chosen calls and, always, for the memory
- * calls the dirty tracker must hear about (mmap, munmap, mremap, madvise, brk, shmdt), and
+ * calls the dirty tracker must hear about (mmap, munmap, mremap, madvise, brk, shmdt, and
+ * ioctl(UFFDIO_REGISTER): the program registering a range with its own userfaultfd), and
  * SECCOMP_RET_ALLOW for everything else, including other architectures' calls (i386 via
  * int 0x80) and x32 numbers, which the recorder does not checkpoint.
  *
@@ -15,6 +16,7 @@
 
 #include <linux/filter.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "options.h"
 
@@ -25,5 +27,8 @@ void seccomp_filter_free(struct sock_fprog *prog);
 int seccomp_filter_install(const struct sock_fprog *prog);
 /* The memory system calls that are always traced. */
 bool syscall_is_memory(long nr);
+/* A traced call the dirty tracker must be told about (dirty_note_syscall): a memory call, or
+ * ioctl(fd, UFFDIO_REGISTER, ...). */
+bool syscall_needs_note(long nr, const uint64_t args[6]);
 
 #endif

@@ -396,7 +396,7 @@ static void on_syscall_stop(struct session *s, struct task *t)
 	/* Checkpoint first: the call's effect (e.g. an unmap) happens after the checkpoint, and the note covers it. */
 	if (syscall_set_has(&s->opt->syscalls, nr))
 		take(s, WIRE_TRIGGER_SYSCALL, tid, (uint64_t)nr, args);
-	if (s->dirty && s->recording && syscall_is_memory(nr))
+	if (s->dirty && s->recording && syscall_needs_note(nr, args))
 		dirty_note_syscall(s->dirty, nr, args);
 }
 
@@ -496,7 +496,8 @@ static void step_over(struct session *s, pid_t tid, struct breakpoint *bp)
 			/* The instruction was a system call: note it, then the next step runs it. */
 			struct __ptrace_syscall_info info;
 			if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof info, &info) > 0 &&
-			    info.op == PTRACE_SYSCALL_INFO_SECCOMP && syscall_is_memory((long)info.seccomp.nr) && s->dirty)
+			    info.op == PTRACE_SYSCALL_INFO_SECCOMP && s->dirty &&
+			    syscall_needs_note((long)info.seccomp.nr, info.seccomp.args))
 				dirty_note_syscall(s->dirty, (long)info.seccomp.nr, info.seccomp.args);
 			continue;
 		}
