@@ -33,6 +33,8 @@
 #define STOP_CHECK_NS (20ull * 1000 * 1000)
 #define STOP_GIVE_UP_NS (2000ull * 1000 * 1000)
 
+static uint64_t now_ns(void);
+
 void tracer_init(struct tracer *tr, pid_t pid, int resume_req)
 {
 	memset(tr, 0, sizeof *tr);
@@ -147,6 +149,7 @@ void tracer_resume(struct tracer *tr, struct task *t)
 	}
 	t->group_stop = false;
 	t->run = t->in_exit ? TASK_EXITING : TASK_RUNNING;
+	t->resumed_ns = now_ns();
 }
 
 void tracer_resume_all(struct tracer *tr)
@@ -218,13 +221,16 @@ struct task *tracer_on_status(struct tracer *tr, pid_t tid, int status)
 		}
 		return t;
 	}
+	int sig = WSTOPSIG(status);
+	if ((event == PTRACE_EVENT_STOP && !tracer_is_group_stop_sig(sig)) || (event == 0 && sig != SIGTRAP))
+		restart_fixup(tid, &t->restart, t->resumed_ns, now_ns()); /* a vanished thread is reported later */
 	if (t->foreign) {
 		tracer_passive(tr, t, status);
 		return NULL;
 	}
 	t->run = TASK_STOPPED;
 	if (event == PTRACE_EVENT_STOP) {
-		if (tracer_is_group_stop_sig(WSTOPSIG(status)))
+		if (tracer_is_group_stop_sig(sig))
 			t->group_stop = true;
 		return t;
 	}

@@ -17,6 +17,9 @@
  *                                        v
  *                                     EXITING --reaped--> (entry removed)
  *
+ * Every stop but a group-stop or a seccomp stop first goes through restart_fixup (restart.h):
+ * the few calls Linux ends with EINTR when a tracer stops the thread are made to restart.
+ *
  * A stop that needs the session's attention (a system call, an exec, an exit, a signal, a
  * breakpoint, a new task) is parked in the entry (has_event/event) and the task stays
  * STOPPED until the session handled it. Stops that need nothing (the answer to our
@@ -37,7 +40,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+#include "restart.h"
 
 enum task_run { TASK_RUNNING, TASK_STOPPED, TASK_EXITING };
 
@@ -51,6 +57,8 @@ struct task {
 	int pending_sig;     /* signal to deliver when resumed */
 	bool has_event;      /* a stop the session has not handled yet */
 	int event;           /* its wait status */
+	uint64_t resumed_ns; /* CLOCK_MONOTONIC of its last resume (0: never), for restart.c */
+	struct restart_state restart;
 };
 
 struct tracer {
