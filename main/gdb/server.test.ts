@@ -120,7 +120,7 @@ describe('threads.c through target remote', () => {
     const s = await serve('threads', ['4', '5']);
     const changes = await changePoints(s.engine, '&slots + 8', 8); // slots[1]
     const most = Math.max(...changes.map((c) => s.engine.reader.registersAt(c).length));
-    const hit = changes.find((c) => c > 1 && s.engine.reader.registersAt(c).length === most)!;
+    const hit = changes.find((c) => s.engine.reader.registersAt(c).length === most)!; // a change point is >= 1
     expect(most).toBeGreaterThan(1);
     const r = await session(s, ['monitor goto ' + (hit - 1), 'watch slots[1]', 'continue', 'monitor info', 'info threads', 'print slots[1]']);
     expect(where(r.output)).toEqual([hit - 1, hit]);
