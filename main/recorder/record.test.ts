@@ -253,6 +253,34 @@ describe('mappings', () => {
   });
 });
 
+describe('mremap', () => {
+  it('follows memory that moves and grows', async () => {
+    const rec = await recordProgram(tmp.path, 'remap', [], ['--syscalls', 'write']);
+    expect(rec.exit).toEqual({ kind: 'exited', code: 0 });
+    const r = await openRecording(rec.dir);
+    try {
+      const writes = Array.from({ length: r.checkpointCount }, (_, k) => k).filter((k) => r.checkpoint(k).trigger === 'syscall');
+      const find = (prefix: string): [number, bigint] => {
+        for (const k of writes) {
+          const line = lineAt(r, k);
+          if (line.startsWith(prefix)) return [k, BigInt(/addr=(0x[0-9a-f]+)/.exec(line)![1]!)];
+        }
+        throw new Error(`no line ${prefix}`);
+      };
+      const [kBefore, before] = find('before');
+      const [kAfter, after] = find('after');
+      expect(after).not.toBe(before);
+      for (let p = 0; p < 4; p++) expect(r.pageAt(kBefore, before + BigInt(p * 4096)).every((b) => b === 0x10 + p)).toBe(true);
+      for (let p = 0; p < 4; p++) expect(r.pageAt(kAfter, after + BigInt(p * 4096)).every((b) => b === 0x10 + p), `moved page ${p}`).toBe(true);
+      expect(r.pageAt(kAfter, after + 10n * 4096n).every((b) => b === 0)).toBe(true);
+      expect(r.pageAt(kAfter, after + 40n * 4096n).every((b) => b === 0x77)).toBe(true);
+      expect(() => r.pageAt(kAfter, before)).toThrow(/not mapped/);
+    } finally {
+      r.close();
+    }
+  });
+});
+
 describe('exec', () => {
   it('follows an exec: new program, new map, values of the new image', async () => {
     const rec = await recordProgram(tmp.path, 'exec', [join(PROGRAMS, 'counter'), '5'], ['--syscalls', 'write']);
