@@ -5,6 +5,10 @@
  *   ingest        MB/s of raw pages through RecordingWriter.ingest (messages generated
  *                 beforehand, only ingest timed): a 4096-page heap, 64 words changed per
  *                 checkpoint, plus the full first checkpoint.
+ *   heap MIB K N  the recording benchmark's workload (bench/programs/heap_words.c) without the
+ *                 recorder: a MIB MiB heap of 0x01 bytes sent whole at checkpoint 0, then N
+ *                 checkpoints of K random words each (one page per word); only ingest timed.
+ *                 Reports us per checkpoint and per page, MB/s of raw pages, reduction.
  *   synthetic N   writes an N-checkpoint synthetic recording (default options) into a temp dir
  *                 and reports time, stats and reduction (index included), then open and pageAt.
  *   open DIR      open time of an existing recording, with its snapshot and without.
@@ -13,7 +17,7 @@
 import { mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { WireMessage } from '../../shared/protocol/wire.js';
+import { MessageType, Trigger, WIRE_VERSION, type WireMessage } from '../../shared/protocol/wire.js';
 import { INDEX_FILE } from './format.js';
 import { openRecording } from './reader.js';
 import { rng, SyntheticProgram, writeSyntheticRecording } from './synthetic.js';
@@ -40,6 +44,86 @@ async function ingest(): Promise<void> {
     }
     w.close();
     print({ bench: 'ingest', rawMB: bytes / 1e6, seconds: timed / 1000, mbPerSecond: bytes / 1e6 / (timed / 1000), stats: w.stats });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The pages of heap_words' checkpoints, generated like the program does (xorshift64). */
+export class HeapWords {
+  readonly words: number;
+  private x = 88172645463325252n;
+  private readonly heap: BigUint64Array;
+  private seq = 0;
+  constructor(
+    mib: number,
+    private readonly k: number,
+    readonly base = 0x7f0000000000n,
+  ) {
+    this.words = (mib * 1024 * 1024) / 8;
+    this.heap = new BigUint64Array(this.words).fill(0x0101010101010101n);
+  }
+  /** The messages of the next checkpoint (the first sends the whole heap). */
+  next(): WireMessage[] {
+    const seq = BigInt(this.seq);
+    const out: WireMessage[] = [{ type: MessageType.CheckpointBegin, seq, timeNs: seq * 200_000n, trigger: this.seq === 0 ? Trigger.Start : Trigger.Syscall, tid: 1, detail: 1n, args: [0n, 0n, 0n, 0n, 0n, 0n] }];
+    let pages: number[];
+    if (this.seq === 0) {
+      out.push({ type: MessageType.Maps, text: `${this.base.toString(16)}-${(this.base + BigInt(this.words * 8)).toString(16)} rw-p 00000000 00:00 0 \n` });
+      pages = Array.from({ length: (this.words * 8) / 4096 }, (_, i) => i);
+    } else {
+      const set = new Set<number>();
+      const mask = (1n << 64n) - 1n;
+      for (let i = 0; i < this.k; i++) {
+        let x = this.x;
+        x ^= (x << 13n) & mask;
+        x ^= x >> 7n;
+        x ^= (x << 17n) & mask;
+        this.x = x;
+        const w = Number(x % BigInt(this.words));
+        this.heap[w] = x;
+        set.add(w >> 9);
+      }
+      pages = [...set].sort((a, b) => a - b);
+    }
+    const bytes = new Uint8Array(this.heap.buffer);
+    for (let i = 0; i < pages.length; i += 1024) {
+      const part = pages.slice(i, i + 1024);
+      const data = new Uint8Array(part.length * 4096);
+      part.forEach((p, j) => data.set(bytes.subarray(p * 4096, (p + 1) * 4096), j * 4096));
+      out.push({ type: MessageType.Pages, addrs: part.map((p) => this.base + BigInt(p * 4096)), data, pageSize: 4096 });
+    }
+    out.push({ type: MessageType.Regs, tid: 1, gp: new Uint8Array(216).fill(this.seq & 255), fp: new Uint8Array(2696) });
+    out.push({ type: MessageType.CheckpointEnd, seq, pageCount: pages.length, threadCount: 1 });
+    this.seq++;
+    return out;
+  }
+}
+
+async function heap(mib: number, k: number, n: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'dlr-bench-'));
+  try {
+    const prog = new HeapWords(mib, k);
+    const w = await RecordingWriter.create(join(dir, 'r.dlr'));
+    w.ingest({ type: MessageType.Hello, version: WIRE_VERSION, pageSize: 4096, pid: 1, backend: 0, flags: 0, exe: '/heap_words', cwd: '/', argv: [] });
+    const t0 = performance.now();
+    for (const m of prog.next()) w.ingest(m);
+    const firstMs = performance.now() - t0;
+    let timed = 0;
+    let bytes = 0;
+    let pages = 0;
+    for (let c = 0; c < n; ) {
+      const batch: WireMessage[] = [];
+      for (const end = Math.min(n, c + 200); c < end; c++) batch.push(...prog.next());
+      for (const m of batch) if (m.type === MessageType.Pages) (bytes += m.data.length), (pages += m.addrs.length);
+      const t = performance.now();
+      for (const m of batch) w.ingest(m);
+      w.flush();
+      timed += performance.now() - t;
+    }
+    w.close();
+    const s = w.stats;
+    print({ bench: 'heap', mib, k, checkpoints: n, firstMs: +firstMs.toFixed(1), usPerCheckpoint: +((timed * 1000) / n).toFixed(1), usPerPage: +((timed * 1000) / pages).toFixed(2), mbPerSecond: +(bytes / 1e6 / (timed / 1000)).toFixed(1), reduction: +(1 - s.storedBytes / s.rawBytes).toFixed(4), stats: s });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -102,7 +186,8 @@ async function synthetic(n: number, keep: string | undefined): Promise<void> {
 
 const [what, arg, arg2] = process.argv.slice(2);
 if (what === 'ingest') await ingest();
+else if (what === 'heap') await heap(Number(arg ?? 256), Number(arg2 ?? 16), Number(process.argv[5] ?? 20000));
 else if (what === 'synthetic') await synthetic(Number(arg ?? 100000), arg2);
 else if (what === 'open' && arg) await openTimes(arg);
 else if (what === 'pageat' && arg) await pageAt(arg);
-else console.error('usage: bench.ts ingest | synthetic N [KEEP_DIR] | open DIR | pageat DIR');
+else console.error('usage: bench.ts ingest | heap MIB K N | synthetic N [KEEP_DIR] | open DIR | pageat DIR');

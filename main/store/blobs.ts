@@ -9,9 +9,9 @@
  * the chain is at most MAX_DEPTH + 1 long. Decoded contents live in a small LRU keyed by vofs:
  * consecutive versions of a page share their chain, so a walk along the timeline decodes each
  * blob once; a read caches its result and the chain's root, not every intermediate version.
- * In the writer the cache is the memory of each page's latest content (the next delta's base):
- * the writer forgets superseded deltas so they do not push live pages out. Anything wrong is a
- * RecordingError naming the segment file and the offset.
+ * The writer keeps each page's latest content itself (mirror.ts) and appends without caching;
+ * it reads back only dedup candidates and chain roots. Anything wrong is a RecordingError
+ * naming the segment file and the offset.
  */
 import { closeSync, constants, fsyncSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -65,7 +65,7 @@ export class BlobStore {
     return new BlobStore(dir, id, false, cacheEntries, 0);
   }
 
-  static create(dir: string, id: Uint8Array, segmentLimit: number, cacheEntries = 16384): BlobStore {
+  static create(dir: string, id: Uint8Array, segmentLimit: number, cacheEntries = 4096): BlobStore {
     const s = new BlobStore(dir, id, true, cacheEntries, segmentLimit);
     s.pending = new Uint8Array(PENDING_LIMIT + MAX_BLOB + BLOB_HEADER_MAX);
     s.startSegment(0);
@@ -95,10 +95,10 @@ export class BlobStore {
 
   /**
    * Appends a blob and returns its vofs. `content` (the decoded bytes, kept by the caller
-   * unchanged) goes into the cache: it is the likely base of the next version. `root` is the
-   * chain's full blob for a delta.
+   * unchanged), when given, goes into the cache: it is the likely base of the next version.
+   * `root` is the chain's full blob for a delta.
    */
-  append(kind: number, depth: number, base: number, payload: Uint8Array, content: Uint8Array, root = 0): number {
+  append(kind: number, depth: number, base: number, payload: Uint8Array, content: Uint8Array | null, root = 0): number {
     const size = BLOB_HEADER_MAX + payload.length; // at most
     if (this.written + this.pendingLen + size > this.segmentLimit && this.written + this.pendingLen > HEADER_SIZE) {
       this.writePending();
@@ -114,7 +114,7 @@ export class BlobStore {
     o += payload.length;
     new DataView(p.buffer, p.byteOffset + at, 4).setUint32(0, crc32(p.subarray(at + 4, o)), true);
     this.pendingLen = o;
-    this.cache.set(vofs, { data: content, depth, root: depth === 0 ? vofs : root });
+    if (content) this.cache.set(vofs, { data: content, depth, root: depth === 0 ? vofs : root });
     return vofs;
   }
 

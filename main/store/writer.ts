@@ -1,12 +1,19 @@
 /**
  * RecordingWriter: turns the recorder's message stream into a recording directory (format.ts).
  *
- * Per page: all-zero pages cost nothing (vofs 0); otherwise the content hash is looked up in
- * the dedup table and, on a match, the bytes are compared (so a hash collision can never return
- * wrong bytes) and the existing blob reused; otherwise a new blob is appended, as an XOR delta
- * against the page's previous content when that is smaller and the chain is short enough
- * (codec.ts, DEFAULT_DELTA_CHAIN). A thread's registers (user_regs_struct || XSAVE area, ~3 KiB
- * with AVX-512, mostly unchanged between checkpoints) go through the same path, keyed by tid.
+ * Per page: all-zero pages cost nothing (vofs 0); a page sent again with the bytes it already
+ * holds keeps its blob; otherwise the content hash is looked up in the dedup table and, on a
+ * match, the bytes are compared (so a hash collision can never return wrong bytes) and the
+ * existing blob reused; otherwise a new blob is appended, as an XOR delta against the page's
+ * previous content when that is smaller and the chain is short enough (codec.ts,
+ * DEFAULT_DELTA_CHAIN). A thread's registers (user_regs_struct || XSAVE area, ~3 KiB with
+ * AVX-512, mostly unchanged between checkpoints) go through the same path, keyed by tid.
+ *
+ * The previous content comes from the page mirror (mirror.ts: each page's latest raw bytes,
+ * bounded by a memory budget), never from the segment files: ingest costs O(bytes received)
+ * however large and scattered the working set. A page the mirror no longer holds gets a full
+ * (LZ4) version instead of a delta, which also starts a new chain. Only a dedup candidate and
+ * a chain's root (read once per K versions, to rebase) are ever read back, through a small LRU.
  *
  * A checkpoint commits at its CheckpointEnd: its blobs are written to the segment, then its
  * record (with a new maps version and an exec'd program if any) is appended to the log in one
@@ -27,9 +34,10 @@ import { BlobStore } from './blobs.js';
 import { BlobEncoder, isAllZero, isDelta } from './codec.js';
 import { ContentIndex } from './content-index.js';
 import { DIR_MODE, encodeHeader, FILE_MODE, fsyncDir, newRecordingId } from './files.js';
-import { DEFAULT_SEGMENT_LIMIT, HEADER_SIZE, LOCK_FILE, LOG_FILE, MAGIC_LOG, MAX_BLOB, MAX_DEPTH, PAGE_SHIFT_N, PAGE_SIZE_N, PAGE_SIZE, RecordType } from './format.js';
+import { DEFAULT_SEGMENT_LIMIT, HEADER_SIZE, LOCK_FILE, LOG_FILE, MAGIC_LOG, MAX_BLOB, MAX_DEPTH, PAGE_MASK_N, PAGE_SHIFT_N, PAGE_SIZE_N, PAGE_SIZE, RecordType } from './format.js';
 import { frameRecord } from './log.js';
 import { Lru } from './lru.js';
+import { defaultMirrorBytes, PageMirror } from './mirror.js';
 import { RecordingIndex } from './recording-index.js';
 import { encodeCheckpoint, encodeMeta, encodeTagged, STORED_BYTES_AT, type ThreadRef } from './records.js';
 import { writeSnapshot } from './snapshot.js';
@@ -44,6 +52,11 @@ export interface WriterOptions {
   deltaChain?: number;
   /** Checkpoints before flush() writes the first interim index snapshot (default 50 000). */
   firstSnapshotAt?: number;
+  /**
+   * Memory for the latest content of each page (default 512 MiB, at most 1/8 of RAM). Pages
+   * past it are stored as full versions; tests pass a few pages to exercise that.
+   */
+  mirrorBytes?: number;
 }
 
 /**
@@ -66,7 +79,11 @@ const REBASE_FULL_BIAS = 4;
 interface Pending {
   readonly seq: number;
   readonly begin: Extract<WireMessage, { type: typeof MessageType.CheckpointBegin }>;
-  readonly pages: Map<number, number>; // page number -> vofs
+  // The pages received, in order: page number, its blob now, its blob at the previous checkpoint.
+  readonly pageNums: number[];
+  readonly pageVofs: number[];
+  readonly prevVofs: number[];
+  ordered: boolean; // page numbers strictly ascending so far (the recorder's order)
   readonly threads: ThreadRef[];
   readonly zeroRanges: Array<readonly [bigint, bigint]>;
   readonly blobBytesAtBegin: number;
@@ -78,6 +95,16 @@ interface Pending {
 }
 
 const OUTPUT_CHUNK = 1024 * 1024;
+const MAX_SAFE_ADDRESS = 2 ** 53;
+/** Registers mirrored per thread; a program churning threads past this starts the table over. */
+const MAX_MIRRORED_THREADS = 4096;
+
+interface Latest {
+  readonly vofs: number;
+  readonly data: Uint8Array;
+  readonly depth: number;
+  readonly root: number;
+}
 
 export class RecordingWriter {
   private readonly index: RecordingIndex;
@@ -87,6 +114,8 @@ export class RecordingWriter {
   private readonly mapsVersions = new Lru<string, number>(256);
   private mapsCount = 0;
   private readonly lastRegs = new Map<number, number>(); // tid -> vofs of its last committed registers
+  private readonly regsMirror = new Map<number, Latest>(); // tid -> its latest registers as stored
+  private readonly mirror: PageMirror;
   private cur: Pending | null = null;
   private pendingMaps: string | null = null;
   private pendingProgram: string | null = null;
@@ -105,8 +134,10 @@ export class RecordingWriter {
     private readonly blobs: BlobStore,
     private readonly hash: (content: Uint8Array) => bigint,
     private readonly deltaChain: number,
+    mirrorBytes: number,
   ) {
     this.index = new RecordingIndex(join(dir, LOG_FILE));
+    this.mirror = new PageMirror(mirrorBytes);
   }
 
   /** Creates the recording directory (0700; files 0600). It must not exist, or be empty. */
@@ -131,7 +162,7 @@ export class RecordingWriter {
     const blobs = BlobStore.create(dir, id, opts.segmentBytes ?? DEFAULT_SEGMENT_LIMIT);
     fsyncSync(logFd);
     fsyncDir(dir);
-    const w = new RecordingWriter(dir, id, logFd, blobs, hash, Math.max(1, Math.min(MAX_DEPTH + 1, opts.deltaChain ?? DEFAULT_DELTA_CHAIN)));
+    const w = new RecordingWriter(dir, id, logFd, blobs, hash, Math.max(1, Math.min(MAX_DEPTH + 1, opts.deltaChain ?? DEFAULT_DELTA_CHAIN)), opts.mirrorBytes ?? defaultMirrorBytes());
     w.lockBytes = pid.length;
     if (opts.firstSnapshotAt !== undefined) w.nextSnapshotAt = Math.max(1, opts.firstSnapshotAt);
     return w;
@@ -194,7 +225,10 @@ export class RecordingWriter {
         this.cur = {
           seq: this.index.count,
           begin: m,
-          pages: new Map(),
+          pageNums: [],
+          pageVofs: [],
+          prevVofs: [],
+          ordered: true,
           threads: [],
           zeroRanges: [],
           blobBytesAtBegin: this.blobs.bytesWritten,
@@ -208,14 +242,29 @@ export class RecordingWriter {
       }
       case MessageType.ZeroRanges:
         this.inCheckpoint('ZeroRanges').zeroRanges.push(...m.ranges);
+        // Those pages read as zero from this checkpoint on, unless sent with it (sent after
+        // this, they are mirrored again; sent before, they merely lose their entry).
+        for (const [start, end] of m.ranges) {
+          const first = (start + PAGE_MASK_N) >> PAGE_SHIFT_N;
+          const last = end >> PAGE_SHIFT_N;
+          if (last > first) this.mirror.deleteRange(Number(first), Number(last));
+        }
         break;
       case MessageType.Pages: {
         const cur = this.inCheckpoint('Pages');
         if (m.pageSize !== PAGE_SIZE || m.data.length !== m.addrs.length * PAGE_SIZE) this.fail('malformed Pages message');
         for (let i = 0; i < m.addrs.length; i++) {
           const addr = m.addrs[i]!;
-          if (addr % PAGE_SIZE_N !== 0n) this.fail(`unaligned page address 0x${addr.toString(16)}`);
-          this.storePage(cur, Number(addr >> PAGE_SHIFT_N), m.data.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
+          const a = Number(addr); // exact below 2^53 (every user-space address): no bigint arithmetic
+          let page: number;
+          if (a < MAX_SAFE_ADDRESS) {
+            if (a % PAGE_SIZE !== 0) this.fail(`unaligned page address 0x${addr.toString(16)}`);
+            page = a / PAGE_SIZE;
+          } else {
+            if (addr % PAGE_SIZE_N !== 0n) this.fail(`unaligned page address 0x${addr.toString(16)}`);
+            page = Number(addr >> PAGE_SHIFT_N);
+          }
+          this.storePage(cur, page, m.data.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
         }
         break;
       }
@@ -226,7 +275,15 @@ export class RecordingWriter {
         const content = new Uint8Array(len);
         content.set(m.gp);
         content.set(m.fp, m.gp.length);
-        const vofs = this.store(content, this.lastRegs.get(m.tid) ?? 0);
+        const prev = this.lastRegs.get(m.tid) ?? 0;
+        const latest = this.regsMirror.get(m.tid);
+        const known = latest !== undefined && prev !== 0 && latest.vofs === prev && latest.data.length === len;
+        const vofs = this.store(content, prev, known ? latest.data : null, known ? latest.depth : 0, known ? latest.root : 0);
+        if (vofs === 0) this.regsMirror.delete(m.tid);
+        else if (this.outcome !== 'same') {
+          if (this.regsMirror.size >= MAX_MIRRORED_THREADS && !this.regsMirror.has(m.tid)) this.regsMirror.clear();
+          this.regsMirror.set(m.tid, { vofs, data: content, depth: this.lastDepth, root: this.lastRoot });
+        }
         cur.threads.push({ tid: m.tid, gpLen: m.gp.length, fpLen: m.fp.length, vofs });
         break;
       }
@@ -254,58 +311,82 @@ export class RecordingWriter {
 
   private storePage(cur: Pending, page: number, data: Uint8Array): void {
     cur.received++;
+    const m = this.mirror;
+    const s = m.find(page);
+    // A mirrored page's entry is its blob at the previous checkpoint (mirror.ts), except for a
+    // page sent twice in one checkpoint: commit() looks those up in the index.
+    const prev = s >= 0 ? m.vofs[s]! : this.index.count > 0 ? this.index.blobAt(page, this.index.count - 1) : 0;
+    const n = cur.pageNums.length;
+    if (n > 0 && cur.pageNums[n - 1]! >= page) cur.ordered = false;
+    cur.pageNums.push(page);
+    cur.prevVofs.push(prev);
     if (isAllZero(data)) {
       cur.zeroPages++;
-      cur.pages.set(page, 0);
+      cur.pageVofs.push(0);
+      this.mirror.delete(page);
       return;
     }
-    const vofs = this.store(data, this.index.count > 0 ? this.index.blobAt(page, this.index.count - 1) : 0);
-    if (this.outcome === 'dedup') cur.dedupHits++;
+    const known = s >= 0;
+    const vofs = this.store(data, prev, known ? m.bytes(s) : null, known ? m.depth[s]! : 0, known ? m.root[s]! : 0);
+    if (this.outcome === 'same' || this.outcome === 'dedup') cur.dedupHits++;
     else if (this.outcome === 'delta') cur.deltaBlobs++;
     else cur.fullBlobs++;
-    cur.pages.set(page, vofs);
+    if (this.outcome !== 'same') m.put(page, data, vofs, this.lastDepth, this.lastRoot);
+    cur.pageVofs.push(vofs);
   }
 
-  /** How the last store() went. */
-  private outcome: 'zero' | 'dedup' | 'delta' | 'full' = 'zero';
+  /** How the last store() went ('same': the content it already had), and the depth and root of its blob. */
+  private outcome: 'zero' | 'same' | 'dedup' | 'delta' | 'full' = 'zero';
+  private lastDepth = 0;
+  private lastRoot = 0;
 
   /**
-   * The vofs of a blob holding `data` (0 if all zero): an existing one with the same bytes, or
-   * a new one, a delta against `prev` (the same page's or thread's previous blob) when smaller.
+   * The vofs of a blob holding `data` (0 if all zero): `prev` when `latest` (prev's content,
+   * if known) holds the same bytes, an existing blob with the same bytes, or a new one, a delta
+   * against `latest` when smaller. At the chain limit the delta base is the chain's root (read
+   * back, once per K versions); with `latest` unknown the new blob is a full version.
    */
-  private store(data: Uint8Array, prev: number): number {
+  private store(data: Uint8Array, prev: number, latest: Uint8Array | null, latestDepth: number, latestRoot: number): number {
     this.outcome = 'zero';
     if (isAllZero(data)) return 0;
-    this.outcome = 'dedup';
-    // Sent again unchanged (common: a page written with the same bytes): no hash needed.
-    if (prev !== 0 && equalBytes(this.blobs.read(prev, data.length).data, data)) return prev;
+    if (latest !== null && equalBytes(latest, data)) {
+      this.outcome = 'same';
+      this.lastDepth = latestDepth;
+      this.lastRoot = latestRoot;
+      return prev;
+    }
     const h = BigInt.asUintN(64, this.hash(data));
     const candidate = this.content.get(h);
-    if (candidate !== 0) {
-      const existing = this.blobs.read(candidate, data.length).data;
-      if (equalBytes(existing, data)) return candidate;
+    if (candidate !== 0 && !(latest !== null && candidate === prev)) {
+      const existing = this.blobs.read(candidate, data.length);
+      if (equalBytes(existing.data, data)) {
+        this.outcome = 'dedup';
+        this.lastDepth = existing.depth;
+        this.lastRoot = existing.root;
+        return candidate;
+      }
     }
-    const copy = data.slice(); // the cache keeps it; the caller's buffer may be reused
     // Delta base: the previous version; at the chain limit, the chain's root (a full blob).
-    const prevBlob = prev !== 0 ? this.blobs.read(prev, data.length) : null;
+    let base = latest;
     let baseVofs = prev;
-    let base = prevBlob;
+    let baseDepth = latestDepth;
     let bias = 1;
-    if (prevBlob && prevBlob.depth + 1 >= this.deltaChain) {
+    if (base !== null && latestDepth + 1 >= this.deltaChain) {
       bias = REBASE_FULL_BIAS;
-      baseVofs = prevBlob.root;
-      base = this.blobs.read(baseVofs, data.length);
+      baseVofs = latestRoot;
+      const root = this.blobs.read(latestRoot, data.length);
+      base = root.data;
+      baseDepth = root.depth;
     }
-    if (base && (base.data.length !== data.length || this.deltaChain < 2)) base = null;
-    const enc = this.encoder.encode(copy, base ? base.data : null, bias);
+    if (base !== null && (base.length !== data.length || this.deltaChain < 2)) base = null;
+    const enc = this.encoder.encode(data, base, bias);
     const delta = isDelta(enc.kind);
-    const vofs = this.blobs.append(enc.kind, delta ? base!.depth + 1 : 0, delta ? baseVofs : 0, enc.payload, copy, delta ? base!.root : 0);
+    const depth = delta ? baseDepth + 1 : 0;
+    const vofs = this.blobs.append(enc.kind, depth, delta ? baseVofs : 0, enc.payload, null, delta ? latestRoot : 0);
     this.content.set(h, vofs);
-    // The cache is the writer's memory of each page's latest content: a superseded delta will
-    // rarely be read again and must not push other pages' latest versions out. Roots stay
-    // (rebases need them).
-    if (prevBlob && prevBlob.depth > 0) this.blobs.forget(prev);
     this.outcome = delta ? 'delta' : 'full';
+    this.lastDepth = depth;
+    this.lastRoot = delta ? latestRoot : vofs;
     return vofs;
   }
 
@@ -334,7 +415,7 @@ export class RecordingWriter {
     }
     // Entries only for pages whose content changed.
     const k = cur.seq;
-    const changed = [...cur.pages.entries()].filter(([page, vofs]) => (k > 0 ? this.index.blobAt(page, k - 1) : 0) !== vofs).sort((a, b) => a[0] - b[0]);
+    const { pageNumbers, pageVofs } = changedPages(cur, (page) => (k > 0 ? this.index.blobAt(page, k - 1) : 0));
     const b = cur.begin;
     const body = encodeCheckpoint({
       index: k,
@@ -353,8 +434,8 @@ export class RecordingWriter {
       highWater: this.blobs.highWater,
       threads: cur.threads,
       zeroRanges: cur.zeroRanges,
-      pageNumbers: Float64Array.from(changed, ([p]) => p),
-      pageVofs: Float64Array.from(changed, ([, v]) => v),
+      pageNumbers,
+      pageVofs,
     });
     let recordBytes = 0;
     for (const [, r] of records) recordBytes += 9 + r.length;
@@ -431,6 +512,39 @@ export class RecordingWriter {
     closeSync(this.logFd);
     this.blobs.close();
   }
+}
+
+/**
+ * The entries of a checkpoint: pages whose blob differs from the previous checkpoint's,
+ * ascending; a page sent twice counts once, with its last content, compared with its blob in
+ * the index (`indexed`: its prevVofs are the first copy's).
+ */
+function changedPages(cur: Pending, indexed: (page: number) => number): { pageNumbers: Float64Array; pageVofs: Float64Array } {
+  const n = cur.pageNums.length;
+  let order: number[] | null = null;
+  if (!cur.ordered) {
+    order = Array.from({ length: n }, (_, i) => i).sort((a, b) => cur.pageNums[a]! - cur.pageNums[b]! || a - b);
+    for (let i = 1; i < n; i++) {
+      const page = cur.pageNums[order[i]!]!;
+      if (page === cur.pageNums[order[i - 1]!]) cur.prevVofs[order[i]!] = indexed(page);
+    }
+  }
+  let count = 0;
+  const at = (i: number): number => (order ? order[i]! : i);
+  const keep = (i: number): boolean => {
+    const j = at(i);
+    if (i + 1 < n && cur.pageNums[at(i + 1)] === cur.pageNums[j]) return false; // a later copy wins
+    return cur.pageVofs[j] !== cur.prevVofs[j];
+  };
+  for (let i = 0; i < n; i++) if (keep(i)) count++;
+  const pageNumbers = new Float64Array(count);
+  const pageVofs = new Float64Array(count);
+  for (let i = 0, o = 0; i < n; i++) {
+    if (!keep(i)) continue;
+    pageNumbers[o] = cur.pageNums[at(i)]!;
+    pageVofs[o++] = cur.pageVofs[at(i)]!;
+  }
+  return { pageNumbers, pageVofs };
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
