@@ -5,7 +5,10 @@
  *   Meta       UTF-8 JSON {program, argv, cwd, pid, backend, attached, pageSize, startedAt}
  *   Maps       u32 version (0, 1, 2... in order), rest = text of /proc/PID/maps
  *   Program    u32 first checkpoint it applies to, rest = UTF-8 executable path
- *   Output     i32 checkpoint tag (last committed checkpoint, -1 before the first), rest = bytes
+ *   Output     i32 checkpoint tag, rest = bytes. The tag is the checkpoint the bytes were printed
+ *              before (written just ahead of that checkpoint's record, in the same write), or for
+ *              output that came after the last checkpoint (or from appendOutput) the last committed
+ *              one (-1 before the first). Tags never decrease.
  *   Warning    i32 checkpoint tag, u32 errno, u32 fatal, rest = UTF-8 message
  *   Exit       u32 kind (0 exited, 1 signaled, 2 detached), i32 code or signal
  *   Checkpoint (varints are LEB128; a blob ref is 0 for all-zero content, else highWater - vofs,

@@ -107,6 +107,47 @@ describe('recording round trip', () => {
     expect(() => r.pageAt(0, HEAP)).toThrow(/closed/);
   });
 
+  it('tags Output inside a checkpoint with it, and Output after the last one with that one', async () => {
+    const d = dir();
+    const w = await RecordingWriter.create(d);
+    const out = (t: string): { type: typeof MessageType.Output; data: Uint8Array } => ({ type: MessageType.Output, data: new TextEncoder().encode(t) });
+    w.ingest(msg.hello());
+    w.ingest(msg.maps(MAPS));
+    w.ingest(msg.begin(0, Trigger.Start));
+    w.ingest(msg.regs(777, 1));
+    w.ingest(msg.end(0, 0, 1));
+    w.ingest(msg.begin(1, Trigger.Syscall, 1n));
+    w.ingest(out('i=0\r\n'));
+    w.ingest(msg.regs(777, 2));
+    w.ingest(msg.end(1, 0, 1));
+    w.ingest(msg.begin(2, Trigger.Syscall, 1n));
+    w.ingest(msg.regs(777, 3));
+    w.ingest(msg.end(2, 0, 1));
+    w.ingest(msg.begin(3, Trigger.Exit));
+    w.ingest(out('i=1\r\n'));
+    w.ingest(out('done\r\n'));
+    w.ingest(msg.regs(777, 4));
+    w.ingest(msg.end(3, 0, 1));
+    w.ingest(out('bye\r\n')); // after the last checkpoint
+    w.ingest(msg.begin(4, Trigger.Request));
+    w.ingest(out('cut short\r\n')); // a checkpoint that never ends: its output is kept all the same
+    w.close();
+
+    const r = await openRecording(d, { readOnly: true });
+    try {
+      const text = (k?: number): string => r.terminalOutput(k).map((c) => new TextDecoder().decode(c.data)).join('');
+      expect(r.checkpointCount).toBe(4);
+      expect(text(0)).toBe('');
+      expect(text(1)).toBe('i=0\r\n');
+      expect(text(2)).toBe('i=0\r\n');
+      expect(text(3)).toBe('i=0\r\ni=1\r\ndone\r\nbye\r\ncut short\r\n');
+      expect(r.terminalOutput().map((c) => c.checkpoint)).toEqual([1, 3, 3, 3, 3]);
+      expect(r.checkpoint(1).trigger).toBe('syscall');
+    } finally {
+      r.close();
+    }
+  });
+
   it('deduplicates across addresses and across time, and zero pages cost nothing', async () => {
     const d = dir();
     const w = await RecordingWriter.create(d);

@@ -44,7 +44,8 @@ export interface SummaryLevel {
 }
 
 export interface TerminalChunk {
-  readonly checkpoint: number; // the last checkpoint committed when these bytes arrived
+  /** The first checkpoint these bytes belong to: printed before it was taken (or after the last one, tagged with it). */
+  readonly checkpoint: number;
   readonly data: Uint8Array;
 }
 
@@ -76,7 +77,11 @@ export interface RecordingReader {
    * ascending. Exact search and change lists walk these instead of every checkpoint.
    */
   versionsOf(pageAddr: bigint): Uint32Array;
-  /** Terminal output chunks up to and including checkpoint k (all if k omitted). */
+  /**
+   * Terminal output chunks up to and including checkpoint k (all if k omitted): their
+   * concatenation is what the program had printed when checkpoint k was taken. For the last
+   * checkpoint it also holds what came after it (the program's last words before exiting).
+   */
   terminalOutput(k?: number): readonly TerminalChunk[];
   /** Picks up checkpoints committed since open (for a recording still being written). */
   refresh(): void;

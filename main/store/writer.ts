@@ -86,6 +86,7 @@ interface Pending {
   ordered: boolean; // page numbers strictly ascending so far (the recorder's order)
   readonly threads: ThreadRef[];
   readonly zeroRanges: Array<readonly [bigint, bigint]>;
+  readonly output: Uint8Array[]; // terminal bytes the program wrote before this checkpoint's stop
   readonly blobBytesAtBegin: number;
   received: number;
   zeroPages: number;
@@ -231,6 +232,7 @@ export class RecordingWriter {
           ordered: true,
           threads: [],
           zeroRanges: [],
+          output: [],
           blobBytesAtBegin: this.blobs.bytesWritten,
           received: 0,
           zeroPages: 0,
@@ -240,6 +242,12 @@ export class RecordingWriter {
         };
         break;
       }
+      case MessageType.Output:
+        // Inside a checkpoint: printed before its stop, so it belongs to it (written with it at
+        // its end). Outside (the end of the recording): after the last committed one.
+        if (this.cur) this.cur.output.push(m.data.slice());
+        else this.appendOutput(m.data);
+        break;
       case MessageType.ZeroRanges:
         this.inCheckpoint('ZeroRanges').zeroRanges.push(...m.ranges);
         // Those pages read as zero from this checkpoint on, unless sent with it (sent after
@@ -413,6 +421,9 @@ export class RecordingWriter {
       records.push([RecordType.Program, encodeTagged([cur.seq], new TextEncoder().encode(this.pendingProgram))]);
       this.pendingProgram = null;
     }
+    for (const o of cur.output) {
+      for (let at = 0; at < o.length; at += OUTPUT_CHUNK) records.push([RecordType.Output, encodeTagged([cur.seq], o.subarray(at, at + OUTPUT_CHUNK))]);
+    }
     // Entries only for pages whose content changed.
     const k = cur.seq;
     const { pageNumbers, pageVofs } = changedPages(cur, (page) => (k > 0 ? this.index.blobAt(page, k - 1) : 0));
@@ -469,7 +480,10 @@ export class RecordingWriter {
     this.logEnd = at;
   }
 
-  /** Terminal output, tagged with the last committed checkpoint (-1 before the first). */
+  /**
+   * Terminal output, tagged with the last committed checkpoint (-1 before the first). The
+   * recorder's own Output messages come through ingest(); this is for other sources.
+   */
   appendOutput(data: Uint8Array): void {
     if (this.closed) this.fail('the recording writer is closed');
     if (!this.index.meta) {
@@ -497,7 +511,9 @@ export class RecordingWriter {
   /** Final flush, the index snapshot (fast next open), writer.pid removed. An open checkpoint is dropped. */
   close(): void {
     if (this.closed) return;
+    const orphan = this.cur?.output ?? [];
     this.cur = null;
+    for (const o of orphan) this.appendOutput(o); // the program did print it: kept, after the last checkpoint
     this.nextSnapshotAt = Infinity; // the final snapshot follows
     this.flush();
     this.closed = true;
