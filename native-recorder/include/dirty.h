@@ -74,6 +74,13 @@ int dirty_collect(struct dirty_tracker *t, const struct map_table *maps, struct 
  */
 void dirty_note_syscall(struct dirty_tracker *t, long nr, const uint64_t args[6]);
 
+/*
+ * The pid through which the tracker reaches the tracee's memory (process_vm_readv, /proc):
+ * the session passes a live stopped thread before each collect, since a leader that exited
+ * first keeps no mm. dirty_open's pid is the process (thread-group) id.
+ */
+void dirty_set_pid(struct dirty_tracker *t, pid_t pid);
+
 /* Called after exec (new mm): drops all state; the next collect is a full snapshot again. tid as in dirty_open. */
 int dirty_reset_after_exec(struct dirty_tracker *t, pid_t tid, char *err, size_t errlen);
 

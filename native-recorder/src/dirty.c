@@ -214,6 +214,12 @@ int dirty_backend_parse(const char *name, enum dirty_backend *out)
 	return -1;
 }
 
+void dirty_set_pid(struct dirty_tracker *t, pid_t pid)
+{
+	if (t)
+		t->pid = pid;
+}
+
 enum dirty_backend dirty_backend_of(const struct dirty_tracker *t)
 {
 	return t->backend;

@@ -92,6 +92,8 @@ struct session {
 	bool recording;   /* checkpoints are taken (false once stopping) */
 	bool paused;
 	bool final_taken;
+	int last_sig;      /* the last signal delivered to the program, and to which thread: */
+	pid_t last_sig_tid; /* a fatal one names the SIGNAL checkpoint's thread */
 	bool detach_requested;
 	bool detached;    /* attached process let go: nothing traced any more */
 	bool killing;
@@ -215,6 +217,19 @@ static pid_t some_thread(struct session *s)
 	return s->pid;
 }
 
+/*
+ * The thread through which /proc/PID/maps and process_vm_readv reach the memory: the leader
+ * while it lives, else any stopped thread (a leader that ended with pthread_exit is a zombie
+ * without an mm until the whole process ends, so reads through its pid fail).
+ */
+static pid_t memory_tid(struct session *s)
+{
+	for (size_t i = 0; i < s->tr.n; i++)
+		if (!s->tr.v[i].foreign && s->tr.v[i].run == TASK_STOPPED)
+			return s->tr.v[i].tid;
+	return s->pid;
+}
+
 /* Stops every thread and takes a checkpoint. Failures end the recording (per policy). */
 static void take(struct session *s, enum wire_trigger kind, pid_t tid, uint64_t detail, const uint64_t args[6])
 {
@@ -230,6 +245,8 @@ static void take(struct session *s, enum wire_trigger kind, pid_t tid, uint64_t 
 	}
 	if (s->tr.process_gone)
 		return;
+	s->ck.pid = memory_tid(s);
+	dirty_set_pid(s->dirty, s->ck.pid);
 	struct trigger trig = { .kind = kind, .tid = tid, .detail = detail };
 	if (args)
 		memcpy(trig.args, args, sizeof trig.args);
@@ -426,6 +443,7 @@ static void on_exec(struct session *s, struct task *t)
 		return;
 	}
 	char err[512] = "";
+	dirty_set_pid(s->dirty, s->pid);
 	if (dirty_reset_after_exec(s->dirty, s->pid, err, sizeof err) < 0) {
 		free(exe);
 		fatal(s, EXIT_INTERNAL, errno, "dirty page tracking failed after exec: %s", err[0] ? err : strerror(errno));
@@ -457,6 +475,9 @@ static void on_exit_stop(struct session *s, struct task *t)
 	if (!final)
 		return;
 	s->final_taken = true;
+	/* Every thread reports the group's death: name the one the signal was delivered to. */
+	if (signaled && s->last_sig == WTERMSIG(st) && tracer_find(&s->tr, s->last_sig_tid))
+		tid = s->last_sig_tid;
 	if (signaled)
 		take(s, WIRE_TRIGGER_SIGNAL, tid, (uint64_t)WTERMSIG(st), NULL);
 	else
@@ -568,8 +589,11 @@ static void handle_event(struct session *s, struct task *t)
 			on_syscall_stop(s, t);
 		else if (sig == SIGTRAP && s->started)
 			on_sigtrap(s, t);
-		else
+		else {
 			t->pending_sig = sig;
+			s->last_sig = sig;
+			s->last_sig_tid = t->tid;
+		}
 		return;
 	default:
 		return; /* nothing to do: resumed */
