@@ -30,6 +30,7 @@ import {
   type DiffResult,
   type EventName,
   type FindResult,
+  type GdbStarted,
   type MapJson,
   type MemoryBlock,
   type MethodName,
@@ -55,6 +56,7 @@ import { RecordError, RecordingSession, type RecordOptions } from '../recorder/s
 import { openRecording as openStore } from '../store/reader.js';
 import { RecordingError, UnmappedError, type RecordingReader } from '../store/types.js';
 import type { ApiEndpoint } from './endpoint.js';
+import { GdbTerminals } from './gdb-terminals.js';
 import { demoProgram, packageVersion } from './paths.js';
 import { defaultConfigDir, defaultRecordingsDir, RecentList } from './recent.js';
 import { syscallName } from './syscalls.js';
@@ -73,6 +75,8 @@ export interface ServiceOptions {
   readonly openReader?: (path: string) => Promise<RecordingReader>;
   /** How recordings are made. */
   readonly startSession?: (opts: RecordOptions) => Promise<RecordingSession>;
+  /** The gdb that "Open in gdb" runs: a name on PATH or a path (default $DELOREAN_GDB or "gdb"). */
+  readonly gdb?: string;
 }
 
 interface Open {
@@ -107,10 +111,12 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
   private readonly recent: RecentList;
   private readonly recordingsDir: string;
   private readonly sourceTexts = new Map<string, string | null>();
+  private readonly gdbTerminals: GdbTerminals;
 
   constructor(private readonly options: ServiceOptions) {
     this.recent = new RecentList(options.configDir ?? defaultConfigDir());
     this.recordingsDir = options.recordingsDir ?? defaultRecordingsDir();
+    this.gdbTerminals = new GdbTerminals({ ...(options.gdb !== undefined ? { gdb: options.gdb } : {}), emit: (event, payload) => this.emit(event, payload) });
   }
 
   // ------------------------------------------------------------------------------------------
@@ -136,9 +142,10 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
     for (const l of this.listeners) l(e);
   }
 
-  /** Stops sessions (killing their programs), cancels searches, closes recordings. */
+  /** Stops sessions (killing their programs), ends gdb terminals, cancels searches, closes recordings. */
   async dispose(): Promise<void> {
     for (const c of this.searches.values()) c.abort();
+    await this.gdbTerminals.dispose();
     const ends = [...this.sessions.values()].filter((s) => !s.ended).map((s) => (s.session.stop(), s.session.done.catch(() => undefined)));
     await Promise.all(ends);
     for (const r of this.recordings.values()) {
@@ -198,6 +205,7 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
     const open = this.recordings.get(rec);
     if (!open) return { closed: false };
     this.recordings.delete(rec);
+    await this.gdbTerminals.closeFor(rec); // their servers read this recording
     open.engine.close();
     open.reader.close();
     return { closed: true };
@@ -569,6 +577,29 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
         break;
     }
     return null;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // gdb terminals ("Open in gdb"): see gdb-terminals.ts
+
+  async gdbOpen({ rec, k, cols, rows }: ParamsOf<'gdbOpen'>): Promise<GdbStarted> {
+    const { reader, engine } = this.get(rec);
+    engine.checkCheckpoint(k);
+    return this.gdbTerminals.open(reader, rec, k, { cols: cols ?? 80, rows: rows ?? 24 });
+  }
+
+  async gdbInput({ sessionId, data }: ParamsOf<'gdbInput'>): Promise<null> {
+    this.gdbTerminals.input(sessionId, data);
+    return null;
+  }
+
+  async gdbResize({ sessionId, cols, rows }: ParamsOf<'gdbResize'>): Promise<null> {
+    this.gdbTerminals.resize(sessionId, cols, rows);
+    return null;
+  }
+
+  async gdbClose({ sessionId }: ParamsOf<'gdbClose'>): Promise<{ closed: boolean }> {
+    return { closed: await this.gdbTerminals.close(sessionId) };
   }
 }
 

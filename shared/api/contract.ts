@@ -264,6 +264,19 @@ export interface SessionSummaryJson {
   readonly reduction: number;
 }
 
+/**
+ * A gdb terminal ("Open in gdb"): gdb on a pseudo-terminal in the main process, attached over
+ * the remote protocol to a server on 127.0.0.1 that serves the recording from one checkpoint.
+ * Its output arrives as onGdbData, keystrokes go back with gdbInput.
+ */
+export interface GdbStarted {
+  readonly sessionId: string;
+  /** The program gdb reads symbols from: the one recorded at the checkpoint (never run). */
+  readonly program: string;
+  /** The gdb server's port on 127.0.0.1. */
+  readonly port: number;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Parameter schemas (runtime validators; the parameter types are inferred from them)
 
@@ -316,6 +329,10 @@ export const paramSchemas = {
   sessionInput: s.object({ sessionId: id, data: s.string({ max: 65536 }) }),
   sessionResize: s.object({ sessionId: id, cols: s.int(2, 1000), rows: s.int(2, 1000) }),
   sessionControl: s.object({ sessionId: id, action: s.literal('checkpoint', 'pause', 'resume', 'stop') }),
+  gdbOpen: s.object({ rec, k: checkpoint, cols: s.optional(s.int(2, 1000)), rows: s.optional(s.int(2, 1000)) }),
+  gdbInput: s.object({ sessionId: id, data: s.string({ max: 65536 }) }),
+  gdbResize: s.object({ sessionId: id, cols: s.int(2, 1000), rows: s.int(2, 1000) }),
+  gdbClose: s.object({ sessionId: id }),
 } as const;
 
 export type MethodName = keyof typeof paramSchemas;
@@ -350,6 +367,10 @@ interface Results {
   sessionInput: null;
   sessionResize: null;
   sessionControl: null;
+  gdbOpen: GdbStarted;
+  gdbInput: null;
+  gdbResize: null;
+  gdbClose: { readonly closed: boolean };
 }
 export type ResultOf<M extends MethodName> = Results[M];
 
@@ -383,9 +404,13 @@ export interface DeloreanEvents {
     readonly evaluations: number;
     readonly message: string;
   };
+  /** Output of a gdb terminal (gdbOpen). */
+  onGdbData: { readonly sessionId: string; readonly data: string };
+  /** A gdb terminal's gdb has exited (quit, closed, or its recording was closed); its server is closed. */
+  onGdbExit: { readonly sessionId: string; readonly exitCode: number; readonly signal: number | null };
 }
 export type EventName = keyof DeloreanEvents;
-export const EVENT_NAMES: readonly EventName[] = ['onRecordingProgress', 'onTerminalData', 'onRecordingEnded', 'onSearchProgress'];
+export const EVENT_NAMES: readonly EventName[] = ['onRecordingProgress', 'onTerminalData', 'onRecordingEnded', 'onSearchProgress', 'onGdbData', 'onGdbExit'];
 export type EventListener = <E extends EventName>(event: E, payload: DeloreanEvents[E]) => void;
 export type AnyEvent = { [E in EventName]: { event: E; payload: DeloreanEvents[E] } }[EventName];
 
