@@ -4,13 +4,15 @@
  * ratios measured side by side, never as timed assertions in tests.
  *
  * Sections: recording (real recorder on heap_words), store and queries on synthetic
- * recordings written through the real writer (1M checkpoints; 100k with --quick).
+ * recordings written through the real writer (1M checkpoints; 100k with --quick);
+ * real-programs, when-did-it-go-bad and storage (bench/peers.ts: Debian programs and gdb).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchEngine } from '../main/engine/bench.js';
+import { benchRealPrograms, benchStorage, benchWhenDidItGoBad, PeerRecordings } from './peers.js';
 import { benchRecording } from './recording.js';
 
 const quick = process.argv.includes('--quick');
@@ -70,6 +72,26 @@ async function main(): Promise<void> {
     } else {
       sections.push({ name: 'timeline', figures: { error: `e2e/bench-timeline.ts exited ${r.status}` } });
     }
+  }
+
+  // Real programs, "when did it go bad" against gdb, and storage layers (bench/peers.ts); the
+  // storage section describes the recordings the other two made.
+  const peers = new PeerRecordings();
+  try {
+    if (!only || only === 'real-programs') {
+      log('real-programs: redis-server, sqlite3, python3, gzip plain vs recorded ...');
+      sections.push({ name: 'real-programs', figures: await benchRealPrograms(quick, peers) });
+    }
+    if (!only || only === 'when-did-it-go-bad') {
+      log('when-did-it-go-bad: guard.c with gdb record full, gdb watch, delorean bisect/find ...');
+      sections.push({ name: 'when-did-it-go-bad', figures: await benchWhenDidItGoBad(quick, peers) });
+    }
+    if (!only || only === 'storage') {
+      log('storage: where the bytes go, per recording ...');
+      sections.push({ name: 'storage', figures: await benchStorage(quick, peers) });
+    }
+  } finally {
+    peers.dispose();
   }
 
   const date = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
