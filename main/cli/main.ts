@@ -28,9 +28,14 @@ function usage(): string {
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (name === '--help' || name === '-h' || name === 'help') {
     io.stdout(usage());
-    return name ? 0 : 2;
+    return 0;
+  }
+  if (!name) {
+    // A usage error: the usage goes to stderr, so stdout stays empty for scripts.
+    io.stderr(`delorean: no command given\n\n${usage()}`);
+    return 2;
   }
   const command = COMMANDS[name];
   if (!command) {

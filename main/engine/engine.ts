@@ -464,6 +464,9 @@ export class Engine {
     const { from, to } = this.range(opts);
     if (!Number.isInteger(len) || len < 1) throw new EngineError(`length must be a positive integer, got ${len}`);
     const address = typeof addr === 'bigint' ? addr : this.resolveAddress(addr, from);
+    if (address < 0n || address + BigInt(len) > 1n << 64n) {
+      throw new EngineError(`${len} bytes at 0x${address.toString(16)} run past the end of the 64-bit address space`);
+    }
     const limit = opts.limit ?? Infinity;
     const tick = new Ticker(opts.signal, this.yieldMs);
     const candidates: number[] = [];

@@ -48,11 +48,13 @@ function decode(type: TypeName, b: Uint8Array): number | string {
   }
 }
 
+const ADDRESS_SPACE_END = 1n << 64n;
+
 /** A C string: bytes up to the NUL, page by page, so a string ending before an unmapped page reads fine. */
 function readCString(r: RecordingReader, k: number, addr: bigint): Uint8Array {
   const out: number[] = [];
   let a = addr;
-  while (out.length < CSTR_MAX) {
+  while (out.length < CSTR_MAX && a < ADDRESS_SPACE_END) {
     const chunk = Math.min(Number(4096n - (a % 4096n)), CSTR_MAX - out.length);
     const bytes = r.readMemory(k, a, chunk);
     const nul = bytes.indexOf(0);
@@ -96,9 +98,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     checkCheckpoint(at, r.checkpointCount);
 
     const { address, size } = resolveAddress(r, at, addrExpr);
+    const n = type ? TYPES[type] : (len ?? (size > 0 && size <= 4096 ? size : 16));
+    if (address + BigInt(type === 'cstr' ? 1 : n) > ADDRESS_SPACE_END) throw new CliError(`read: ${n} bytes at ${hex(address)} run past the end of the 64-bit address space`);
     let bytes: Uint8Array;
     try {
-      bytes = type === 'cstr' ? readCString(r, at, address) : r.readMemory(at, address, type ? TYPES[type] : (len ?? (size > 0 && size <= 4096 ? size : 16)));
+      bytes = type === 'cstr' ? readCString(r, at, address) : r.readMemory(at, address, n);
     } catch (e) {
       if (e instanceof UnmappedError) throw new CliError(e.message);
       throw e;
