@@ -55,7 +55,7 @@ export function columnsOnlyReader(path: string, count: number, seed = 7): Record
     trigger[k] = k === 0 ? 0 : k === count - 1 ? 5 : rand() < 0.0001 ? 3 : 1;
     timeNs[k] = BigInt(k) * 20_000n;
   }
-  const columns: CheckpointColumns = { count, timeNs, trigger, dirtyPages, storedBytes: new Uint32Array(count) };
+  const columns: CheckpointColumns = { count, timeNs, trigger, dirtyPages, storedBytes: new Uint32Array(count), mapsVersion: new Uint32Array(count) };
   const summary: SummaryLevel[] = Pyramid.build(dirtyPages, count).view();
   const meta: RecordingMeta = { formatVersion: 1, program: '/synthetic/bench', argv: ['/synthetic/bench'], cwd: '/', pid: 1, backend: 'uffd-wp', attached: false, pageSize: 4096, startedAt: new Date(0).toISOString() };
   const info = (k: number): CheckpointInfo => ({
@@ -88,6 +88,7 @@ export function columnsOnlyReader(path: string, count: number, seed = 7): Record
       throw new UnmappedError(addr, k);
     },
     versionsOf: () => new Uint32Array(0),
+    rangeCursor: () => ({ nextChangeAfter: () => null }),
     terminalOutput: () => [],
     refresh: () => undefined,
     close: () => undefined,

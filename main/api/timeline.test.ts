@@ -17,7 +17,7 @@ function recording(count: number, seed: number): { columns: CheckpointColumns; p
   const r = rng(seed);
   const dirty = new Uint32Array(count).map(() => (r() < 0.1 ? Math.floor(r() * 5000) : Math.floor(r() * 8)));
   const trigger = new Uint8Array(count).map(() => (r() < 0.02 ? 3 : r() < 0.5 ? 1 : 2));
-  const columns: CheckpointColumns = { count, timeNs: new BigInt64Array(count), trigger, dirtyPages: dirty, storedBytes: new Uint32Array(count) };
+  const columns: CheckpointColumns = { count, timeNs: new BigInt64Array(count), trigger, dirtyPages: dirty, storedBytes: new Uint32Array(count), mapsVersion: new Uint32Array(count) };
   return { columns, pyramid: Pyramid.build(dirty, count) };
 }
 

@@ -33,8 +33,8 @@ import type { MapEntry } from '../../shared/model/recording.js';
 import { isBooleanOp, symbolsOf, usesRegisters as exprUsesRegisters, type Expr } from '../../shared/predicate/ast.js';
 import { parsePredicate, PredicateSyntaxError } from '../../shared/predicate/parser.js';
 import { bytesEqual, valuesEqual, type Value } from '../../shared/predicate/values.js';
-import { UnmappedError, type RecordingReader } from '../store/types.js';
-import { evaluate, holds, PAGE_SIZE, type EvalResult } from './evaluate.js';
+import { UnmappedError, type RangeCursor, type RecordingReader } from '../store/types.js';
+import { evaluate, holds, PAGE_SIZE, type EvalResult, type RangesRead } from './evaluate.js';
 import { decodeRegisters, isRegisterName, REGISTER_NAMES, type DecodedRegisters } from './registers.js';
 import { SourceResolver, type SourceLocation } from './source.js';
 import { ElfCache, nearest, SymbolError, SymbolTable, type SymbolLocation } from './symbols.js';
@@ -391,7 +391,7 @@ export class Engine {
     const mode: SearchMode = p.usesRegisters ? 'every-checkpoint' : 'pages';
     const limit = opts.limit ?? Infinity;
     const tick = new Ticker(opts.signal, this.yieldMs);
-    const versions = new VersionCache(this.reader);
+    const cursors = new CursorCache(this.reader);
     const transitions: Transition[] = [];
     let evaluations = 0;
     let prev: EvalResult | null = null;
@@ -407,7 +407,7 @@ export class Engine {
         transitions.push({ checkpoint: k, value: r.ok ? r.value : null, holds: h, error: r.ok ? null : r.reason });
       }
       prev = r;
-      const next = mode === 'pages' ? this.nextChange(r.pagesRead, k, versions) : k + 1;
+      const next = mode === 'pages' ? this.nextChange(r.rangesRead, k, cursors) : k + 1;
       if (next === null || next > to) break;
       k = next;
       if (await tick.due()) {
@@ -423,11 +423,14 @@ export class Engine {
     return opts.all ? { transitions, truncated: false, evaluations, mode, boolean: p.boolean, ms } : { checkpoint: null, evaluations, mode, ms };
   }
 
-  /** The earliest checkpoint after k where a page in `pages` got a new version or the memory map changed. */
-  private nextChange(pages: ReadonlySet<bigint>, k: number, versions: VersionCache): number | null {
+  /**
+   * The earliest checkpoint after k where some bytes read at k (a range per page) changed, or
+   * the memory map changed: before it, the predicate reads the same bytes, so has the same value.
+   */
+  private nextChange(ranges: RangesRead, k: number, cursors: CursorCache): number | null {
     let best = this.nextMapsChange(k);
-    for (const page of pages) {
-      const v = versions.nextAfter(page, k);
+    for (const [page, r] of ranges) {
+      const v = cursors.nextAfter(page, r.lo, r.hi, k);
       if (v !== null && (best === null || v < best)) best = v;
     }
     return best;
@@ -435,18 +438,17 @@ export class Engine {
 
   /**
    * The first checkpoint after k whose memory map differs from k's. Change points are found
-   * once (and extended as a live recording grows) by comparing mapsAt of neighbours: by
-   * identity first (one array per distinct map in the store), by content when that differs.
+   * once (and extended as a live recording grows) from the maps-version column, comparing the
+   * maps of neighbours by content where the version changes.
    */
   nextMapsChange(k: number): number | null {
     const n = this.reader.checkpointCount;
     const mc = this.mapsChanges;
     if (mc.scanned < n) {
-      let prev = mc.scanned === 0 ? null : this.reader.mapsAt(mc.scanned - 1);
-      for (let i = mc.scanned; i < n; i++) {
-        const cur = this.reader.mapsAt(i);
-        if (prev !== null && cur !== prev && !sameMaps(prev, cur)) mc.points.push(i);
-        prev = cur;
+      // Only where the store's maps version changes can the map differ (same version: same text).
+      const mv = this.reader.columns().mapsVersion;
+      for (let i = Math.max(1, mc.scanned); i < n; i++) {
+        if (mv[i] !== mv[i - 1] && !sameMaps(this.reader.mapsAt(i - 1), this.reader.mapsAt(i))) mc.points.push(i);
       }
       mc.scanned = n;
     }
@@ -469,10 +471,17 @@ export class Engine {
     }
     const limit = opts.limit ?? Infinity;
     const tick = new Ticker(opts.signal, this.yieldMs);
+    // Candidates: where the bytes of each page in the range changed (a range cursor skips the
+    // versions of the page that left these bytes alone), and where the memory map changed.
     const candidates: number[] = [];
     for (let page = address & PAGE_MASK; page < address + BigInt(len); page += PAGE_SIZE) {
-      const v = this.reader.versionsOf(page);
-      for (let i = upperBound(v, from); i < v.length && v[i]! <= to; i++) candidates.push(v[i]!);
+      const lo = page > address ? 0 : Number(address - page);
+      const hi = page + PAGE_SIZE > address + BigInt(len) ? Number(address + BigInt(len) - page) : Number(PAGE_SIZE);
+      const cursor = this.reader.rangeCursor(page, lo, hi - lo);
+      for (let c = cursor.nextChangeAfter(from); c !== null && c <= to; c = cursor.nextChangeAfter(c)) {
+        candidates.push(c);
+        if (await tick.due()) opts.onProgress?.({ fraction: (c - from) / Math.max(1, to - from), evaluations: candidates.length, checkpoint: c, message: `scanning: checkpoint ${c} of ${from}..${to}` });
+      }
     }
     for (let m = this.nextMapsChange(from); m !== null && m <= to; m = this.nextMapsChange(m)) candidates.push(m);
     const sorted = Uint32Array.from(candidates).sort();
@@ -590,15 +599,26 @@ function upperBound(a: ArrayLike<number>, k: number): number {
   return lo;
 }
 
-/** Version lists fetched once per search. */
-class VersionCache {
-  private readonly lists = new Map<bigint, Uint32Array>();
+/**
+ * Range cursors kept across one search, with each one's last answer: a cursor asked at k for
+ * the next change after it, answered c, gives c again for any k' in [k, c) without a walk (the
+ * bytes did not change in between). Each cursor walks its page's versions forward once.
+ */
+class CursorCache {
+  private readonly cursors = new Map<string, { cursor: RangeCursor; from: number; next: number | null }>();
   constructor(private readonly reader: RecordingReader) {}
-  nextAfter(page: bigint, k: number): number | null {
-    let v = this.lists.get(page);
-    if (!v) this.lists.set(page, (v = this.reader.versionsOf(page)));
-    const i = upperBound(v, k);
-    return i < v.length ? v[i]! : null;
+  nextAfter(page: bigint, lo: number, hi: number, k: number): number | null {
+    const key = `${page}:${lo}:${hi}`;
+    let c = this.cursors.get(key);
+    if (c && c.from <= k && (c.next === null || k < c.next)) return c.next;
+    if (!c) {
+      if (this.cursors.size > 4096) this.cursors.clear();
+      c = { cursor: this.reader.rangeCursor(page, lo, hi - lo), from: k, next: null };
+      this.cursors.set(key, c);
+    }
+    c.from = k;
+    c.next = c.cursor.nextChangeAfter(k);
+    return c.next;
   }
 }
 

@@ -40,14 +40,18 @@ export interface EvalEnv {
   symbols(): SymbolTable;
 }
 
+/** Per page read: the smallest byte range [lo, hi) (offsets in the page) covering every read of it. */
+export type RangesRead = ReadonlyMap<bigint, { readonly lo: number; readonly hi: number }>;
+
 export type EvalResult =
-  | { readonly ok: true; readonly value: Value; readonly pagesRead: ReadonlySet<bigint>; readonly usesRegisters: boolean }
+  | { readonly ok: true; readonly value: Value; readonly pagesRead: ReadonlySet<bigint>; readonly rangesRead: RangesRead; readonly usesRegisters: boolean }
   | {
       readonly ok: false;
       readonly reason: string;
       /** Source span of the failing sub-expression, when known. */
       readonly span: { start: number; end: number } | null;
       readonly pagesRead: ReadonlySet<bigint>;
+      readonly rangesRead: RangesRead;
       readonly usesRegisters: boolean;
     };
 
@@ -56,11 +60,11 @@ export function evaluate(expr: Expr, env: EvalEnv): EvalResult {
   const ev = new Evaluator(env);
   try {
     const value = ev.eval(expr);
-    return { ok: true, value, pagesRead: ev.pages, usesRegisters: ev.usedRegisters };
+    return { ok: true, value, pagesRead: ev.pages, rangesRead: ev.ranges, usesRegisters: ev.usedRegisters };
   } catch (e) {
     if (e instanceof PredicateEvalError) {
       const span = e.span ? { start: e.span.start, end: e.span.end } : null;
-      return { ok: false, reason: e.message, span, pagesRead: ev.pages, usesRegisters: ev.usedRegisters };
+      return { ok: false, reason: e.message, span, pagesRead: ev.pages, rangesRead: ev.ranges, usesRegisters: ev.usedRegisters };
     }
     throw e;
   }
@@ -78,6 +82,7 @@ export function holds(r: EvalResult): boolean {
 
 class Evaluator {
   readonly pages = new Set<bigint>();
+  readonly ranges = new Map<bigint, { lo: number; hi: number }>();
   usedRegisters = false;
   private threads: readonly DecodedRegisters[] | null = null;
 
@@ -155,7 +160,17 @@ class Evaluator {
     if (len === 0) return new Uint8Array(0);
     const last = addr + BigInt(len) - 1n;
     if (last >= 1n << 64n) throw new PredicateEvalError(`${where}: the read runs past the end of the address space`, span);
-    for (let p = addr & PAGE_MASK; p <= last; p += PAGE_SIZE) this.pages.add(p);
+    for (let p = addr & PAGE_MASK; p <= last; p += PAGE_SIZE) {
+      this.pages.add(p);
+      const lo = p > addr ? 0 : Number(addr - p);
+      const hi = p + PAGE_SIZE - 1n > last ? Number(last - p) + 1 : Number(PAGE_SIZE);
+      const r = this.ranges.get(p);
+      if (!r) this.ranges.set(p, { lo, hi });
+      else {
+        if (lo < r.lo) r.lo = lo;
+        if (hi > r.hi) r.hi = hi;
+      }
+    }
     try {
       return this.env.reader.readMemory(this.env.k, addr, len);
     } catch (err) {

@@ -37,6 +37,25 @@ interface RawBlob {
 }
 
 const PENDING_LIMIT = 4 * 1024 * 1024;
+/**
+ * Segment reads near the previous one (2 KiB) go through a cache of 16 KiB blocks (aligned): blobs
+ * written at neighbouring checkpoints sit together in a segment, so a walk along the timeline
+ * over a page that changes often reads each block once instead of one read(2) per blob. A read
+ * far from the previous one (a sparse walk, a random access) reads just the blob, first 256
+ * bytes (most deltas fit) then all of it if needed. A block read near the end of a segment that
+ * is still growing may be short: it remembers how much it holds, and a blob past that is read
+ * again.
+ */
+const BLOCK_SHIFT = 14;
+const BLOCK = 1 << BLOCK_SHIFT;
+const DEFAULT_BLOCKS = 1024; // 16 MiB
+const SMALL_READ = 256;
+const NEAR = 2048; // a read this close to the previous one is likely followed by more in its block
+
+interface Block {
+  readonly bytes: Uint8Array;
+  readonly valid: number; // bytes read (shorter than BLOCK only at the end of the file)
+}
 
 export class BlobStore {
   private readonly fds = new Map<number, number>();
@@ -57,9 +76,13 @@ export class BlobStore {
     private readonly writable: boolean,
     cacheEntries: number,
     private readonly segmentLimit: number,
+    blocks = DEFAULT_BLOCKS,
   ) {
     this.cache = new Lru(cacheEntries);
+    this.blocks = new Lru(blocks);
   }
+
+  private readonly blocks: Lru<number, Block>;
 
   static forReading(dir: string, id: Uint8Array, cacheEntries = 2048): BlobStore {
     return new BlobStore(dir, id, false, cacheEntries, 0);
@@ -181,12 +204,11 @@ export class BlobStore {
     if (!Number.isInteger(vofs) || vofs <= 0 || off < HEADER_SIZE || segment >= MAX_SEGMENTS) this.bad(vofs, `invalid blob address 0x${vofs.toString(16)}`);
     let bytes: Uint8Array;
     const want = BLOB_HEADER_MAX + len;
+    this.inScratch = false;
     if (this.writable && segment === this.segment && off >= this.written) {
       bytes = this.pending.subarray(off - this.written, Math.min(this.pendingLen, off - this.written + want));
     } else {
-      if (this.scratch.length < want) this.scratch = new Uint8Array(want);
-      const buf = this.scratch.subarray(0, want);
-      bytes = buf.subarray(0, readInto(this.fd(segment, vofs), off, buf));
+      bytes = this.fromBlock(segment, off, want, vofs);
     }
     this.at = 4;
     const head = this.varint(bytes, vofs);
@@ -213,6 +235,72 @@ export class BlobStore {
 
   /** Header parse position (a field, so the hot read path allocates no closures). */
   private at = 0;
+  /** Whether the last raw() payload is a view of scratch memory (else of a cached block or the pending buffer, which stay valid). */
+  private inScratch = false;
+  private lastSegment = -1;
+  private lastOffset = 0;
+
+  /**
+   * Up to `want` bytes of segment `segment` from `off`: a view of a cached block when the blob
+   * fits in one (its real size is known only after its header: a blob may be shorter than
+   * `want`, so a view up to the block's end is enough when the header says so), else read
+   * into scratch.
+   */
+  private fromBlock(segment: number, off: number, want: number, vofs: number): Uint8Array {
+    const start = off - (off % BLOCK); // offsets are below 2^32
+    const key = segment * SEGMENT_SPAN + start;
+    let b = this.blocks.get(key);
+    const inBlock = off - start;
+    const near = segment === this.lastSegment && Math.abs(off - this.lastOffset) < NEAR;
+    this.lastSegment = segment;
+    this.lastOffset = off;
+    if (!b && !near) {
+      // Far from the last read: just this blob.
+      if (this.scratch.length < want) this.scratch = new Uint8Array(want);
+      this.inScratch = true;
+      const fd = this.fd(segment, vofs);
+      const small = this.scratch.subarray(0, Math.min(want, SMALL_READ));
+      const view = small.subarray(0, readInto(fd, off, small));
+      if (view.length < small.length || this.blobEnd(view) <= view.length) return view;
+      const buf = this.scratch.subarray(0, want);
+      return buf.subarray(0, readInto(fd, off, buf));
+    }
+    if (!b || (b.valid < BLOCK && b.valid < inBlock + want)) {
+      const bytes = Buffer.allocUnsafeSlow(BLOCK);
+      b = { bytes, valid: readInto(this.fd(segment, vofs), start, bytes) };
+      this.blocks.set(key, b);
+    }
+    const end = Math.min(b.valid, inBlock + want);
+    if (end === inBlock + want || b.valid < BLOCK) return b.bytes.subarray(inBlock, end); // whole, or all the file holds
+    // Crosses the block's end: fine if the blob itself ends inside it.
+    const view = b.bytes.subarray(inBlock, end);
+    if (this.blobEnd(view) <= view.length) return view;
+    if (this.scratch.length < want) this.scratch = new Uint8Array(want);
+    const buf = this.scratch.subarray(0, want);
+    this.inScratch = true;
+    return buf.subarray(0, readInto(this.fd(segment, vofs), off, buf));
+  }
+
+  /** The length of the blob whose bytes start `view` (from its header), or Infinity if the header is not all there. */
+  private blobEnd(view: Uint8Array): number {
+    let p = 4;
+    let v = 0;
+    let mul = 1;
+    for (;;) {
+      if (p >= view.length || p > 12) return Infinity;
+      const byte = view[p++]!;
+      v += (byte & 0x7f) * mul;
+      if (byte < 0x80) break;
+      mul *= 128;
+    }
+    if (isDelta(v % 8)) {
+      for (;;) {
+        if (p >= view.length || p > 21) return Infinity;
+        if (view[p++]! < 0x80) break;
+      }
+    }
+    return p + Math.floor(v / 512);
+  }
 
   /** The LEB128 at bytes[this.at] (at most 8 bytes); advances this.at. */
   private varint(bytes: Uint8Array, vofs: number): number {
@@ -262,7 +350,7 @@ export class BlobStore {
         this.cache.set(v, root);
         break;
       }
-      deltas.push({ vofs: v, kind: raw.kind, depth: raw.depth, payload: raw.payload.slice() });
+      deltas.push({ vofs: v, kind: raw.kind, depth: raw.depth, payload: this.inScratch ? raw.payload.slice() : raw.payload });
       const cached = this.cache.get(raw.base);
       if (cached) {
         root = cached;
@@ -291,6 +379,15 @@ export class BlobStore {
     return out;
   }
 
+  /**
+   * The stored form of the blob at vofs (content `len` bytes), checked but not decoded: its
+   * kind, depth, base (the vofs a delta applies to, else 0) and payload (a view valid until
+   * the next read). For walks that can skip decoding (range-cursor.ts).
+   */
+  peek(vofs: number, len: number): { readonly kind: number; readonly depth: number; readonly base: number; readonly payload: Uint8Array } {
+    return this.raw(vofs, len);
+  }
+
   /** Drops a decoded blob from the cache (the writer's superseded versions). */
   forget(vofs: number): void {
     this.cache.delete(vofs);
@@ -300,5 +397,6 @@ export class BlobStore {
     for (const fd of this.fds.values()) closeSync(fd);
     this.fds.clear();
     this.cache.clear();
+    this.blocks.clear();
   }
 }

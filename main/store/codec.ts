@@ -124,6 +124,46 @@ export function applyRuns(payload: Uint8Array, acc: Uint8Array): void {
   }
 }
 
+/**
+ * XORs into `acc` (bytes [off, off + acc.length) of the content) the part of a runs delta that
+ * falls in that range; returns whether any run touched it. Same checks as applyRuns.
+ */
+export function applyRunsRange(payload: Uint8Array, n: number, off: number, acc: Uint8Array): boolean {
+  const end = off + acc.length;
+  let p = 0;
+  let pos = 0;
+  let touched = false;
+  while (p < payload.length) {
+    let skip = 0;
+    let len = 0;
+    for (let shift = 0, done = false; !done; shift += 7) {
+      if (shift >= 28) throw new CodecError('run header too long');
+      if (p >= payload.length) throw new CodecError('truncated run header');
+      const b = payload[p++]!;
+      skip += (b & 0x7f) * 2 ** shift;
+      done = b < 0x80;
+    }
+    for (let shift = 0, done = false; !done; shift += 7) {
+      if (shift >= 28) throw new CodecError('run header too long');
+      if (p >= payload.length) throw new CodecError('truncated run header');
+      const b = payload[p++]!;
+      len += (b & 0x7f) * 2 ** shift;
+      done = b < 0x80;
+    }
+    pos += skip;
+    if (len === 0 || pos + len > n || p + len > payload.length) throw new CodecError(`run of ${len} bytes at ${pos} does not fit`);
+    if (pos < end && pos + len > off) {
+      const from = Math.max(pos, off);
+      const to = Math.min(pos + len, end);
+      for (let q = from; q < to; q++) acc[q - off] = acc[q - off]! ^ payload[p + q - pos]!;
+      touched = true;
+    }
+    p += len;
+    pos += len;
+  }
+  return touched;
+}
+
 export class BlobEncoder {
   private xor = new Uint8Array(4096);
   private runs = new Uint8Array(4096);

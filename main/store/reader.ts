@@ -32,7 +32,8 @@ import { Lru } from './lru.js';
 import { RecordingIndex, type Warning } from './recording-index.js';
 import { type CheckpointRecord, decodeCheckpoint, decodeTagged } from './records.js';
 import { loadSnapshot, writeSnapshot } from './snapshot.js';
-import { type CheckpointColumns, RecordingError, type RecordingReader, type SummaryLevel, type TerminalChunk, UnmappedError } from './types.js';
+import { PageRangeCursor } from './range-cursor.js';
+import { type CheckpointColumns, type RangeCursor, RecordingError, type RecordingReader, type SummaryLevel, type TerminalChunk, UnmappedError } from './types.js';
 
 const ADDRESS_LIMIT = 1n << 64n;
 
@@ -279,7 +280,7 @@ export class Reader implements RecordingReader {
     this.live();
     const ix = this.index;
     const n = ix.count;
-    return { count: n, timeNs: ix.timeNs.subarray(0, n), trigger: ix.trigger.subarray(0, n), dirtyPages: ix.dirtyPages.subarray(0, n), storedBytes: ix.storedBytes.subarray(0, n) };
+    return { count: n, timeNs: ix.timeNs.subarray(0, n), trigger: ix.trigger.subarray(0, n), dirtyPages: ix.dirtyPages.subarray(0, n), storedBytes: ix.storedBytes.subarray(0, n), mapsVersion: ix.mapsVersion.subarray(0, n) };
   }
 
   summary(): readonly SummaryLevel[] {
@@ -371,6 +372,12 @@ export class Reader implements RecordingReader {
     this.live();
     if (pageAddr < 0n || (pageAddr & PAGE_MASK_N) !== 0n || pageAddr >= ADDRESS_LIMIT) throw new RangeError(`page address 0x${pageAddr.toString(16)} is not a page-aligned address`);
     return this.index.versionsOf(Number(pageAddr >> PAGE_SHIFT_N));
+  }
+
+  rangeCursor(pageAddr: bigint, off: number, len: number): RangeCursor {
+    this.live();
+    if (pageAddr < 0n || (pageAddr & PAGE_MASK_N) !== 0n || pageAddr >= ADDRESS_LIMIT) throw new RangeError(`page address 0x${pageAddr.toString(16)} is not a page-aligned address`);
+    return new PageRangeCursor(this.index, this.blobs, Number(pageAddr >> PAGE_SHIFT_N), off, len, this.path);
   }
 
   terminalOutput(k?: number): readonly TerminalChunk[] {

@@ -33,6 +33,7 @@ export interface CheckpointColumns {
   readonly trigger: Uint8Array; // TriggerCode
   readonly dirtyPages: Uint32Array;
   readonly storedBytes: Uint32Array; // bytes this checkpoint added to disk
+  readonly mapsVersion: Uint32Array; // which distinct memory map (equal numbers: the same map)
 }
 
 /** Min/max/sum per power-of-two bucket of a per-checkpoint figure, for drawing millions of checkpoints. */
@@ -47,6 +48,16 @@ export interface TerminalChunk {
   /** The first checkpoint these bytes belong to: printed before it was taken (or after the last one, tagged with it). */
   readonly checkpoint: number;
   readonly data: Uint8Array;
+}
+
+/** Follows bytes [off, off+len) of one page along the timeline (RecordingReader.rangeCursor). */
+export interface RangeCursor {
+  /**
+   * The first checkpoint after k at which those bytes may differ from their value at k, or
+   * null. Never skips a change; exact except for a page a zero range covered, where every
+   * version of the page is returned. Cheapest when called with increasing k.
+   */
+  nextChangeAfter(k: number): number | null;
 }
 
 export interface RecordingReader {
@@ -77,6 +88,8 @@ export interface RecordingReader {
    * ascending. Exact search and change lists walk these instead of every checkpoint.
    */
   versionsOf(pageAddr: bigint): Uint32Array;
+  /** A cursor over bytes [off, off+len) of the page at pageAddr (inside the page): see RangeCursor. */
+  rangeCursor(pageAddr: bigint, off: number, len: number): RangeCursor;
   /**
    * Terminal output chunks up to and including checkpoint k (all if k omitted): their
    * concatenation is what the program had printed when checkpoint k was taken. For the last
