@@ -1,6 +1,6 @@
 /**
  * Keyboard stepping through checkpoints, wherever focus is, except while typing (inputs,
- * Monaco, the live terminal): Left/Right, PageUp/PageDown, Home/End; P pins, B bookmarks,
+ * Monaco, a terminal): Left/Right, PageUp/PageDown, Home/End; P pins, B bookmarks,
  * +/- zoom the timeline around the selection.
  */
 import { useEffect } from 'react';
@@ -9,7 +9,7 @@ import { useViewer } from '../stores/viewer-store.js';
 
 function isTyping(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
-  if (target.closest('input, textarea, select, [contenteditable="true"], .monaco-editor, .live-terminal')) return true;
+  if (target.closest('input, textarea, select, [contenteditable="true"], .monaco-editor, .pty-terminal')) return true;
   return false;
 }
 

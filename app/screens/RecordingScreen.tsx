@@ -3,14 +3,11 @@
  * pty), the timeline growing live, the recorder's rate and storage, and the controls:
  * checkpoint now, pause/resume, stop. When the program ends, a summary and "Inspect".
  */
-import { FitAddon } from '@xterm/addon-fit';
-import { Terminal } from '@xterm/xterm';
-import { useEffect, useRef } from 'react';
+import { useMemo } from 'react';
+import { PtyTerminal, type TerminalStream } from '../components/PtyTerminal.js';
 import { Timeline } from '../components/timeline/Timeline.js';
-import { xtermTheme } from '../components/TerminalAt.js';
 import { api } from '../lib/api.js';
 import { formatBytes, formatCount, formatExit, formatRate } from '../lib/format.js';
-import { theme } from '../lib/theme.js';
 import { useApp } from '../stores/app-store.js';
 import { useSession } from '../stores/session-store.js';
 import { useViewer } from '../stores/viewer-store.js';
@@ -91,45 +88,17 @@ export function RecordingScreen({ sessionId, out }: { sessionId: string; out: st
 }
 
 function LiveTerminal({ sessionId, interactive }: { sessionId: string; interactive: boolean }): React.JSX.Element {
-  const host = useRef<HTMLDivElement>(null);
-  const term = useRef<Terminal | null>(null);
-
-  useEffect(() => {
-    if (!host.current) return;
-    const t = new Terminal({ convertEol: false, fontSize: 13, fontFamily: theme.mono, theme: xtermTheme, scrollback: 10000, cursorBlink: true, cursorInactiveStyle: 'none' });
-    const fit = new FitAddon();
-    t.loadAddon(fit);
-    t.open(host.current);
-    term.current = t;
-    t.write(useSession.getState().output());
-    const offOutput = useSession.getState().onOutput((d) => t.write(d));
-    const onData = t.onData((data) => void api().sessionInput({ sessionId, data }).catch(() => undefined));
-    const onResize = t.onResize(({ cols, rows }) => void api().sessionResize({ sessionId, cols, rows }).catch(() => undefined));
-    const ro = new ResizeObserver(() => {
-      try {
-        fit.fit();
-      } catch {
-        // Not laid out yet.
-      }
-    });
-    ro.observe(host.current);
-    t.focus();
-    return () => {
-      ro.disconnect();
-      offOutput();
-      onData.dispose();
-      onResize.dispose();
-      t.dispose();
-      term.current = null;
-    };
-  }, [sessionId]);
-
-  useEffect(() => {
-    const t = term.current;
-    if (!t) return;
-    t.options.disableStdin = !interactive;
-    if (!interactive) t.blur(); // the program is gone: no cursor inviting input
-  }, [interactive]);
-
-  return <div className="live-terminal" ref={host} data-testid="live-terminal" />;
+  const stream = useMemo<TerminalStream>(() => ({ initial: () => useSession.getState().output(), subscribe: (cb) => useSession.getState().onOutput(cb) }), [sessionId]);
+  return (
+    <PtyTerminal
+      key={sessionId}
+      stream={stream}
+      onInput={(data) => void api().sessionInput({ sessionId, data }).catch(() => undefined)}
+      onResize={(cols, rows) => void api().sessionResize({ sessionId, cols, rows }).catch(() => undefined)}
+      interactive={interactive}
+      focused={interactive}
+      className="live-terminal"
+      testId="live-terminal"
+    />
+  );
 }
