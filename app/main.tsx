@@ -10,6 +10,7 @@ import { setClient } from './lib/api.js';
 import { createClient } from './lib/client.js';
 import { pickTransport } from './lib/transport.js';
 import { useApp } from './stores/app-store.js';
+import { useGdb } from './stores/gdb-store.js';
 import { useSearch } from './stores/search-store.js';
 import { useSession } from './stores/session-store.js';
 
@@ -18,6 +19,7 @@ try {
   setClient(createClient(pickTransport()));
   useSession.getState().connect();
   useSearch.getState().connect();
+  useGdb.getState().connect();
   root.render(<App />);
   void useApp.getState().init();
 } catch (e) {

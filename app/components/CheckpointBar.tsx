@@ -1,11 +1,12 @@
 /**
  * The selected checkpoint in words: its number, what triggered it, when, how many pages it
- * dirtied; with stepping buttons, pin (memory compares against the pinned checkpoint) and
- * bookmarks.
+ * dirtied; with stepping buttons, pin (memory compares against the pinned checkpoint),
+ * bookmarks, and "Open in gdb" (a gdb terminal at this checkpoint, in the gdb dock).
  */
 import { api } from '../lib/api.js';
 import { formatCount, formatRelativeNs } from '../lib/format.js';
 import { useQuery } from '../lib/use-query.js';
+import { useGdb } from '../stores/gdb-store.js';
 import { useSearch } from '../stores/search-store.js';
 import { nextMarker } from '../stores/updates/viewer.js';
 import { useViewer } from '../stores/viewer-store.js';
@@ -17,6 +18,7 @@ export function CheckpointBar(): React.JSX.Element {
   const pinned = useViewer((s) => s.pinned);
   const bookmarks = useViewer((s) => s.bookmarks);
   const { step, select, togglePin, toggleBookmark } = useViewer.getState();
+  const openGdb = useGdb((s) => s.open);
   const results = useSearch((s) => s.result?.checkpoints);
   const q = useQuery(rec && count > 0 ? () => api().checkpoint({ rec, k }) : null, [rec, k, count]);
   const c = q.data;
@@ -68,6 +70,12 @@ export function CheckpointBar(): React.JSX.Element {
         </button>
         <button className={bookmarks.includes(k) ? 'on' : ''} onClick={() => toggleBookmark()} title="Bookmark this checkpoint (B)">
           {bookmarks.includes(k) ? '★' : '☆'} Bookmark
+        </button>
+        <button onClick={() => rec && openGdb(rec, k)} disabled={!rec || count === 0} data-testid="open-gdb" title={`Open gdb at #${k}: the real gdb on this checkpoint (continue / reverse-continue travel through the recording)`}>
+          <span className="gdb-icon" aria-hidden="true">
+            &gt;_
+          </span>{' '}
+          Open in gdb
         </button>
       </div>
     </div>

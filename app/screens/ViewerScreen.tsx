@@ -10,11 +10,17 @@
  *   |                          +------------------------+-------------------------+
  *   |                          | output at #k           | regs|stack|maps|diff|chg|
  *   +--------------------------+------------------------+-------------------------+
+ *   | gdb #k | gdb #j |  (the gdb dock, while any "Open in gdb" tab is open)         |
+ *   +-----------------------------------------------------------------------------+
+ *
+ * gdb tabs belong to the recording shown: they close when another one is opened or the
+ * viewer is left.
  */
 import { useEffect, useState } from 'react';
 import { ChangesPanel } from '../components/ChangesPanel.js';
 import { CheckpointBar } from '../components/CheckpointBar.js';
 import { DiffView } from '../components/DiffView.js';
+import { GdbDock } from '../components/GdbDock.js';
 import { MapsView } from '../components/MapsView.js';
 import { MemoryView } from '../components/MemoryView.js';
 import { RegistersView } from '../components/RegistersView.js';
@@ -24,7 +30,9 @@ import { StackView } from '../components/StackView.js';
 import { TerminalAt } from '../components/TerminalAt.js';
 import { Timeline } from '../components/timeline/Timeline.js';
 import { useCheckpointKeys } from '../lib/keys.js';
+import { useGdb } from '../stores/gdb-store.js';
 import { useMemory } from '../stores/memory-store.js';
+import { useViewer } from '../stores/viewer-store.js';
 
 type Tab = 'registers' | 'stack' | 'maps' | 'diff' | 'changes';
 
@@ -32,12 +40,15 @@ export function ViewerScreen(): React.JSX.Element {
   useCheckpointKeys();
   const [tab, setTab] = useState<Tab>('registers');
   const changes = useMemory((s) => s.changes);
+  const rec = useViewer((s) => s.summary?.rec ?? null);
+  const hasGdb = useGdb((s) => s.tabs.length > 0);
+  useEffect(() => () => useGdb.getState().closeAll(), [rec]);
   useEffect(() => {
     if (changes) setTab('changes');
   }, [changes?.sel]); // eslint-disable-line react-hooks/exhaustive-deps
 
   return (
-    <div className="viewer" data-testid="viewer-screen">
+    <div className={hasGdb ? 'viewer with-gdb' : 'viewer'} data-testid="viewer-screen">
       <CheckpointBar />
       <Timeline />
       <div className="viewer-grid">
@@ -66,6 +77,7 @@ export function ViewerScreen(): React.JSX.Element {
           </section>
         </div>
       </div>
+      <GdbDock />
     </div>
   );
 }
