@@ -42,12 +42,33 @@
 #ifndef SYS_epoll_pwait2
 #define SYS_epoll_pwait2 441
 #endif
+#define ERESTARTSYS 512    /* kernel-internal return codes of an interrupted call: */
+#define ERESTARTNOINTR 513 /* the kernel issues it again when no handler runs (or always) */
 #define ERESTARTNOHAND 514 /* kernel-internal: restart unless a handler runs */
 
 static bool candidate(long nr)
 {
 	return nr == SYS_epoll_wait || nr == SYS_epoll_pwait || nr == SYS_epoll_pwait2 || nr == SYS_semop ||
 	       nr == SYS_semtimedop || nr == SYS_rt_sigtimedwait;
+}
+
+static void note_reentry(struct restart_state *st, const struct user_regs_struct *r)
+{
+	st->reentry = true;
+	st->reentry_nr = (long)r->orig_rax;
+	st->reentry_ip = r->rip;
+	const uint64_t args[6] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9 };
+	for (int i = 0; i < 6; i++)
+		st->reentry_args[i] = args[i];
+}
+
+bool restart_is_reentry(struct restart_state *st, long nr, uint64_t ip, const uint64_t args[6])
+{
+	bool same = st->reentry && st->reentry_nr == nr && st->reentry_ip == ip;
+	for (int i = 0; same && i < 6; i++)
+		same = st->reentry_args[i] == args[i];
+	st->reentry = false;
+	return same;
 }
 
 int restart_fixup(pid_t tid, struct restart_state *st, uint64_t resumed_ns, uint64_t now_ns)
@@ -57,11 +78,47 @@ int restart_fixup(pid_t tid, struct restart_state *st, uint64_t resumed_ns, uint
 	long nr = ptrace(PTRACE_PEEKUSER, tid, (void *)offsetof(struct user_regs_struct, orig_rax), NULL);
 	if (errno)
 		return -1;
-	if (!candidate(nr))
-		return 0;
+	/*
+	 * Re-entry notes. Stopped inside a call that returned -ERESTARTSYS & co: the kernel will
+	 * issue it again. Stopped again after that resume but before it ran (the kernel already
+	 * rewound: rax = the call's number, rip back on the syscall instruction; orig_rax is -1
+	 * when an interrupt caught it there in user mode): still pending.
+	 */
+	bool pending = st->reentry && (nr == st->reentry_nr || nr == -1);
+	st->reentry = false;
+	if (nr < 0) {
+		if (pending) {
+			errno = 0;
+			long rax = ptrace(PTRACE_PEEKUSER, tid, (void *)offsetof(struct user_regs_struct, rax), NULL);
+			uint64_t rip = (uint64_t)ptrace(PTRACE_PEEKUSER, tid, (void *)offsetof(struct user_regs_struct, rip), NULL);
+			if (errno)
+				return -1;
+			st->reentry = rax == st->reentry_nr && rip + 2 == st->reentry_ip;
+		}
+		return 0; /* not in a system call */
+	}
 	struct user_regs_struct r;
+	if (!candidate(nr)) {
+		/* The registers only when it matters: this is every thread blocked in a call, at every checkpoint. */
+		errno = 0;
+		long rax = ptrace(PTRACE_PEEKUSER, tid, (void *)offsetof(struct user_regs_struct, rax), NULL);
+		if (errno)
+			return -1;
+		if ((rax == -ERESTARTSYS || rax == -ERESTARTNOINTR || rax == -ERESTARTNOHAND) &&
+		    ptrace(PTRACE_GETREGS, tid, NULL, &r) == 0 && (long)r.orig_rax == nr)
+			note_reentry(st, &r);
+		else if (pending && rax == nr &&
+			 (uint64_t)ptrace(PTRACE_PEEKUSER, tid, (void *)offsetof(struct user_regs_struct, rip), NULL) + 2 ==
+				 st->reentry_ip)
+			st->reentry = true;
+		return 0;
+	}
 	if (ptrace(PTRACE_GETREGS, tid, NULL, &r) < 0)
 		return -1;
+	if ((long)r.orig_rax == nr && ((long)r.rax == -ERESTARTNOHAND || (long)r.rax == -ERESTARTSYS))
+		note_reentry(st, &r); /* already restartable (e.g. stopped again before it ran) */
+	else if (pending && (long)r.rax == nr && r.rip + 2 == st->reentry_ip)
+		st->reentry = true;
 	if ((long)r.rax != -EINTR || (long)r.orig_rax != nr)
 		return 0;
 	switch (nr) {
@@ -98,6 +155,7 @@ int restart_fixup(pid_t tid, struct restart_state *st, uint64_t resumed_ns, uint
 		break;
 	}
 	r.rax = (unsigned long long)-ERESTARTNOHAND;
+	note_reentry(st, &r);
 set:
 	if (ptrace(PTRACE_SETREGS, tid, NULL, &r) < 0)
 		return -1;

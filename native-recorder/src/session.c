@@ -407,11 +407,14 @@ static void on_syscall_stop(struct session *s, struct task *t)
 	} else {
 		return; /* a syscall-exit stop (PTRACE_SYSCALL) */
 	}
+	/* The kernel issuing again a call a checkpoint interrupted (a write(2) to the terminal that
+	 * waited): the program made one call, it gets one checkpoint. */
+	bool again = restart_is_reentry(&t->restart, nr, info.instruction_pointer, args);
 	if (!s->started)
 		return;
 	pid_t tid = t->tid;
 	/* Checkpoint first: the call's effect (e.g. an unmap) happens after the checkpoint, and the note covers it. */
-	if (syscall_set_has(&s->opt->syscalls, nr))
+	if (syscall_set_has(&s->opt->syscalls, nr) && !again)
 		take(s, WIRE_TRIGGER_SYSCALL, tid, (uint64_t)nr, args);
 	if (s->dirty && s->recording && syscall_needs_note(nr, args))
 		dirty_note_syscall(s->dirty, nr, args);

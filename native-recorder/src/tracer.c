@@ -135,7 +135,8 @@ void tracer_resume(struct tracer *tr, struct task *t)
 	if (t->group_stop) {
 		rc = ptrace(PTRACE_LISTEN, t->tid, NULL, NULL);
 	} else {
-		int req = t->foreign ? PTRACE_CONT : tr->resume_req;
+		int req = t->foreign ? PTRACE_CONT : t->watch_exit ? PTRACE_SYSCALL : tr->resume_req;
+		t->watch_exit = false;
 		rc = ptrace((enum __ptrace_request)req, t->tid, NULL, (void *)(long)t->pending_sig);
 		if (rc == 0)
 			t->pending_sig = 0;
@@ -222,6 +223,16 @@ struct task *tracer_on_status(struct tracer *tr, pid_t tid, int status)
 		return t;
 	}
 	int sig = WSTOPSIG(status);
+	/*
+	 * Our PTRACE_INTERRUPT crossed this seccomp stop (sent while the thread was entering it):
+	 * the stop consumed the interrupt but left TIF_SIGPENDING set, so the call may now fail
+	 * with -ERESTARTSYS at once (a write(2) to a terminal always does) and be issued again with
+	 * no stop in between, which would look like a second call. Resuming it once with
+	 * PTRACE_SYSCALL shows how it ends: restart_fixup notes a restart at its exit stop.
+	 */
+	if (event == PTRACE_EVENT_SECCOMP && t->interrupted)
+		t->watch_exit = true;
+	t->interrupted = false;
 	if ((event == PTRACE_EVENT_STOP && !tracer_is_group_stop_sig(sig)) || (event == 0 && sig != SIGTRAP))
 		restart_fixup(tid, &t->restart, t->resumed_ns, now_ns()); /* a vanished thread is reported later */
 	if (t->foreign) {
@@ -280,6 +291,8 @@ int tracer_stop_all(struct tracer *tr)
 			continue;
 		if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0)
 			t->run = TASK_EXITING; /* gone: its death is reported later */
+		else
+			t->interrupted = true;
 	}
 	sigset_t chld;
 	sigemptyset(&chld);

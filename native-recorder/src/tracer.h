@@ -58,6 +58,8 @@ struct task {
 	bool has_event;      /* a stop the session has not handled yet */
 	int event;           /* its wait status */
 	uint64_t resumed_ns; /* CLOCK_MONOTONIC of its last resume (0: never), for restart.c */
+	bool interrupted;    /* sent PTRACE_INTERRUPT by this stop-all, no stop seen since */
+	bool watch_exit;     /* resume once with PTRACE_SYSCALL (see tracer_on_status) */
 	struct restart_state restart;
 };
 
