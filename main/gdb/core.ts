@@ -133,7 +133,7 @@ export async function writeCore(reader: RecordingReader, k: number, path: string
   });
   const size = offset;
 
-  const file = await open(path, 'w');
+  const file = await open(path, 'w', 0o600); // a memory image holds the program's secrets, like a recording
   let written = 0;
   try {
     await file.write(head, 0, head.length, 0);
