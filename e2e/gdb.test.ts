@@ -118,11 +118,27 @@ describe.skipIf(skip)('Open in gdb', () => {
     expect(await page.isVisible('[data-testid=gdb-view][data-k="4"] [data-testid=gdb-terminal]')).toBe(false);
     await waitForRow(app, 13, `$1 = ${u64At(reader, 13, 'counter')}`);
 
+    // gdb quits by itself: the tab says so, and opens gdb again at the same checkpoint.
+    await page.click('[data-testid=gdb-tab][data-k="4"] [role=tab]');
+    await page.click(`[data-testid=gdb-view][data-k="4"] [data-testid=gdb-terminal]`);
+    await page.keyboard.type('quit');
+    await page.keyboard.press('Enter');
+    await waitForRow(app, 4, '(y or n)');
+    await page.keyboard.type('y');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid=gdb-tab][data-k="4"][data-status=exited]');
+    expect(await page.textContent('[data-testid=gdb-view][data-k="4"] [data-testid=gdb-exited]')).toContain('gdb exited.');
+    await screenshot(page, 'viewer-gdb-exited');
+    await page.click('[data-testid=gdb-view][data-k="4"] [data-testid=gdb-exited] button >> text=Open again');
+    await page.waitForSelector('[data-testid=gdb-tab][data-k="4"][data-status=running]');
+    await waitForRow(app, 4, '(gdb)');
+
     const exits = (): number => events.filter((e) => e.event === 'onGdbExit').length;
+    expect(exits()).toBe(1);
     await page.click('[data-testid=gdb-tab][data-k="4"] [data-testid=gdb-tab-close]');
     await page.click('[data-testid=gdb-tab][data-k="13"] [data-testid=gdb-tab-close]');
     await page.waitForSelector('[data-testid=gdb-dock]', { state: 'detached' });
-    await expect.poll(exits, { timeout: 30_000 }).toBe(2);
+    await expect.poll(exits, { timeout: 30_000 }).toBe(3);
     expect(app.browser.errors).toEqual([]);
   });
 });

@@ -69,9 +69,11 @@ export class GdbTerminals {
         'not-found',
       );
     }
-    const cwd = existingDir(reader.meta.cwd) ?? process.cwd();
+    // gdb runs where the service runs, not in the recording's cwd: a recording names that
+    // directory, and gdb would look for a .gdbinit there.
+    const cwd = process.cwd();
     const programAtK = reader.programAt(k);
-    const program = isAbsolute(programAtK) ? programAtK : resolve(cwd, programAtK);
+    const program = isAbsolute(programAtK) ? programAtK : resolve(reader.meta.cwd || '/', programAtK);
     const { spawn } = await import('node-pty');
     const server = await startGdbServer(reader, { port: 0, at: k });
     let pty: IPty;
@@ -153,14 +155,6 @@ function signal(pty: IPty, sig: string): void {
     pty.kill(sig);
   } catch {
     // Already gone.
-  }
-}
-
-function existingDir(dir: string): string | null {
-  try {
-    return dir && statSync(dir).isDirectory() ? dir : null;
-  } catch {
-    return null;
   }
 }
 
