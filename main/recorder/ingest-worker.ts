@@ -18,11 +18,20 @@ const port = parentPort;
 const { socketPath, out } = workerData as IngestWorkerData;
 const post = (m: FromWorker): void => port.postMessage(m);
 
+/** A store failure for the user: a full disk (or quota) is named as such, with the system's words after. */
+function storeFailure(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const msg = err instanceof Error ? err.message : String(e);
+  if (err?.code === 'ENOSPC') return `the disk is full (${msg})`;
+  if (err?.code === 'EDQUOT') return `the disk quota is exceeded (${msg})`;
+  return msg;
+}
+
 let writer: RecordingWriter;
 try {
   writer = await RecordingWriter.create(out);
 } catch (e) {
-  post({ kind: 'failed', message: (e as Error).message });
+  post({ kind: 'failed', message: storeFailure(e) });
   process.exit(0);
 }
 
@@ -89,7 +98,7 @@ function onData(chunk: Buffer): void {
       writer.ingest(m);
     }
   } catch (e) {
-    fail((e as Error).message);
+    fail(storeFailure(e));
     return;
   }
   progress();
@@ -105,7 +114,7 @@ function finish(): void {
     if (decoder.pending && !failed) post({ kind: 'warning', message: `the recorder's stream ended inside a message (${decoder.pending} bytes dropped)` });
     writer.close();
   } catch (e) {
-    post({ kind: 'failed', message: (e as Error).message });
+    if (!failed) post({ kind: 'failed', message: storeFailure(e) });
   }
   post({ kind: 'done', checkpoints: writer.checkpointCount, stats: writer.stats });
   port.close();
@@ -131,7 +140,7 @@ const flushTimer = setInterval(() => {
   try {
     writer.flush();
   } catch (e) {
-    fail((e as Error).message);
+    fail(storeFailure(e));
   }
 }, 100);
 

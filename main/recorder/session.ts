@@ -53,6 +53,8 @@ export interface RecordingSummary {
   exit: ExitInfo | null;
   backend: string | null;
   warnings: string[];
+  /** Why the store stopped taking checkpoints (say, a full disk), when it did: what was committed before is kept. */
+  failure: string | null;
   stats: RecordingStats;
   reduction: number; // 1 - stored/raw
   durationMs: number;
@@ -328,6 +330,7 @@ export class RecordingSession {
       exit: this.exit,
       backend: this.backend,
       warnings: this.warnings,
+      failure: this.workerFailure,
       stats,
       reduction: stats.rawBytes > 0 ? 1 - stats.storedBytes / stats.rawBytes : 0,
       durationMs: Date.now() - this.started,

@@ -5,7 +5,8 @@
  * shown at any checkpoint); its output is copied to our stdout (to stderr with --json, so
  * stdout stays one JSON document) and, when stdin is a terminal, our keyboard reaches it.
  * The exit code is 0 when the recording completed, whatever the program's own status (that
- * is in the summary); non-zero when nothing could be recorded.
+ * is in the summary); 1 when nothing could be recorded, or when the store stopped early (a
+ * full disk: the checkpoints committed before are kept and the error says how many).
  */
 import { basename } from 'node:path';
 import { parseCommandArgs, parseIndex } from '../args.js';
@@ -143,5 +144,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         `${mb(summary.stats.rawBytes)} of pages stored in ${mb(summary.stats.storedBytes)} (${(summary.reduction * 100).toFixed(1)}% smaller)\n`,
     );
   }
+  // The store gave up (a full disk): what it committed is kept, but the recording is not whole.
+  if (summary.failure) throw new CliError(`recording stopped early: ${summary.failure}; kept ${summary.checkpoints} checkpoints in ${summary.out}`);
   return 0;
 }
