@@ -11,6 +11,7 @@
  * When addr2line is missing or the file has no line info, the answer is null, never an error.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 export interface SourceFrame {
   readonly function: string | null;
@@ -24,6 +25,13 @@ export interface SourceLocation extends SourceFrame {
 }
 
 const SENTINEL = 0xffffffffffffffffn;
+
+/**
+ * elfutils' eu-addr2line when installed: binutils 2.40's addr2line mis-numbers DWARF 5 file
+ * entries (gcc 12's default), naming the wrong file for code from headers (out.h:54 reported
+ * as counter.c:54). Same options, same output but a trailing :column.
+ */
+const ADDR2LINE = ['/usr/bin/eu-addr2line', '/usr/local/bin/eu-addr2line'].find((p) => existsSync(p)) ?? 'addr2line';
 
 interface Pending {
   readonly addrs: readonly bigint[];
@@ -40,7 +48,7 @@ class Addr2Line {
   private dead: Error | null = null;
 
   constructor(readonly file: string) {
-    this.proc = spawn('addr2line', ['-e', file, '-a', '-f', '-C', '-i'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = spawn(ADDR2LINE, ['-e', file, '-a', '-f', '-C', '-i'], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc.stdout.setEncoding('utf8');
     this.proc.stdout.on('data', (chunk: string) => this.onData(chunk));
     this.proc.stderr.resume();
@@ -127,7 +135,7 @@ function parseRecord(body: readonly string[]): SourceLocation | null {
   const frames: SourceFrame[] = [];
   for (let i = 0; i + 1 < body.length; i += 2) {
     const fn = body[i]!;
-    const m = /^(.*):(\d+)(?: \(discriminator \d+\))?$/.exec(body[i + 1]!);
+    const m = /^(.*?):(\d+)(?::\d+)?(?: \(discriminator \d+\))?$/.exec(body[i + 1]!);
     if (!m || m[1] === '??' || m[2] === '0') continue;
     frames.push({ function: fn === '??' ? null : fn, file: m[1]!, line: Number(m[2]) });
   }
