@@ -40,8 +40,9 @@ let socket: Socket | null = null;
 let finished = false;
 let failed = false;
 let helloSeen = false;
-// The store closes once the recorder's stream has ended AND the session says the terminal
-// output has drained (the pty's last bytes can arrive after the recorder's socket closes).
+// The store closes once the recorder's stream has ended AND the session saw the recorder exit
+// (a recorder that never connected has no stream to wait for). The program's terminal output
+// is on the stream (Output messages), attributed to checkpoints by the recorder.
 let socketClosed = false;
 let finishRequested = false;
 function maybeFinish(): void {
@@ -148,9 +149,6 @@ const CONTROL = { checkpoint: MessageType.RequestCheckpoint, pause: MessageType.
 
 port.on('message', (msg: ToWorker) => {
   switch (msg.kind) {
-    case 'output':
-      if (!finished) writer.appendOutput(msg.data);
-      break;
     case 'control': {
       if (!socket || socket.destroyed) break;
       const type = CONTROL[msg.type];

@@ -7,9 +7,8 @@ export interface IngestWorkerData {
 }
 
 export type ToWorker =
-  | { kind: 'output'; data: Uint8Array } // terminal bytes from the pty
   | { kind: 'control'; type: 'checkpoint' | 'pause' | 'resume' | 'stop'; stopAction?: 0 | 1 }
-  | { kind: 'finish' }; // the recorder is gone and its output drained: close the store once the stream ends, report
+  | { kind: 'finish' }; // the recorder is gone: close the store once its stream ends, report
 
 export type FromWorker =
   | { kind: 'listening' }

@@ -3,9 +3,15 @@
  * page stream flowing into an ingest worker that writes the store.
  *
  *   program <-ptrace- delorean-recorder ==unix socket==> ingest worker -> NAME.dlr
- *      ^ pty (node-pty)       ^ control (checkpoint/pause/resume/stop)
- *      |                      |
+ *     ^ its own pty       ^ pty (node-pty)  ^ control (checkpoint/pause/resume/stop)
+ *     (the recorder's)    |                 |
  *   RecordingSession (this file, main thread): terminal bytes in and out, progress, the end.
+ *
+ * A launched program runs on a pty the recorder owns: the recorder relays our keyboard bytes
+ * to it and echoes its output to us (the live terminal), and sends that output on the wire
+ * inside the checkpoint it precedes, so the store has it attributed exactly. The bytes we get
+ * from node-pty are only for the screen. An attached program keeps its own terminal: its
+ * output is neither shown nor recorded.
  *
  * Used by `delorean record`, the desktop app and the browser bridge alike.
  */
@@ -138,6 +144,7 @@ export class RecordingSession {
   private recorderError: string | null = null;
   private workerFailure: string | null = null;
   private lastOutputAt = 0;
+  private recorderExitedAt = 0;
   private rateWindow: Array<[number, number]> = [];
   private lastProgress: RecordingProgress = { checkpoints: 0, rate: 0, rawBytes: 0, storedBytes: 0 };
   readonly done: Promise<RecordingSummary>;
@@ -259,10 +266,14 @@ export class RecordingSession {
     for (const l of this.warningListeners) l(message);
   }
 
-  /** The pty may deliver its last bytes after the exit event: wait for 50 ms of quiet (1 s at most). */
+  /**
+   * node-pty may deliver the recorder's last echoed bytes after its exit event: for the output
+   * listeners (the live terminal), wait for 50 ms of quiet (1 s at most). The store does not
+   * wait for this: its output comes on the wire.
+   */
   private async outputDrained(): Promise<void> {
     if (!('pty' in this.child)) return;
-    const exitedAt = Date.now();
+    const exitedAt = this.recorderExitedAt || Date.now();
     const deadline = exitedAt + 1000;
     while (Date.now() - Math.max(this.lastOutputAt, exitedAt) < 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }
@@ -270,8 +281,6 @@ export class RecordingSession {
   private onTerminalData(d: string): void {
     this.lastOutputAt = Date.now();
     for (const l of this.outputListeners) l(d);
-    const bytes = Buffer.from(d, 'utf8');
-    this.worker.postMessage({ kind: 'output', data: bytes } satisfies ToWorker);
   }
 
   private onWorkerMessage(m: FromWorker): void {
@@ -309,9 +318,9 @@ export class RecordingSession {
 
   private async settle(workerDone: Promise<{ checkpoints: number; stats: RecordingStats }>, recorderExit: Promise<number>): Promise<RecordingSummary> {
     const code = await recorderExit;
-    await this.outputDrained();
+    this.recorderExitedAt = Date.now();
     this.worker.postMessage({ kind: 'finish' } satisfies ToWorker);
-    const { checkpoints, stats } = await workerDone;
+    const [{ checkpoints, stats }] = await Promise.all([workerDone, this.outputDrained()]);
     await this.worker.terminate();
     rmSync(this.socketDir, { recursive: true, force: true });
     if (checkpoints === 0 && (code !== 0 || this.recorderError || this.workerFailure)) {

@@ -82,6 +82,11 @@ int checkpoint_take(struct checkpointer *c, const struct trigger *trig, struct d
 
 	if (wire_checkpoint_begin(c->wire, c->seq, t0, trig->kind, (uint32_t)trig->tid, trig->detail, trig->args) < 0)
 		goto wire_err;
+	if (c->output_len) {
+		if (wire_output(c->wire, c->output, c->output_len) < 0)
+			goto wire_err;
+		c->output_len = 0;
+	}
 	bool maps_changed = !c->have_maps || !maps_equal(&c->last_maps, &maps);
 	if (maps_changed && wire_maps(c->wire, maps.text, maps.text_len) < 0)
 		goto wire_err;

@@ -1,9 +1,10 @@
 /*
  * checkpoint.h - taking one checkpoint of a stopped process and streaming it.
  *
- * A checkpoint on the wire: CHECKPOINT_BEGIN, MAPS (when the map text changed since the
- * last one sent), ZERO_RANGES (if any), PAGES batches, one REGS per stopped thread (the
- * leader first), CHECKPOINT_END, then a flush. Sequence numbers start at 0 and grow by 1.
+ * A checkpoint on the wire: CHECKPOINT_BEGIN, OUTPUT (the program's terminal bytes, if any),
+ * MAPS (when the map text changed since the last one sent), ZERO_RANGES (if any), PAGES
+ * batches, one REGS per stopped thread (the leader first), CHECKPOINT_END, then a flush.
+ * Sequence numbers start at 0 and grow by 1.
  *
  * Call only with EVERY thread of the process in a ptrace-stop (tracer_stop_all): the maps,
  * the dirty set, the page bytes and the registers must all describe the same instant.
@@ -31,6 +32,10 @@ struct checkpointer {
 	struct page_set pages;
 	uint8_t *buf; /* WIRE_MAX_PAGES_PER_MSG pages */
 	struct regs_buf regs;
+	/* The program's terminal output since the last checkpoint, set by the caller: sent right
+	 * after BEGIN, then output_len is 0 (it is on the wire even if the checkpoint fails later). */
+	const uint8_t *output;
+	size_t output_len;
 	/* Totals, for the debug log and measurements. */
 	uint64_t pages_sent, unreadable_pages;
 };

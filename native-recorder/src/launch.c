@@ -29,10 +29,11 @@
 #include <unistd.h>
 
 #include "seccomp_filter.h"
+#include "terminal.h"
 
-enum child_step { STEP_SYNC = 1, STEP_CWD, STEP_SECCOMP, STEP_EXEC };
+enum child_step { STEP_SYNC = 1, STEP_CWD, STEP_SECCOMP, STEP_EXEC, STEP_TTY };
 static const char *const step_names[] = { "", "wait for the tracer", "change directory", "install the seccomp filter",
-					  "execute" };
+					  "execute", "set up its terminal" };
 
 /* Joins dir and name into a malloc'd path (name alone when dir is NULL or name is absolute). */
 static char *join(const char *dir, const char *name)
@@ -157,6 +158,8 @@ static void child(const struct launch *l, int syncfd, int errfd)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
+	if (l->has_tty && terminal_child(l->tty) < 0)
+		child_fail(errfd, STEP_TTY);
 	if (l->cwd && chdir(l->cwd) < 0)
 		child_fail(errfd, STEP_CWD);
 	if (l->filter && seccomp_filter_install(l->filter) < 0)
@@ -213,7 +216,7 @@ err:;
 int launch_child_error(int errfd, const char **step, int *err)
 {
 	int msg[2];
-	if (read(errfd, msg, sizeof msg) != (ssize_t)sizeof msg || msg[0] < STEP_SYNC || msg[0] > STEP_EXEC)
+	if (read(errfd, msg, sizeof msg) != (ssize_t)sizeof msg || msg[0] < STEP_SYNC || msg[0] > STEP_TTY)
 		return -1;
 	*step = step_names[msg[0]];
 	*err = msg[1];

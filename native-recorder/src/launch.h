@@ -6,6 +6,7 @@
 #define DL_LAUNCH_H
 
 #include <linux/filter.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -24,11 +25,13 @@ struct launch {
 	const char *cwd;              /* NULL: inherit ours */
 	const struct sock_fprog *filter;
 	unsigned long ptrace_options; /* for PTRACE_SEIZE */
+	bool has_tty;                 /* tty: the pty slave (> 2), the child's session, terminal and fds 0-2 */
+	int tty;
 };
 
 /*
- * Forks the child, seizes it, then lets it run: it restores default signal handling, changes
- * directory, installs the filter and execs. On success *pid is the child (heading for its
+ * Forks the child, seizes it, then lets it run: it restores default signal handling, takes the
+ * terminal (terminal_child), changes directory, installs the filter and execs. On success *pid is the child (heading for its
  * PTRACE_EVENT_EXEC stop) and *errfd the read end of a close-on-exec pipe on which a child
  * that fails before exec writes {int step, int errno} (see launch_child_error). Returns 0,
  * or -1 with errno (EPERM: not allowed to trace) and the failing step in *what.

@@ -1,7 +1,7 @@
 /*
  * main.c - delorean-recorder's entry: options, the output stream, signals; then one session.
  *
- * The recorder blocks SIGCHLD, SIGINT, SIGTERM and SIGHUP and reads them from a signalfd in
+ * The recorder blocks SIGCHLD, SIGINT, SIGTERM, SIGHUP and SIGWINCH and reads them from a signalfd in
  * its event loop (session.c); SIGPIPE is ignored so a vanished main process shows up as
  * EPIPE on a write. Exit statuses are listed in session.h and in the usage text.
  */
@@ -62,6 +62,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGWINCH); /* our terminal's size: copied to the program's (terminal.h) */
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	int sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sigfd < 0) {

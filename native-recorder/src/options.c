@@ -22,7 +22,9 @@ void options_usage(FILE *f)
 	      "  LIST: comma-separated system call names or numbers (write,read,1); DUR: 250us, 1ms, 2s, 500000ns\n"
 	      "  --on-recorder-exit: what happens to the program if the recording stops early (signal, lost\n"
 	      "    connection, error): default kill for a launched program, detach for --attach\n"
-	      "  --attach: system call triggers (and memory-call tracking) stop at EVERY system call\n"
+	      "  --attach: system call triggers (and memory-call tracking) stop at EVERY system call; the program\n"
+	      "    keeps its own terminal and its output is not recorded (a launched program runs on a terminal\n"
+	      "    of ours: its output is recorded with each checkpoint)\n"
 	      "exit status: 0 done, 2 usage, 3 program cannot run, 4 not permitted to trace, 5 internal error,\n"
 	      "  6 lost the connection to DeLorean\n",
 	      f);

@@ -25,9 +25,11 @@
  * a seccomp filter cannot be installed into a running process without leaving it behind.
  *
  * Event loop: poll() over a signalfd (SIGCHLD -> waitpid(-1, __WALL|WNOHANG) until empty;
- * SIGINT/SIGTERM/SIGHUP), the control socket and the interval timerfd. A stop that needs work
- * is handled at once; stops collected while stopping everyone for a checkpoint are parked in
- * the tracer and handled right after (tracer.h).
+ * SIGINT/SIGTERM/SIGHUP; SIGWINCH), the control socket, the interval timerfd, and for a
+ * launched program its pty master and our stdin (terminal.h: the program's output goes on the
+ * wire inside the checkpoint it precedes; what follows the last one goes just before EXIT).
+ * A stop that needs work is handled at once; stops collected while stopping everyone for a
+ * checkpoint are parked in the tracer and handled right after (tracer.h).
  *
  * Exit statuses: session.h. Errors are one line on stderr and, when a stream exists, a fatal
  * WIRE_ERROR; warnings a line on stderr and a non-fatal WIRE_ERROR (buffered until HELLO).
@@ -58,6 +60,7 @@
 #include "launch.h"
 #include "log.h"
 #include "seccomp_filter.h"
+#include "terminal.h"
 #include "tracer.h"
 #include "wire.h"
 
@@ -87,6 +90,7 @@ struct session {
 	size_t nearly;
 
 	int sigfd, timerfd, errfd;
+	struct terminal term; /* launched: the program's pty (terminal.h); attached: none */
 
 	bool started;     /* checkpoint 0 taken */
 	bool recording;   /* checkpoints are taken (false once stopping) */
@@ -118,7 +122,12 @@ static void end_stream(struct session *s, enum wire_exit_kind kind, int32_t code
 {
 	if (!s->wire_open)
 		return;
-	if (wire_exit(&s->wire, kind, code) < 0 || wire_flush(&s->wire) < 0) {
+	/* Output after the last checkpoint (the program is stopped or gone: all of it is readable now). */
+	terminal_drain(&s->term);
+	s->term.keep = false;
+	int rc = s->term.len ? wire_output(&s->wire, s->term.buf, s->term.len) : 0;
+	terminal_sent(&s->term);
+	if (rc < 0 || wire_exit(&s->wire, kind, code) < 0 || wire_flush(&s->wire) < 0) {
 		if (s->exit_code == EXIT_OK)
 			s->exit_code = s->is_socket ? EXIT_LOST_CONNECTION : EXIT_INTERNAL;
 		fprintf(stderr, "delorean-recorder: cannot send the end of the recording: %s\n", strerror(errno));
@@ -250,9 +259,24 @@ static void take(struct session *s, enum wire_trigger kind, pid_t tid, uint64_t 
 	struct trigger trig = { .kind = kind, .tid = tid, .detail = detail };
 	if (args)
 		memcpy(trig.args, args, sizeof trig.args);
+	/* The program is stopped: its output so far goes inside this checkpoint (terminal.h). */
+	terminal_drain(&s->term);
+	if (s->term.dropped && !s->term.warned) {
+		s->term.warned = true;
+		warnf(s,
+		      "the program printed more than %u KiB between two checkpoints: only the last %u KiB before "
+		      "each checkpoint are kept with the recording (first before checkpoint %llu)",
+		      TERMINAL_KEEP / 1024, TERMINAL_KEEP / 1024, (unsigned long long)s->ck.seq);
+	}
+	s->ck.output = s->term.buf;
+	s->ck.output_len = s->term.len;
 	enum checkpoint_failure why;
 	char err[512];
-	if (checkpoint_take(&s->ck, &trig, s->dirty, &s->tr, &s->bps, &why, err, sizeof err) < 0) {
+	int rc = checkpoint_take(&s->ck, &trig, s->dirty, &s->tr, &s->bps, &why, err, sizeof err);
+	if (s->ck.output_len == 0)
+		terminal_sent(&s->term); /* on the wire (even in a checkpoint that failed after its BEGIN) */
+	s->ck.output_len = 0;
+	if (rc < 0) {
 		if (why == CHECKPOINT_GONE)
 			LOG_DEBUG("checkpoint abandoned: %s", err);
 		else if (why == CHECKPOINT_WIRE)
@@ -811,6 +835,10 @@ static bool on_signals(struct session *s)
 		int sig = (int)si[i].ssi_signo;
 		if (sig == SIGCHLD)
 			continue;
+		if (sig == SIGWINCH) {
+			terminal_resize(&s->term); /* our terminal changed size: so does the program's */
+			continue;
+		}
 		if (!s->recording && !s->killing) {
 			/* Second request while passive (or detaching): leave; the kernel detaches what is left. */
 			if (!s->tr.process_gone || has_foreign(s))
@@ -862,8 +890,16 @@ static int launch(struct session *s)
 	if (s->policy == EXIT_POLICY_KILL)
 		opts |= PTRACE_O_EXITKILL;
 	struct launch l = { .path = s->path, .argv = o->argv, .cwd = o->cwd, .filter = &s->filter, .ptrace_options = opts };
+	if (terminal_open(&s->term, err, sizeof err) == 0) {
+		l.has_tty = true;
+		l.tty = s->term.slave;
+	} else {
+		warnf(s, "%s: the program shares the recorder's terminal and its output is not recorded", err);
+	}
 	const char *what;
-	if (launch_start(&l, &s->pid, &s->errfd, &what) < 0) {
+	int rc = launch_start(&l, &s->pid, &s->errfd, &what);
+	terminal_close_slave(&s->term); /* the child has its copy: the master sees EIO when the program's last one closes */
+	if (rc < 0) {
 		int e = errno;
 		if (e == EPERM)
 			fatal(s, EXIT_NOT_PERMITTED, e, "not permitted to trace '%s': %s", prog, strerror(e));
@@ -929,6 +965,7 @@ int session_run(const struct options *opt, int out_fd, bool is_socket, int sigfd
 	struct session ss = { .opt = opt, .out_fd = out_fd, .is_socket = is_socket, .sigfd = sigfd, .timerfd = -1,
 			      .errfd = -1 };
 	struct session *s = &ss;
+	terminal_none(&s->term);
 	s->policy = opt->on_exit != EXIT_POLICY_DEFAULT ? opt->on_exit
 			: opt->attach_pid		? EXIT_POLICY_DETACH
 							: EXIT_POLICY_KILL;
@@ -962,9 +999,12 @@ int session_run(const struct options *opt, int out_fd, bool is_socket, int sigfd
 		drain_parked(s);
 		if (s->detached || (s->tr.process_gone && !has_foreign(s)))
 			break;
-		struct pollfd pf[3] = { { .fd = s->sigfd, .events = POLLIN },
+		struct pollfd pf[5] = { { .fd = s->sigfd, .events = POLLIN },
 					{ .fd = s->wire_open && s->is_socket ? s->out_fd : -1, .events = POLLIN },
-					{ .fd = s->recording ? s->timerfd : -1, .events = POLLIN } };
+					{ .fd = s->recording ? s->timerfd : -1, .events = POLLIN },
+					{ .fd = -1 },
+					{ .fd = -1, .events = POLLIN } };
+		terminal_poll_fds(&s->term, &pf[3].fd, &pf[3].events, &pf[4].fd);
 		int timeout = -1;
 		if (s->sigint_deadline) {
 			uint64_t now = now_ns();
@@ -975,7 +1015,7 @@ int session_run(const struct options *opt, int out_fd, bool is_socket, int sigfd
 			}
 			timeout = (int)((s->sigint_deadline - now) / 1000000u) + 1;
 		}
-		int n = poll(pf, 3, timeout);
+		int n = poll(pf, 5, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -993,6 +1033,10 @@ int session_run(const struct options *opt, int out_fd, bool is_socket, int sigfd
 				resume_world(s);
 			}
 		}
+		if (pf[3].revents)
+			terminal_on_master(&s->term, pf[3].revents);
+		if (pf[4].revents)
+			terminal_on_stdin(&s->term);
 		/* Stops may have arrived without a new SIGCHLD being read yet (coalesced). */
 		reap_all(s);
 	}
@@ -1006,6 +1050,7 @@ out:
 	if (s->dirty)
 		dirty_close(s->dirty);
 	checkpointer_free(&s->ck);
+	terminal_free(&s->term);
 	bp_free(&s->bps);
 	seccomp_filter_free(&s->filter);
 	tracer_free(&s->tr);

@@ -263,7 +263,7 @@ static void test_interval(void)
 	CHECK(record(blocked, err, sizeof err) == 0);
 	uint64_t took = now_ms() - t0;
 	CHECK(took >= 200 && took < 3000);
-	CHECK(file_contains(out_path, "step 3\ndone\n"));
+	CHECK(file_contains(out_path, "step 3\r\ndone\r\n"));
 	const char *bsyms[] = { "step", NULL };
 	decode(&r, PROGS "blocker", bsyms);
 	size_t writes = 0;

@@ -35,11 +35,21 @@ static void test_counter(void)
 			CHECK(c->threads == 1 && c->nregs == 1 && c->regs[0].tid == c->tid);
 		}
 		CHECK(r.ck[22].trigger == WIRE_TRIGGER_EXIT && r.ck[22].detail == 0 && r.ck[22].watch[0] == 19);
+		/* The terminal output travels with the checkpoint it precedes: at the entry of write k,
+		 * exactly the line of write k-1 (the pty turns \n into \r\n); "done" with the exit. */
+		CHECK(r.ck[0].output_len == 0 && r.ck[1].output_len == 0);
+		for (int k = 1; k <= 20; k++) {
+			char want[32];
+			snprintf(want, sizeof want, "i=%d\r\n", k - 1);
+			CHECK(strcmp(r.ck[1 + k].output, want) == 0);
+		}
+		CHECK(strcmp(r.ck[22].output, "done\r\n") == 0);
 		/* Later checkpoints carry only what changed: a few pages, not the whole process. */
 		CHECK(r.ck[5].pages < 16 && r.ck[0].pages > r.ck[5].pages);
 	}
 	CHECK(r.have_exit && r.exit_kind == WIRE_EXIT_EXITED && r.exit_code == 0);
-	CHECK(file_contains(out_path, "i=19\ndone\n"));
+	CHECK(r.trailing_len == 0);
+	CHECK(file_contains(out_path, "i=19\r\ndone\r\n")); /* echoed to our stdout as the terminal showed it */
 	free(r.ck);
 }
 
@@ -85,7 +95,7 @@ static void test_breakpoints(void)
 		}
 		CHECK(r.ck[6].trigger == WIRE_TRIGGER_EXIT);
 	}
-	CHECK(file_contains(out_path, "done\n"));
+	CHECK(file_contains(out_path, "done\r\n"));
 	free(r.ck);
 }
 
@@ -122,7 +132,7 @@ static void test_max_checkpoints(void)
 	decode(&r, PROGS "counter", NULL);
 	CHECK(r.well_formed && r.n == 3);
 	CHECK(r.have_exit && r.exit_kind == WIRE_EXIT_DETACHED);
-	CHECK(file_contains(out_path, "i=49\ndone\n")); /* it ran on to the end */
+	CHECK(file_contains(out_path, "i=49\r\ndone\r\n")); /* it ran on to the end (its output still relayed) */
 	free(r.ck);
 }
 

@@ -93,6 +93,8 @@ struct checkpoint {
 	struct regs_rec regs[16];
 	uint64_t watch[MAX_WATCH]; /* the watched values (u64 at each address) */
 	uint8_t watch_byte[MAX_WATCH];
+	char output[64]; /* the program's terminal output sent with it (the first 63 bytes, NUL-terminated) */
+	uint32_t output_len;
 };
 
 struct recording {
@@ -103,6 +105,8 @@ struct recording {
 	uint32_t exit_kind;
 	int32_t exit_code;
 	int errors; /* fatal WIRE_ERROR count */
+	char trailing_output[64]; /* OUTPUT after the last checkpoint (first 63 bytes) */
+	uint32_t trailing_len;
 	uint64_t base; /* load base of the program (from the last MAPS) */
 	char maps[1 << 16];
 	struct checkpoint *ck;
@@ -235,6 +239,15 @@ static void decode(struct recording *r, const char *prog, const char *const syms
 			nzero = 0;
 			in_ck = true;
 			break;
+		case WIRE_OUTPUT: {
+			char *dst = in_ck ? cur.output : r->trailing_output;
+			uint32_t *dlen = in_ck ? &cur.output_len : &r->trailing_len;
+			size_t have = strlen(dst), n = len < sizeof cur.output - 1 - have ? len : sizeof cur.output - 1 - have;
+			memcpy(dst + have, b, n);
+			dst[have + n] = '\0';
+			*dlen += len;
+			break;
+		}
 		case WIRE_ZERO_RANGES:
 			nzero = u32(b) < 64 ? u32(b) : 64;
 			for (uint32_t i = 0; i < nzero; i++) {
