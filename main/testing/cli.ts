@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+// From main/testing (sources under vitest) or out/node/main/testing (compiled, e.g. bench/reliability.ts).
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), fileURLToPath(import.meta.url).endsWith('.ts') ? '../..' : '../../../..');
 export const PROGRAMS = join(ROOT, 'native-recorder/build/programs');
 export const RECORDER = join(ROOT, 'native-recorder/build/delorean-recorder');
 export const ASAN_RECORDER = join(ROOT, 'native-recorder/build/asan/delorean-recorder');

@@ -65,7 +65,10 @@ int checkpoint_take(struct checkpointer *c, const struct trigger *trig, struct d
 	uint32_t npages = 0, nthreads = 0;
 	const char *op = NULL;
 
-	if (maps_read(c->pid, &maps) < 0) {
+	if (c->have_maps && dirty_maps_unchanged(dirty, &c->last_maps)) {
+		maps = c->last_maps; /* nothing can have changed it: skip re-reading /proc/PID/maps */
+		maps.borrowed = true;
+	} else if (maps_read(c->pid, &maps) < 0) {
 		op = "read the memory map";
 		goto err;
 	}

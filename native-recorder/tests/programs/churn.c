@@ -10,9 +10,9 @@
  * step = s; word w (0 .. 511) of page p is set to mix(s, p, w) (below; every word of every
  * page changes); then write(1, "step <s>\n"); then sleep US microseconds (if US > 0). So at the
  * checkpoint of the write of step s, step == s and every word of the buffer is mix(s, p, w);
- * at any checkpoint at all, page p is entirely mix(t, p, .) for t = step or t = step + 1 (a
- * checkpoint in the middle of filling step + 1) or t = 0 pages never written (zeros at
- * step 0). Then write "done", exit 0.
+ * at any checkpoint at all, every word w of page p is mix(step, p, w) or, in the middle of
+ * filling a step, still mix(step - 1, p, w) (zero for step - 1 == 0: never written). Then
+ * write "done", exit 0.
  *
  *   mix(s, p, w) = splitmix64(s << 40 | p << 20 | w), splitmix64(x): x += 0x9e3779b97f4a7c15;
  *   x = (x ^ x >> 30) * 0xbf58476d1ce4e5b9; x = (x ^ x >> 27) * 0x94d049bb133111eb;
