@@ -66,6 +66,16 @@ int dirty_collect(struct dirty_tracker *t, const struct map_table *maps, struct 
 		  size_t errlen);
 
 /*
+ * Whether the memory map is certainly `last` (a table the caller kept), so the caller may pass
+ * it again instead of re-reading /proc/PID/maps (30-50 us). True only when `last` is the table
+ * of the last successful collect (same text), no map-changing call (syscall_is_memory: mmap, munmap, mremap, mprotect, madvise, brk,
+ * shmat, shmdt...) was noted since, the last collect registered nothing, no MAP_GROWSDOWN
+ * mapping was ever made, and [stack] has not grown (no page present in the gap below it: a
+ * stack grows by faults, not by syscalls). Call with every thread stopped, before collecting.
+ */
+bool dirty_maps_unchanged(struct dirty_tracker *t, const struct map_table *last);
+
+/*
  * Tells the tracker about a memory syscall at its ENTRY (mmap with MAP_FIXED, mremap,
  * madvise, munmap, shmdt, ioctl(UFFDIO_REGISTER) of the program's own userfaultfd): the
  * affected range is recaptured whole at the next collect (for UFFDIO_REGISTER the backend

@@ -31,6 +31,7 @@ struct map_table {
 	size_t n;
 	char *text; /* the raw text, NUL terminated */
 	size_t text_len;
+	bool borrowed; /* a shallow copy of a table someone else owns: maps_free only clears it */
 };
 
 /* Parses text (not NUL terminated needed; len bytes). Returns 0, or -1 with errno EINVAL on a malformed line. */

@@ -328,6 +328,8 @@ static void reset_state(struct dirty_tracker *t)
 	t->nph = 0;
 	t->noted.n = 0;
 	t->first_done = false;
+	t->maps_stale = true;
+	t->has_growsdown = false;
 }
 
 static int open_backend(struct dirty_tracker *t, enum dirty_backend want, char *err, size_t errlen)
@@ -480,10 +482,13 @@ static long region_at(const struct dirty_tracker *t, uint64_t addr)
 
 void dirty_note_syscall(struct dirty_tracker *t, long nr, const uint64_t args[6])
 {
+	t->maps_stale = true; /* every call noted here may change the map */
 	switch (nr) {
 	case SYS_mmap:
 		if (args[3] & MAP_FIXED)
 			note_range(t, args[0], args[1]);
+		if (args[3] & MAP_GROWSDOWN)
+			t->has_growsdown = true;
 		break;
 	case SYS_munmap:
 		note_range(t, args[0], args[1]);
@@ -552,6 +557,27 @@ void dirty_note_syscall(struct dirty_tracker *t, long nr, const uint64_t args[6]
 
 /* ---- collect ---- */
 
+bool dirty_maps_unchanged(struct dirty_tracker *t, const struct map_table *last)
+{
+	if (!t->first_done || t->maps_stale || t->has_growsdown || !t->have_scan ||
+	    xxh64(last->text, last->text_len, 0) != t->maps_hash)
+		return false;
+	/* [stack] grows down by faults: a page present between it and the region below means it grew. */
+	for (size_t i = 0; i < t->nreg; i++) {
+		if (!t->reg[i].stack)
+			continue;
+		uint64_t gap = i > 0 ? t->reg[i - 1].end : 0;
+		if (gap >= t->reg[i].start)
+			continue;
+		t->tmp.n = 0;
+		if (dirty_scan(t, gap, t->reg[i].start, 0, 0, 0, PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+			       PAGE_IS_PRESENT | PAGE_IS_SWAPPED, &t->tmp) != 0 ||
+		    t->tmp.n > 0)
+			return false;
+	}
+	return true;
+}
+
 static uint8_t classify(const struct dirty_tracker *t, const struct map_entry *e)
 {
 	if (maps_is_unreadable_special(e) || !(e->prot & MAP_R))
@@ -594,6 +620,7 @@ static int build_regions(struct dirty_tracker *t, const struct map_table *maps)
 		r->shared = e->shared;
 		r->anon = !e->shared && maps_is_anonymous(e);
 		r->heap = strcmp(e->path, "[heap]") == 0;
+		r->stack = strcmp(e->path, "[stack]") == 0;
 		r->special = maps_is_unreadable_special(e);
 		r->path_hash = xxh64(e->path, strlen(e->path), 0);
 		r->kind = classify(t, e);
@@ -659,6 +686,7 @@ static void track_fresh(struct dirty_tracker *t, const struct map_table *maps)
 		struct region *r = &t->reg_next[i];
 		if (r->special || (!r->whole_fresh && !r->fresh_n))
 			continue;
+		t->registered_now = true;
 		if (t->ops->track(t, r) == 0 || r->kind != RK_TRACKED)
 			continue;
 		int e = errno;
@@ -820,6 +848,7 @@ int dirty_collect(struct dirty_tracker *t, const struct map_table *maps, struct 
 	t->ncand = 0;
 	t->nhpages = 0;
 	t->written.n = 0;
+	t->registered_now = false;
 	if (build_regions(t, maps) != 0) {
 		what = "building the region table";
 		goto fail;
@@ -852,6 +881,9 @@ int dirty_collect(struct dirty_tracker *t, const struct map_table *maps, struct 
 		goto fail_quiet;
 	t->noted.n = 0;
 	t->first_done = true;
+	/* Registering can merge or split VMAs (their lines in maps): read them again next time. */
+	t->maps_stale = t->registered_now;
+	t->maps_hash = xxh64(maps->text, maps->text_len, 0);
 	return 0;
 fail:
 	set_err(err, errlen, "dirty collect: %s: %s", what, strerror(errno));

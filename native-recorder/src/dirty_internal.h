@@ -49,7 +49,7 @@ struct region {
 	uint64_t start, end, offset, inode, path_hash;
 	uint32_t dev_major, dev_minor, prot;
 	uint8_t kind;
-	bool shared, anon, heap, special;
+	bool shared, anon, heap, stack, special;
 	bool registered;  /* uffd: the VMA is registered with our userfaultfd */
 	bool fallback;    /* writable private hashed because the backend could not track it */
 	bool whole_fresh; /* this collect: capture all of it */
@@ -83,6 +83,11 @@ struct dirty_tracker {
 	int pagemap_fd;  /* /proc/PID/pagemap, open for the life of the mm */
 	bool have_scan;  /* PAGEMAP_SCAN works */
 	bool first_done; /* checkpoint 0 was collected */
+	/* Whether /proc/PID/maps may differ from the table of the last collect (dirty_maps_unchanged):
+	 * a map-changing syscall was noted, ranges were (re)registered, or a MAP_GROWSDOWN mapping
+	 * exists (it grows without a syscall, and only [stack]'s growth is checked for). */
+	bool maps_stale, has_growsdown, registered_now;
+	uint64_t maps_hash; /* of the text of the last successful collect's map table */
 
 	struct region *reg, *reg_next; /* table of the last collect; the one being built */
 	size_t nreg, nreg_next, capreg, capreg_next;

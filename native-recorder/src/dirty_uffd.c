@@ -266,6 +266,7 @@ static int scan_run(struct dirty_tracker *t, size_t i, size_t j, int depth, char
 			continue;
 		lost++;
 		r->whole_fresh = true;
+		t->registered_now = true;
 		if (uffd_track(t, r) != 0 && r->kind == RK_TRACKED) {
 			int er = errno;
 			r->kind = RK_HASH_PRESENT;

@@ -216,8 +216,10 @@ void maps_free(struct map_table *t)
 {
 	if (!t)
 		return;
-	free(t->v);
-	free(t->text);
+	if (!t->borrowed) {
+		free(t->v);
+		free(t->text);
+	}
 	memset(t, 0, sizeof(*t));
 }
 

@@ -26,7 +26,10 @@
 
 #define X32_SYSCALL_BIT 0x40000000u
 
-static const long memory_calls[] = { SYS_mmap, SYS_munmap, SYS_mremap, SYS_madvise, SYS_brk, SYS_shmdt };
+/* Calls that change the memory map or zap contents: the tracker is told of each (dirty.c), and
+ * knows the map is unchanged when none happened since the last checkpoint. */
+static const long memory_calls[] = { SYS_mmap,	    SYS_munmap, SYS_mremap, SYS_madvise, SYS_brk,
+				     SYS_mprotect, SYS_shmat,  SYS_shmdt,  SYS_pkey_mprotect };
 
 bool syscall_is_memory(long nr)
 {
