@@ -28,8 +28,8 @@ afterAll(() => tmp.cleanup());
 const TRIALS: Array<[string, Omit<FaultTrial, 'after' | 'jitterMs'>]> = [
   ['recorder killed, policy kill, counter at every write', { victim: 'recorder', policy: 'kill', history: 'counter', args: ['5000000'], flags: ['--syscalls', 'write'], immune: false }],
   ['recorder killed, policy kill, churn at 1 ms intervals', { victim: 'recorder', policy: 'kill', history: 'churn', args: ['32', '0', '200'], flags: ['--interval', '1ms', '--syscalls', 'write'], immune: false }],
-  ['recorder killed, policy detach, counter (SIGHUP ignored)', { victim: 'recorder', policy: 'detach', history: 'counter', args: ['200000'], flags: ['--syscalls', 'write'], immune: true }],
-  ['recorder killed, policy detach, threads (SIGHUP ignored)', { victim: 'recorder', policy: 'detach', history: 'threads', args: ['4', '50000'], flags: ['--syscalls', 'write'], immune: true }],
+  ['recorder killed, policy detach, counter (SIGHUP ignored)', { victim: 'recorder', policy: 'detach', history: 'counter', args: ['3000000'], flags: ['--syscalls', 'write'], immune: true }],
+  ['recorder killed, policy detach, threads (SIGHUP ignored)', { victim: 'recorder', policy: 'detach', history: 'threads', args: ['4', '500000'], flags: ['--syscalls', 'write'], immune: true }],
   ['DeLorean killed, policy kill, threads', { victim: 'delorean', policy: 'kill', history: 'threads', args: ['4', '1000000'], flags: ['--syscalls', 'write'], immune: false }],
   ['DeLorean killed, policy detach, counter (SIGHUP ignored)', { victim: 'delorean', policy: 'detach', history: 'counter', args: ['100000'], flags: ['--syscalls', 'write'], immune: true }],
   ['DeLorean killed, policy detach, churn at 1 ms intervals', { victim: 'delorean', policy: 'detach', history: 'churn', args: ['16', '3000', '500'], flags: ['--interval', '1ms'], immune: false }],
@@ -45,6 +45,8 @@ describe('kill -9 at a random moment', () => {
       expect(o.checkpoints).toBeGreaterThanOrEqual(o.committedBeforeKill);
       expect(o.verified).toBeGreaterThan(0);
       expect(o.pagesRead).toBeGreaterThan(0);
+      // Let go by a dead recorder and deaf to the hangup: it goes on running, untraced, to its end.
+      if (trial.victim === 'recorder' && trial.policy === 'detach' && trial.immune) expect(o.programFate).toBe('ran untraced');
     });
   }
 });
