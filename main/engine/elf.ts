@@ -11,7 +11,7 @@
  * offset and size taken from the file is bounds-checked before use and failures throw ElfError,
  * which names the file and what was wrong. Nothing here throws anything else for bad input.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
 export class ElfError extends Error {
   constructor(
@@ -105,16 +105,21 @@ export function bufferSource(name: string, bytes: Uint8Array): ByteSource {
   };
 }
 
-/** Reads the ELF file at `path` (opened, parsed, closed). Throws ElfError. */
+/**
+ * Reads the ELF file at `path` (opened, parsed, closed). Throws ElfError. Paths come from
+ * recordings, which may be hostile: a FIFO or a device is refused without blocking on it.
+ */
 export function readElfFile(path: string): ElfFile {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     throw new ElfError(path, `cannot open: ${(e as Error).message}`);
   }
   try {
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new ElfError(path, 'not a regular file');
+    const size = st.size;
     const source: ByteSource = {
       name: path,
       size,

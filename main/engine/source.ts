@@ -11,7 +11,7 @@
  * When addr2line is missing or the file has no line info, the answer is null, never an error.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 
 export interface SourceFrame {
   readonly function: string | null;
@@ -143,6 +143,14 @@ function parseRecord(body: readonly string[]): SourceLocation | null {
   return first ? { ...first, inlinedInto: rest } : null;
 }
 
+function isRegularFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** Source lines for file-relative addresses, one addr2line per file, answers cached. */
 export class SourceResolver {
   private readonly procs = new Map<string, Addr2Line>();
@@ -159,6 +167,7 @@ export class SourceResolver {
   }
 
   private async batch(file: string, addrs: readonly bigint[]): Promise<Array<SourceLocation | null>> {
+    if (!isRegularFile(file)) return addrs.map(() => null); // a FIFO named by a hostile recording would block addr2line forever
     let p = this.procs.get(file);
     if (!p) this.procs.set(file, (p = new Addr2Line(file)));
     try {
