@@ -9,12 +9,15 @@
  *  - nothing named in a recording is ever executed: the CLI reads the program's ELF file (and
  *    runs binutils' addr2line / gdb ON it, never it), so a recording whose program was
  *    replaced by a script, in a directory named with shell syntax, and with argv full of shell
- *    syntax, runs nothing through any query command.
+ *    syntax, runs nothing through any query command; and a hand-made recording that names a
+ *    FIFO, devices and a directory as its program and mapped files makes no command block on
+ *    them or fail with an internal error.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { anon, page, RecordingBuilder } from '../engine/fixtures.js';
 import { delorean, deloreanJson, PROGRAMS, ROOT, run, tempDir, type RecordSummaryJson } from '../testing/cli.js';
 import { procState, sleep, waitForCheckpoints } from './support.js';
 
@@ -138,5 +141,35 @@ describe('nothing in a recording is executed', () => {
     expect(served.stdout).toMatch(/serving/);
     const marks = readdirSync(tmp.path).filter((n) => n.startsWith('EXECUTED'));
     expect(marks).toEqual([]);
+  });
+});
+
+describe('a recording naming things that are not files', () => {
+  it('blocks on nothing: a FIFO, devices and a directory as the program and its mappings', async () => {
+    const fifo = join(tmp.path, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const dir = join(tmp.path, 'not-files.dlr');
+    const paths = [fifo, '/dev/zero', '/dev/urandom', '/', '/proc/self/mem', '/dev/tty'];
+    const maps = [anon(0x10000n, 0x11000n), ...paths.map((p, i) => ({ start: 0x100000n * BigInt(i + 1), end: 0x100000n * BigInt(i + 1) + 0x1000n, perms: 'r-xp', offset: 0n, dev: '00:05', inode: 77 + i, path: p }))];
+    const b = await RecordingBuilder.create(dir, { program: fifo, maps });
+    b.checkpoint({ maps, pages: [[0x10000n, page({ 0: 5n })]] });
+    b.checkpoint({ pages: [[0x10000n, page({ 0: 6n })]] });
+    b.close();
+    for (const args of [
+      ['info', dir],
+      ['maps', dir, '--at', '1'],
+      ['read', dir, '--at', '1', '0x10000', '--len', '8'],
+      ['read', dir, '--at', '1', 'main'],
+      ['changes', dir, '0x10000'],
+      ['find', dir, 'u32(0x10000) == 6'],
+      ['core', dir, '--at', '1', '-o', join(tmp.path, 'not-files.core')],
+    ]) {
+      const res = await delorean(args, { timeoutMs: 15_000 });
+      expect(res.signal, `${args[0]} blocked`).toBeNull();
+      expect([0, 1, 2], `${args.join(' ')}: ${res.stderr}`).toContain(res.code);
+      expect(res.stderr).not.toMatch(/internal error/);
+    }
+    const read = await delorean(['read', dir, '--at', '1', '0x10000', '--len', '4', '--json']);
+    expect(JSON.parse(read.stdout).hex).toBe('06000000');
   });
 });
