@@ -18,13 +18,15 @@ void options_usage(FILE *f)
 {
 	fputs("usage: delorean-recorder (--socket PATH | --wire-file FILE) [--backend auto|uffd-wp|soft-dirty|hash]\n"
 	      "         [--syscalls LIST|all] [--interval DUR] [--break SYM|0xADDR]... [--max-checkpoints N]\n"
-	      "         [--on-recorder-exit kill|detach] [--cwd DIR] (-- PROGRAM [ARGS...] | --attach PID)\n"
+	      "         [--on-recorder-exit kill|detach] [--cwd DIR] [--no-pin] (-- PROGRAM [ARGS...] | --attach PID)\n"
 	      "  LIST: comma-separated system call names or numbers (write,read,1); DUR: 250us, 1ms, 2s, 500000ns\n"
 	      "  --on-recorder-exit: what happens to the program if the recording stops early (signal, lost\n"
 	      "    connection, error): default kill for a launched program, detach for --attach\n"
 	      "  --attach: system call triggers (and memory-call tracking) stop at EVERY system call; the program\n"
 	      "    keeps its own terminal and its output is not recorded (a launched program runs on a terminal\n"
 	      "    of ours: its output is recorded with each checkpoint)\n"
+	      "  --no-pin: by default a launched program runs on the recorder's CPU until it starts a second\n"
+	      "    thread or process (cheaper checkpoints; meanwhile it sees one CPU in sched_getaffinity)\n"
 	      "exit status: 0 done, 2 usage, 3 program cannot run, 4 not permitted to trace, 5 internal error,\n"
 	      "  6 lost the connection to DeLorean\n",
 	      f);
@@ -157,6 +159,10 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 		}
 		if (a[0] != '-')
 			break; /* the program, without "--" */
+		if (strcmp(a, "--no-pin") == 0) {
+			o->no_pin = true;
+			continue;
+		}
 		/* --name=value or --name value */
 		char name[32];
 		const char *val = NULL;

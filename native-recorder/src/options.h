@@ -44,6 +44,7 @@ struct options {
 	pid_t attach_pid; /* > 0 with --attach */
 	char **argv;      /* the program and its arguments (NULL-terminated), when launching */
 	int argc;
+	bool no_pin; /* --no-pin: leave the launched program's CPU affinity alone (placement.h) */
 	bool help;
 };
 

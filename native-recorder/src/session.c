@@ -59,6 +59,7 @@
 #include "dirty.h"
 #include "launch.h"
 #include "log.h"
+#include "placement.h"
 #include "seccomp_filter.h"
 #include "terminal.h"
 #include "tracer.h"
@@ -75,6 +76,7 @@ struct session {
 	char *path; /* launch: the resolved program */
 
 	struct tracer tr;
+	struct placement place;
 	struct dirty_tracker *dirty;
 	struct checkpointer ck;
 	struct breakpoints bps;
@@ -857,6 +859,18 @@ static bool on_signals(struct session *s)
 
 /* ---- setup ---- */
 
+/* A second task of the program: it may need more than the one CPU it was started on. */
+static void unpin_all(void *ctx, struct tracer *tr, pid_t tid)
+{
+	struct session *s = ctx;
+	(void)tid;
+	if (!s->place.pinned || s->place.released)
+		return;
+	s->place.released = true;
+	for (size_t i = 0; i < tr->n; i++)
+		placement_unpin_task(&s->place, tr->v[i].tid);
+}
+
 static int launch(struct session *s)
 {
 	const struct options *o = s->opt;
@@ -897,6 +911,9 @@ static int launch(struct session *s)
 		warnf(s, "%s: the program shares the recorder's terminal and its output is not recorded", err);
 	}
 	const char *what;
+	if (!o->no_pin)
+		placement_pin(&s->place); /* the program inherits the CPU */
+	placement_realtime(&s->place);
 	int rc = launch_start(&l, &s->pid, &s->errfd, &what);
 	terminal_close_slave(&s->term); /* the child has its copy: the master sees EIO when the program's last one closes */
 	if (rc < 0) {
@@ -909,6 +926,8 @@ static int launch(struct session *s)
 	}
 	s->ck.pid = s->pid;
 	tracer_init(&s->tr, s->pid, PTRACE_CONT);
+	s->tr.task_added = unpin_all;
+	s->tr.task_added_ctx = s;
 	if (!tracer_add(&s->tr, s->pid, false)) {
 		fatal(s, EXIT_INTERNAL, ENOMEM, "out of memory");
 		return -1;
@@ -920,6 +939,7 @@ static int launch(struct session *s)
 static int attach(struct session *s)
 {
 	const struct options *o = s->opt;
+	placement_realtime(&s->place);
 	s->pid = o->attach_pid;
 	s->ck.pid = s->pid;
 	s->attached = true;

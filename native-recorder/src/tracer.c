@@ -78,6 +78,10 @@ struct task *tracer_add(struct tracer *tr, pid_t tid, bool foreign)
 	t->tid = tid;
 	t->run = TASK_RUNNING;
 	t->foreign = foreign;
+	if (tr->n > 1 && tr->task_added) {
+		tr->task_added(tr->task_added_ctx, tr, tid);
+		t = tracer_find(tr, tid); /* the callback must not change the table, but be safe */
+	}
 	return t;
 }
 

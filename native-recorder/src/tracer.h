@@ -70,6 +70,9 @@ struct tracer {
 	int resume_req;      /* PTRACE_CONT, or PTRACE_SYSCALL (attach mode with system call triggers) */
 	bool process_gone;   /* the recorded process's leader was reaped */
 	int exit_status;     /* its wait status */
+	/* Called after a task joins beside the first one (a thread or a child process), if set. */
+	void (*task_added)(void *ctx, struct tracer *tr, pid_t tid);
+	void *task_added_ctx;
 };
 
 void tracer_init(struct tracer *tr, pid_t pid, int resume_req);

@@ -1,0 +1,39 @@
+/*
+ * placement.h - where the recorder and a launched program run, and how the recorder is
+ * scheduled, to make each stop/resume of the program cheap.
+ *
+ * A checkpoint is a ping-pong between the recorder and the stopped program: interrupt, wait,
+ * read, resume. When both sit on one CPU those wake-ups stay local (a stop costs ~9 us
+ * instead of ~25 us, RECORDER.md), and a SCHED_FIFO recorder runs the moment the program
+ * stops instead of queueing behind it. So, for a launched program:
+ *   - the recorder pins itself to the CPU it is on before the fork (the program inherits it),
+ *     while the program is single-threaded: at its first second thread or child process,
+ *     every task of it gets the CPU set the recorder started with back (a multi-threaded
+ *     program needs its CPUs);
+ *   - the recorder asks for SCHED_FIFO (priority 1) with SCHED_RESET_ON_FORK, so the program
+ *     stays SCHED_OTHER; refused (no CAP_SYS_NICE) it silently stays as it was.
+ * Side effect, stated in the usage: until then the program sees one CPU in its affinity mask
+ * (sched_getaffinity, nproc); --no-pin keeps it unchanged. Nothing is pinned with --attach.
+ */
+#ifndef DL_PLACEMENT_H
+#define DL_PLACEMENT_H
+
+#include <sched.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct placement {
+	cpu_set_t original; /* the recorder's CPU set at start */
+	bool pinned;        /* the recorder (and so a program forked since) is on one CPU */
+	bool released;      /* the program's tasks got `original` back */
+	bool realtime;      /* the recorder runs SCHED_FIFO */
+};
+
+/* Pins the recorder to its current CPU (if it may run on more than one). Before the fork. */
+void placement_pin(struct placement *p);
+/* SCHED_FIFO | SCHED_RESET_ON_FORK for the recorder; false (and no change) when refused. */
+bool placement_realtime(struct placement *p);
+/* Gives a task of the program the CPU set the recorder started with (the caller sets `released`). */
+void placement_unpin_task(const struct placement *p, pid_t tid);
+
+#endif
