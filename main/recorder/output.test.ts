@@ -112,6 +112,15 @@ describe('keyboard', () => {
   });
 });
 
+describe('the end of the terminal', () => {
+  it('a program that closes its terminal and lingers is not hung up (cat closes 0-2 before it exits)', async () => {
+    const { s } = await session('/bin/sh', ['-c', 'printf bye; exec 0<&- 1>&- 2>&-; sleep 0.3'], 'closes');
+    const summary = await s.done;
+    expect(summary.exit).toEqual({ kind: 'exited', code: 0 });
+    await withRecording(summary, (r) => expect(text(r)).toBe('bye'));
+  });
+});
+
 describe('terminal size', () => {
   it('the program sees the size the session was given, and a resize', async () => {
     const { s, output } = await session(join(PROGRAMS, 'winsize'), ['resize'], 'winsize', 97, 31);

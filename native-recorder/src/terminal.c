@@ -112,10 +112,10 @@ void terminal_close_slave(struct terminal *t)
 
 void terminal_poll_fds(const struct terminal *t, int *master_fd, short *master_ev, int *in_fd)
 {
-	*master_fd = t->master;
+	*master_fd = t->hup ? -1 : t->master; /* after EIO it would report POLLHUP for ever */
 	*master_ev = POLLIN | (t->inlen || t->send_eof ? POLLOUT : 0);
-	/* Keyboard input waits while the master's input queue is full. */
-	*in_fd = t->master >= 0 && !t->inlen && !t->send_eof ? t->in_fd : -1;
+	/* Keyboard input waits while the master's input queue is full; nobody reads it after a hangup. */
+	*in_fd = t->master >= 0 && !t->hup && !t->inlen && !t->send_eof ? t->in_fd : -1;
 }
 
 void terminal_resize(struct terminal *t)
@@ -182,6 +182,7 @@ static void read_master(struct terminal *t, unsigned max_reads)
 	for (unsigned i = 0; t->master >= 0 && (max_reads == 0 || i < max_reads); i++) {
 		ssize_t k = read(t->master, chunk, sizeof chunk);
 		if (k > 0) {
+			t->hup = false; /* opened again */
 			echo(t, chunk, (size_t)k);
 			keep(t, chunk, (size_t)k);
 			continue;
@@ -190,9 +191,18 @@ static void read_master(struct terminal *t, unsigned max_reads)
 			continue;
 		if (k < 0 && errno == EAGAIN)
 			return;
-		/* EIO: every copy of the slave is closed (the program and its children are gone). */
-		LOG_DEBUG("terminal closed: %s", k < 0 ? strerror(errno) : "end of file");
-		close_master(t);
+		/*
+		 * EIO: no fd of the slave is open (the program closed 0-2, or it and its children are
+		 * gone). Not closed: a program that closed its fds and is still exiting owns the terminal,
+		 * and closing the master would hang it up (SIGHUP). Checkpoints still try a read, in
+		 * case it opens its terminal again.
+		 */
+		if (!t->hup)
+			LOG_DEBUG("terminal closed: %s", k < 0 ? strerror(errno) : "end of file");
+		t->hup = true;
+		t->inlen = 0;
+		t->send_eof = false;
+		return;
 	}
 }
 

@@ -40,7 +40,9 @@
 #define TERMINAL_KEEP (1024u * 1024u)
 
 struct terminal {
-	int master;    /* -1: none, or closed after EIO (every slave fd gone) */
+	int master;    /* -1: none */
+	bool hup;      /* the master said EIO (no slave fd open): not polled any more, but kept open,
+			* since closing it would hang up the terminal the program may still own */
 	int slave;     /* for the child; closed in the recorder once it has forked */
 	int in_fd;     /* stdin while relayed, else -1 */
 	int out_fd;    /* echo; -1 after a write error */
