@@ -4,8 +4,9 @@
  *
  * Backpressure is the socket: while ingest() runs, nothing more is read, the kernel buffer
  * fills, and the recorder blocks with the tracee stopped. Slower, never lossy.
- * Durability: the writer is flushed every 100 ms and at the end; a checkpoint the writer has
- * committed survives kill -9 of this process (see main/store).
+ * Durability: the writer is flushed every 100 ms and at the end, and writes checkpoints out at
+ * each flush (deferWrites): a checkpoint is on disk, visible to readers and safe from kill -9
+ * of this process within 100 ms of its commit (see main/store).
  */
 import { createServer, type Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -29,7 +30,8 @@ function storeFailure(e: unknown): string {
 
 let writer: RecordingWriter;
 try {
-  writer = await RecordingWriter.create(out);
+  // Checkpoints are written out at each flush (every 100 ms), not one by one (writer.ts).
+  writer = await RecordingWriter.create(out, { deferWrites: true });
 } catch (e) {
   post({ kind: 'failed', message: storeFailure(e) });
   process.exit(0);

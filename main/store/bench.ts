@@ -104,7 +104,7 @@ async function heap(mib: number, k: number, n: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'dlr-bench-'));
   try {
     const prog = new HeapWords(mib, k);
-    const w = await RecordingWriter.create(join(dir, 'r.dlr'));
+    const w = await RecordingWriter.create(join(dir, 'r.dlr'), { deferWrites: true });
     w.ingest({ type: MessageType.Hello, version: WIRE_VERSION, pageSize: 4096, pid: 1, backend: 0, flags: 0, exe: '/heap_words', cwd: '/', argv: [] });
     const t0 = performance.now();
     for (const m of prog.next()) w.ingest(m);

@@ -111,6 +111,16 @@ export class BlobStore {
     this.newFile = n > 0; // the first segment's entry is synced by the writer's create()
   }
 
+  /** Bytes of blobs appended, written or still pending (headers included). */
+  get bytesAppended(): number {
+    return this.bytesWritten + this.pendingLen;
+  }
+
+  /** Bytes appended but not yet written to the segment. */
+  get pendingBytes(): number {
+    return this.pendingLen;
+  }
+
   /** The vofs just past the last blob appended (pending ones included). */
   get highWater(): number {
     return this.segment * SEGMENT_SPAN + this.written + this.pendingLen;

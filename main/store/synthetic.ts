@@ -246,7 +246,7 @@ export interface SyntheticResult {
  */
 export async function writeSyntheticRecording(dir: string, opts: SyntheticOptions, writerOpts: WriterOptions = {}): Promise<SyntheticResult> {
   const t0 = performance.now();
-  const w = await RecordingWriter.create(dir, writerOpts);
+  const w = await RecordingWriter.create(dir, { deferWrites: true, ...writerOpts });
   const prog = new SyntheticProgram(opts);
   w.ingest(prog.hello());
   for (let k = 0; k < opts.checkpoints; k++) {
