@@ -32,8 +32,15 @@ beforeAll(async () => {
   mkdirSync(emptyDir);
   pools = { recording: rec, notRecording, emptyDir, missing: join(tmp.path, 'missing.dlr'), outDir: join(tmp.path, 'outs') };
   mkdirSync(pools.outDir);
+  // Fuzzed commands write files named by random arguments (core -o WORD): keep them in the
+  // temp dir, not the checkout. Test files run in their own process (pool: forks).
+  process.chdir(pools.outDir);
 });
-afterAll(() => tmp.cleanup());
+const startDir = process.cwd();
+afterAll(() => {
+  process.chdir(startDir);
+  tmp.cleanup();
+});
 
 describe('CLI arguments', () => {
   it('never crashes on random argv for the query commands and argument errors of all', async () => {
