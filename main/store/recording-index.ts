@@ -18,7 +18,7 @@ import type { ExitInfo, RecordingMeta } from '../../shared/model/recording.js';
 import { FORMAT_VERSION, HEADER_SIZE, PAGE_SHIFT_N, PAGE_MASK_N, PAGE_SIZE, RecordType } from './format.js';
 import { ensure } from './growable.js';
 import type { LogRecord } from './log.js';
-import { decodeCheckpoint, decodeMeta, decodeTagged } from './records.js';
+import { type CheckpointRecord, decodeCheckpoint, decodeMeta, decodeTagged } from './records.js';
 import { Pyramid } from './summary.js';
 import { RecordingError } from './types.js';
 import { PageVersions } from './versions.js';
@@ -77,7 +77,7 @@ export class RecordingIndex {
    * Applies one record. `holds(highWater)` says whether the blob segments hold everything up to
    * that vofs; when they do not, the record is not committed and the reason is returned.
    */
-  apply(r: LogRecord, holds: (highWater: number) => boolean): string | undefined {
+  apply(r: LogRecord, holds: (highWater: number) => boolean, decoded?: CheckpointRecord): string | undefined {
     if (r.type !== RecordType.Meta && !this.meta) this.bad(r, 'the recording metadata must come first');
     switch (r.type) {
       case RecordType.Meta:
@@ -98,7 +98,8 @@ export class RecordingIndex {
         break;
       }
       case RecordType.Checkpoint: {
-        const c = decodeCheckpoint(r.body, this.logPath, r.offset);
+        // The writer passes the record it just encoded (decoding it again cost as much as encoding).
+        const c = decoded ?? decodeCheckpoint(r.body, this.logPath, r.offset);
         if (c.index !== this.count) this.bad(r, `checkpoint ${c.index} where ${this.count} was expected`);
         if (c.mapsVersion >= this.maps.length) this.bad(r, `checkpoint ${c.index} refers to unknown maps version ${c.mapsVersion}`);
         if (!holds(c.highWater)) return `the blobs of checkpoint ${c.index} (record at byte ${r.offset}) are not all on disk`;

@@ -39,7 +39,7 @@ import { frameRecord } from './log.js';
 import { Lru } from './lru.js';
 import { defaultMirrorBytes, PageMirror } from './mirror.js';
 import { RecordingIndex } from './recording-index.js';
-import { encodeCheckpoint, encodeMeta, encodeTagged, STORED_BYTES_AT, type ThreadRef } from './records.js';
+import { type CheckpointRecord, encodeCheckpoint, encodeMeta, encodeTagged, STORED_BYTES_AT, type ThreadRef } from './records.js';
 import { writeSnapshot } from './snapshot.js';
 import { RecordingError } from './types.js';
 
@@ -420,7 +420,7 @@ export class RecordingWriter {
     if (pageCount !== cur.received) this.fail(`checkpoint ${cur.seq} announced ${pageCount} pages but sent ${cur.received}`);
     if (threadCount !== cur.threads.length) this.fail(`checkpoint ${cur.seq} announced ${threadCount} threads but sent ${cur.threads.length}`);
 
-    const records: Array<[number, Uint8Array]> = [];
+    const records: Array<[number, Uint8Array, CheckpointRecord?]> = [];
     if (this.pendingMaps !== null || this.mapsVersion < 0) {
       const text = this.pendingMaps ?? '';
       let v = this.mapsVersions.get(text);
@@ -443,7 +443,7 @@ export class RecordingWriter {
     const k = cur.seq;
     const { pageNumbers, pageVofs } = changedPages(cur, (page) => (k > 0 ? this.index.blobAt(page, k - 1) : 0));
     const b = cur.begin;
-    const body = encodeCheckpoint({
+    const rec: CheckpointRecord = {
       index: k,
       mapsVersion: this.mapsVersion,
       timeNs: b.timeNs,
@@ -462,11 +462,13 @@ export class RecordingWriter {
       zeroRanges: cur.zeroRanges,
       pageNumbers,
       pageVofs,
-    });
+    };
+    const body = encodeCheckpoint(rec);
     let recordBytes = 0;
     for (const [, r] of records) recordBytes += 9 + r.length;
-    body.patchU32(STORED_BYTES_AT, this.blobs.bytesAppended - cur.blobBytesAtBegin + recordBytes + 9 + body.len);
-    records.push([RecordType.Checkpoint, body.view()]);
+    const storedBytes = this.blobs.bytesAppended - cur.blobBytesAtBegin + recordBytes + 9 + body.len;
+    body.patchU32(STORED_BYTES_AT, storedBytes);
+    records.push([RecordType.Checkpoint, body.view(), { ...rec, storedBytes }]);
     this.cur = null;
     this.append(records);
     for (const t of cur.threads) this.lastRegs.set(t.tid, t.vofs);
@@ -476,7 +478,7 @@ export class RecordingWriter {
    * Appends records to the log (in one write, after the blobs they refer to; with deferWrites
    * at the next writeOut), then applies them to the index.
    */
-  private append(records: Array<[number, Uint8Array]>): void {
+  private append(records: Array<[number, Uint8Array, CheckpointRecord?]>): void {
     const framed = records.map(([type, body]) => frameRecord(type, body));
     for (const f of framed) {
       this.logPending.push(f);
@@ -484,11 +486,11 @@ export class RecordingWriter {
     }
     if (!this.deferWrites || this.logPendingBytes > DEFERRED_LIMIT) this.writeOut();
     let at = this.logEnd;
-    for (const f of framed) {
+    framed.forEach((f, i) => {
       const dv = new DataView(f.buffer, f.byteOffset, 9);
-      this.index.apply({ type: f[8]!, body: f.subarray(9), offset: at, length: f.length, crc: dv.getUint32(0, true) }, () => true);
+      this.index.apply({ type: f[8]!, body: f.subarray(9), offset: at, length: f.length, crc: dv.getUint32(0, true) }, () => true, records[i]![2]);
       at += f.length;
-    }
+    });
     this.logEnd = at;
   }
 
