@@ -75,18 +75,20 @@ async function main(): Promise<void> {
   }
 
   // Real programs, "when did it go bad" against gdb, and storage layers (bench/peers.ts); the
-  // storage section describes the recordings the other two made.
+  // storage section describes the recordings the other two made, so these three also take a
+  // list: --only=real-programs,storage records each program once.
+  const wants = (name: string): boolean => !only || only.split(',').includes(name);
   const peers = new PeerRecordings();
   try {
-    if (!only || only === 'real-programs') {
+    if (wants('real-programs')) {
       log('real-programs: redis-server, sqlite3, python3, gzip plain vs recorded ...');
       sections.push({ name: 'real-programs', figures: await benchRealPrograms(quick, peers) });
     }
-    if (!only || only === 'when-did-it-go-bad') {
+    if (wants('when-did-it-go-bad')) {
       log('when-did-it-go-bad: guard.c with gdb record full, gdb watch, delorean bisect/find ...');
       sections.push({ name: 'when-did-it-go-bad', figures: await benchWhenDidItGoBad(quick, peers) });
     }
-    if (!only || only === 'storage') {
+    if (wants('storage')) {
       log('storage: where the bytes go, per recording ...');
       sections.push({ name: 'storage', figures: await benchStorage(quick, peers) });
     }

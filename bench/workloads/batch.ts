@@ -6,7 +6,7 @@
  *            deletes and aggregate queries (WAL, synchronous=NORMAL: CPU-bound, as an
  *            application database is usually configured)
  *   python3  a CPU-bound script: a prime sieve, dict churn with string keys, a sort
- *   gzip     compression of a generated log-like text file (100 MB; 20 MB with --quick)
+ *   gzip     compression of a generated log-like text file (100 MiB; 10 MiB with --quick)
  *
  * Each workload says how to run it plain and recorded; bench/peers.ts alternates the two.
  */
@@ -33,8 +33,8 @@ export interface Sizes {
 }
 
 export const SIZES = {
-  quick: { sqliteRows: 60_000, pythonN: 500_000, gzipMiB: 20 },
-  full: { sqliteRows: 120_000, pythonN: 3_000_000, gzipMiB: 100 },
+  quick: { sqliteRows: 60_000, pythonN: 300_000, gzipMiB: 10 },
+  full: { sqliteRows: 120_000, pythonN: 1_500_000, gzipMiB: 100 },
 } satisfies Record<string, Sizes>;
 
 const WORDS = (() => {

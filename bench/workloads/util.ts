@@ -61,7 +61,7 @@ export function prng(seed: number): () => number {
 }
 
 export function scratchDir(tag: string): string {
-  return mkdtempSync(join(tmpdir(), `delorean-peers-${tag}-`));
+  return mkdtempSync(join(tmpdir(), `dl-peers-bench-${tag}-`));
 }
 
 export function removeDir(dir: string): void {
@@ -134,6 +134,12 @@ export interface RecordedRun {
   wallMs: number;
   /** The program's own run under recording: checkpoint 0 (first instruction) to the last (exit). */
   runMs: number;
+  /**
+   * Share of checkpoints after the first with at most 2 dirty pages (the stack, a counter): with
+   * an interval trigger, checkpoints the program barely ran between, i.e. taken right after the
+   * previous one because the timer expired while the program was stopped.
+   */
+  nearEmptyShare: number;
   output: string;
 }
 
@@ -168,13 +174,19 @@ export async function runRecorded(parent: string, name: string, a: RecordArgs): 
   const wallMs = performance.now() - t0;
   const reader = await openRecording(dir);
   let runMs = NaN;
+  let nearEmpty = 0;
+  let n = 0;
   try {
-    const t = reader.columns().timeNs;
-    if (t.length > 1) runMs = Number(t[t.length - 1]! - t[0]!) / 1e6;
+    const c = reader.columns();
+    if (c.count > 1) runMs = Number(c.timeNs[c.count - 1]! - c.timeNs[0]!) / 1e6;
+    for (let k = 1; k < c.count; k++) {
+      n++;
+      if (c.dirtyPages[k]! <= 2) nearEmpty++;
+    }
   } finally {
     reader.close();
   }
-  return { dir, summary, wallMs, runMs, output };
+  return { dir, summary, wallMs, runMs, nearEmptyShare: n ? nearEmpty / n : 0, output };
 }
 
 /** Runs `delorean ARGS --json` and parses its output; wall time includes Node's start, as a user sees it. */
