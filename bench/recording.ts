@@ -3,12 +3,30 @@
  * under recording, side by side in one run, so every figure is a ratio on the same machine
  * state. Reports checkpoint cost, sustained checkpoint rate, throughput kept at interval
  * triggers, ingest throughput and storage reduction.
+ *
+ * Targets (issue "Speed and scale of recording"), each figure named after what it measures:
+ *   syscall_k16_checkpoints_per_s   >= 5,000 (a checkpoint at every write(2), K=16, end to end)
+ *   interval_1000_per_s_throughput_kept >= 0.85, interval_100_per_s_throughput_kept >= 0.97
+ *   ingest_k16_MBps, ingest_k256_MBps >= 250 (the writer alone on heap_words' messages)
+ *   syscall_k16_reduction >= 0.99 (stored bytes, index included, against raw page bytes)
+ *   scale_1M_open_ms < 1,000, scale_1M_read_median_us < 50 (and the same at 10M)
+ * recorder_only_* is the recorder writing to /dev/null, without DeLorean: with the end-to-end
+ * figure it says which side a checkpoint's time goes to.
+ *
+ * Scale: synthetic recordings (main/store/synthetic.ts) written through the real writer, 1M
+ * checkpoints (100k with --quick). 10M takes tens of minutes and ~7 GB: it runs only when
+ * DELOREAN_BENCH_10M names a directory for it, and a recording already there is reused.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecordingSession, type RecordOptions } from '../main/recorder/session.js';
+import { HEAP_WORDS_HELLO, HeapWords } from '../main/store/heap-words.js';
+import { openRecording } from '../main/store/reader.js';
+import { rng, SYN, writeSyntheticRecording } from '../main/store/synthetic.js';
+import { RecordingWriter } from '../main/store/writer.js';
+import { MessageType, type WireMessage } from '../shared/protocol/wire.js';
 
 export const HEAP_WORDS = join(process.cwd(), 'native-recorder/build/bench/heap_words');
 
@@ -25,6 +43,14 @@ function parseThroughput(text: string): Throughput {
   const m = /steps=(\d+) ns=(\d+)/.exec(text);
   if (!m) throw new Error(`heap_words printed no result: ${JSON.stringify(text.slice(-200))}`);
   return { steps: Number(m[1]), ns: Number(m[2]) };
+}
+
+export const RECORDER = join(process.cwd(), 'native-recorder/build/delorean-recorder');
+
+/** The recorder alone (stream to /dev/null): what a checkpoint costs without DeLorean's ingest. */
+export function recorderOnlyRun(mib: number, k: number, steps: number): Throughput {
+  const r = spawnSync(RECORDER, ['--wire-file', '/dev/null', '--syscalls', 'write', '--', HEAP_WORDS, String(mib), String(k), String(steps)], { encoding: 'utf8' });
+  return parseThroughput(r.stdout);
 }
 
 export function plainRun(mib: number, k: number, steps: number): Throughput {
@@ -73,6 +99,102 @@ async function median<T>(n: number, f: () => Promise<T> | T, key: (t: T) => numb
   return runs[Math.floor(runs.length / 2)]!;
 }
 
+/**
+ * Ingest alone: heap_words' messages (main/store/heap-words.ts, made beforehand in batches)
+ * through the writer as the ingest worker configures it (deferred writes, a flush per ~100 ms
+ * of work), timed without the generator. MB/s of raw page bytes, us per checkpoint.
+ */
+export async function benchIngest(mib: number, k: number, checkpoints: number): Promise<{ MBps: number; checkpointUs: number; reduction: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'delorean-bench-ingest-'));
+  try {
+    const prog = new HeapWords(mib, k);
+    const w = await RecordingWriter.create(join(dir, 'r.dlr'), { deferWrites: true });
+    w.ingest(HEAP_WORDS_HELLO);
+    for (const m of prog.next()) w.ingest(m); // the whole heap: not part of the steady state
+    let timed = 0;
+    let bytes = 0;
+    let sinceFlush = 0;
+    for (let c = 0; c < checkpoints; ) {
+      const batch: WireMessage[] = [];
+      for (const end = Math.min(checkpoints, c + 100); c < end; c++) batch.push(...prog.next());
+      for (const m of batch) if (m.type === MessageType.Pages) bytes += m.data.length;
+      const t = performance.now();
+      for (const m of batch) w.ingest(m);
+      sinceFlush += performance.now() - t;
+      if (sinceFlush >= 100) {
+        w.flush();
+        sinceFlush = 0;
+      }
+      timed += performance.now() - t;
+    }
+    const t = performance.now();
+    w.close();
+    timed += performance.now() - t;
+    const s = w.stats;
+    return { MBps: bytes / 1e6 / (timed / 1000), checkpointUs: (timed * 1000) / checkpoints, reduction: 1 - s.storedBytes / s.rawBytes };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A synthetic recording of n checkpoints (generated through the real writer, or reused from
+ * `keepDir`), then: open time (median of 3, read-only, cold process caches aside), the first
+ * read after an open, and the median and p90 of one-page reads at random checkpoints.
+ */
+export async function benchScale(n: number, keepDir?: string): Promise<RecordingFigures> {
+  const tmp = keepDir ? null : mkdtempSync(join(tmpdir(), 'delorean-bench-scale-'));
+  const dir = keepDir ?? join(tmp!, 'scale.dlr');
+  const out: RecordingFigures = {};
+  const tag = n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`;
+  try {
+    if (!existsSync(join(dir, 'log'))) {
+      const res = await writeSyntheticRecording(dir, { checkpoints: n });
+      out[`scale_${tag}_generate_s`] = +(res.elapsedMs / 1000).toFixed(1);
+      out[`scale_${tag}_ingest_checkpoints_per_s`] = Math.round((n * 1000) / res.elapsedMs);
+      out[`scale_${tag}_ingest_MBps`] = +(res.stats.rawBytes / 1e6 / (res.elapsedMs / 1000)).toFixed(1);
+    }
+    const opens: number[] = [];
+    let firstReadUs = 0;
+    for (let i = 0; i < 3; i++) {
+      const t = performance.now();
+      const r = await openRecording(dir, { readOnly: true });
+      opens.push(performance.now() - t);
+      if (r.checkpointCount !== n) throw new Error(`${dir} holds ${r.checkpointCount} checkpoints, not ${n}`);
+      if (i === 0) {
+        const t1 = performance.now();
+        r.pageAt(Math.floor(n / 3), SYN.heap + 0x3000n);
+        firstReadUs = (performance.now() - t1) * 1000;
+        out[`scale_${tag}_reduction`] = +(1 - r.stats.storedBytes / r.stats.rawBytes).toFixed(4);
+        out[`scale_${tag}_stored_MB`] = +(r.stats.storedBytes / 1e6).toFixed(1);
+      }
+      r.close();
+    }
+    opens.sort((a, b) => a - b);
+    out[`scale_${tag}_open_ms`] = +opens[1]!.toFixed(1);
+    out[`scale_${tag}_first_read_us`] = +firstReadUs.toFixed(1);
+    const r = await openRecording(dir, { readOnly: true });
+    const rand = rng(17);
+    const pages: bigint[] = [];
+    for (const m of r.mapsAt(n - 1)) if (m.perms[0] === 'r') for (let a = m.start; a < m.end; a += 4096n) pages.push(a);
+    const times: number[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const k = Math.floor(rand() * n);
+      const a = pages[Math.floor(rand() * pages.length)]!;
+      const t = performance.now();
+      r.pageAt(k, a);
+      times.push((performance.now() - t) * 1000);
+    }
+    r.close();
+    times.sort((a, b) => a - b);
+    out[`scale_${tag}_read_median_us`] = +times[1000]!.toFixed(1);
+    out[`scale_${tag}_read_p90_us`] = +times[1800]!.toFixed(1);
+    return out;
+  } finally {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 export async function benchRecording(quick: boolean): Promise<RecordingFigures> {
   buildWorkload();
   const reps = quick ? 1 : 3;
@@ -91,6 +213,16 @@ export async function benchRecording(quick: boolean): Promise<RecordingFigures> 
     out[`syscall_k${k}_ingest_MBps`] = +((run.rawBytes / 1e6) / (run.wallMs / 1e3)).toFixed(1);
     out[`syscall_k${k}_reduction`] = +(1 - run.storedBytes / run.rawBytes).toFixed(4);
     out.backend = run.backend;
+    const alone = await median(reps, () => recorderOnlyRun(mib, k, steps), (r) => r.ns);
+    out[`recorder_only_k${k}_checkpoint_us`] = +(alone.ns / 1000 / alone.steps).toFixed(1);
+  }
+
+  // Ingest alone, on the same workload's messages.
+  for (const k of [16, 256] as const) {
+    const r = await median(reps, () => benchIngest(mib, k, quick ? { 16: 3000, 256: 300 }[k] : { 16: 20000, 256: 2000 }[k]), (x) => x.MBps);
+    out[`ingest_k${k}_MBps`] = +r.MBps.toFixed(1);
+    out[`ingest_k${k}_checkpoint_us`] = +r.checkpointUs.toFixed(1);
+    out[`ingest_k${k}_reduction`] = +r.reduction.toFixed(4);
   }
 
   // Throughput kept under interval triggers, side by side with plain runs (alternating).
@@ -105,5 +237,10 @@ export async function benchRecording(quick: boolean): Promise<RecordingFigures> 
     ratios.sort((a, b) => a - b);
     out[`interval_${label}_throughput_kept`] = +ratios[Math.floor(ratios.length / 2)]!.toFixed(3);
   }
+
+  // Scale: open and read at 1M (100k quick), and 10M when asked for.
+  Object.assign(out, await benchScale(quick ? 100_000 : 1_000_000));
+  const keep10m = process.env.DELOREAN_BENCH_10M;
+  if (keep10m && !quick) Object.assign(out, await benchScale(10_000_000, keep10m));
   return out;
 }
