@@ -19,6 +19,8 @@
 #include "options.h"
 #include "session.h"
 
+#define SEND_BUFFER (16 << 20)
+
 static int open_socket(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -30,6 +32,16 @@ static int open_socket(const char *path)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
+	/*
+	 * A big send buffer: a whole checkpoint (1 MiB at 256 dirty pages) fits, so the program
+	 * resumes while DeLorean stores it, instead of staying stopped until the consumer has read
+	 * most of it (the default ~200 KiB serialised recorder and consumer). Still backpressure:
+	 * a full buffer blocks. Past net.core.wmem_max only with CAP_NET_ADMIN; otherwise the
+	 * kernel's cap applies, silently.
+	 */
+	int sndbuf = SEND_BUFFER;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
 		int e = errno;
 		close(fd);
