@@ -28,8 +28,6 @@
 
 #include "out.h"
 
-extern char **environ;
-
 volatile int stage;
 volatile uint64_t cow;
 volatile int status_a = -1, status_b = -1, status_c = -1;
@@ -52,7 +50,7 @@ static int wait_status(pid_t c)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-int main(int argc, char **argv)
+int main(int argc, char **argv, char **envp)
 {
 	char counter[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", counter, sizeof counter - 1);
@@ -98,7 +96,7 @@ int main(int argc, char **argv)
 
 	pid_t c;
 	char *cargs[] = { "counter", "2", NULL };
-	if (posix_spawn(&c, counter, NULL, NULL, cargs, environ) != 0)
+	if (posix_spawn(&c, counter, NULL, NULL, cargs, envp) != 0)
 		return 1;
 	status_c = wait_status(c);
 	stage = 4;
