@@ -28,9 +28,10 @@ describe('deferred writes', () => {
       const o = prog.output(k);
       if (o) w.appendOutput(o);
     }
-    expect(w.checkpointCount).toBe(30);
+    expect(w.checkpointCount).toBe(0); // committed, not yet written: what a reader would see
     const logBefore = statSync(join(d, 'log')).size;
     w.flush();
+    expect(w.checkpointCount).toBe(30);
     expect(statSync(join(d, 'log')).size).toBeGreaterThan(logBefore);
     const r = await openRecording(d, { readOnly: true });
     expect(r.checkpointCount).toBe(30);

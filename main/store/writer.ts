@@ -136,6 +136,8 @@ export class RecordingWriter {
   private logWritten = HEADER_SIZE; // what the log file holds
   private logPending: Uint8Array[] = [];
   private logPendingBytes = 0;
+  private logPendingCheckpoints: number[] = []; // per pending record: checkpoints written once it is
+  private writtenCheckpoints = 0;
   private deferWrites = false;
   private lockBytes = 0; // writer.pid
   private snapshotBytes = 0;
@@ -185,8 +187,12 @@ export class RecordingWriter {
     return w;
   }
 
+  /**
+   * Checkpoints written to the files (what a reader sees, and what survives kill -9 of this
+   * process). With deferWrites the last ones committed may still be pending: see flush().
+   */
   get checkpointCount(): number {
-    return this.index.count;
+    return this.writtenCheckpoints;
   }
 
   get stats(): RecordingStats {
@@ -480,10 +486,12 @@ export class RecordingWriter {
    */
   private append(records: Array<[number, Uint8Array, CheckpointRecord?]>): void {
     const framed = records.map(([type, body]) => frameRecord(type, body));
-    for (const f of framed) {
+    let checkpoints = this.index.count; // applied below, after the write
+    framed.forEach((f, i) => {
       this.logPending.push(f);
       this.logPendingBytes += f.length;
-    }
+      this.logPendingCheckpoints.push(records[i]![0] === RecordType.Checkpoint ? ++checkpoints : -1);
+    });
     if (!this.deferWrites || this.logPendingBytes > DEFERRED_LIMIT) this.writeOut();
     let at = this.logEnd;
     framed.forEach((f, i) => {
@@ -524,10 +532,21 @@ export class RecordingWriter {
     }
     const total = all.length;
     let done = 0;
-    while (done < total) done += writeSync(this.logFd, all, done, total - done, this.logWritten + done);
+    try {
+      while (done < total) done += writeSync(this.logFd, all, done, total - done, this.logWritten + done);
+    } finally {
+      // Records wholly written count, even when the write failed past them (a full disk).
+      let end = 0;
+      parts.forEach((f, i) => {
+        end += f.length;
+        const n = this.logPendingCheckpoints[i]!;
+        if (end <= done && n > this.writtenCheckpoints) this.writtenCheckpoints = n;
+      });
+    }
     this.logWritten += total;
     this.logPending = [];
     this.logPendingBytes = 0;
+    this.logPendingCheckpoints = [];
   }
 
   /** Durability point: everything committed so far survives a crash of the machine. */
