@@ -640,6 +640,7 @@ static int build_regions(struct dirty_tracker *t, const struct map_table *maps)
 			if (!found) {
 				found = true;
 				r->registered = p->registered;
+				r->dense = p->dense;
 				r->fallback = p->fallback && r->kind == RK_TRACKED;
 			} else if ((p->fallback && r->kind == RK_TRACKED) != r->fallback) {
 				continue;
@@ -701,12 +702,20 @@ static void track_fresh(struct dirty_tracker *t, const struct map_table *maps)
 }
 
 /* Pages of a fresh part: anonymous ones as present pages plus a zero range, others whole. */
-static int capture(struct dirty_tracker *t, const struct region *r, uint64_t s, uint64_t e, struct page_set *out)
+static int capture(struct dirty_tracker *t, struct region *r, uint64_t s, uint64_t e, struct page_set *out)
 {
 	if (r->anon) {
 		t->tmp.n = 0;
 		if (dirty_present_ranges(t, s, e, &t->tmp) != 0)
 			return -1;
+		/* "Dense": at most 1/32 of it absent (malloc leaves a page or two of a big block untouched). */
+		uint64_t present = 0;
+		for (size_t k = 0; k < t->tmp.n; k++)
+			present += t->tmp.v[k][1] - t->tmp.v[k][0];
+		bool full = (e - s - present) * 32 <= e - s;
+		r->dense = full && (r->whole_fresh || r->dense);
+	} else {
+		r->dense = false;
 	}
 	if (r->anon) {
 		for (size_t k = 0; k < t->tmp.n; k++)
@@ -789,7 +798,7 @@ static int emit(struct dirty_tracker *t, struct page_set *out)
 {
 	size_t wi = 0;
 	for (size_t i = 0; i < t->nreg; i++) {
-		const struct region *r = &t->reg[i];
+		struct region *r = &t->reg[i];
 		if (r->kind == RK_SKIP)
 			continue;
 		if (r->whole_fresh) {

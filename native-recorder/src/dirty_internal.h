@@ -53,6 +53,10 @@ struct region {
 	bool registered;  /* uffd: the VMA is registered with our userfaultfd */
 	bool fallback;    /* writable private hashed because the backend could not track it */
 	bool whole_fresh; /* this collect: capture all of it */
+	/* Anonymous and (almost: at most 1/32 absent) wholly present when last captured, and every
+	 * part since: the uffd scan may use the kernel's fast path, which would arm the holes of a
+	 * sparse range page by page (see dirty_uffd.c). A region with fresh parts is scanned as sparse. */
+	bool dense;
 	uint32_t fresh_first, fresh_n; /* this collect: its fresh parts in t->fresh */
 };
 

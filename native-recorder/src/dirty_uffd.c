@@ -220,9 +220,15 @@ static void uffd_untrack(struct dirty_tracker *t, uint64_t s, uint64_t e)
 			    (unsigned long long)e, strerror(errno));
 }
 
-static int scan_run(struct dirty_tracker *t, size_t i, size_t j, int depth, char *err, size_t errlen);
+static int scan_run(struct dirty_tracker *t, size_t i, size_t j, bool dense, int depth, char *err, size_t errlen);
 
-/* Scans every run of registered regions among reg[i..j]. */
+/* Scanned with the kernel's fast path: dense and with no fresh part this collect. */
+static bool scan_dense(const struct region *r)
+{
+	return r->dense && !r->whole_fresh && !r->fresh_n;
+}
+
+/* Scans every run of registered regions among reg[i..j] (a run: neighbours alike in density). */
 static int scan_runs(struct dirty_tracker *t, size_t i, size_t j, int depth, char *err, size_t errlen)
 {
 	while (i <= j) {
@@ -231,19 +237,27 @@ static int scan_runs(struct dirty_tracker *t, size_t i, size_t j, int depth, cha
 			continue;
 		}
 		size_t k = i;
-		while (k < j && t->reg[k + 1].registered)
+		bool dense = scan_dense(&t->reg[i]);
+		while (k < j && t->reg[k + 1].registered && scan_dense(&t->reg[k + 1]) == dense)
 			k++;
-		if (scan_run(t, i, k, depth, err, errlen) != 0)
+		if (scan_run(t, i, k, dense, depth, err, errlen) != 0)
 			return -1;
 		i = k + 1;
 	}
 	return 0;
 }
 
-static int scan_run(struct dirty_tracker *t, size_t i, size_t j, int depth, char *err, size_t errlen)
+/*
+ * One PAGEMAP_SCAN. Sparse ranges ask for written pages among present or swapped ones, so
+ * holes are never armed (arming gigabytes of untouched reservation costs seconds and page
+ * tables). Dense ranges ask for written pages only: the kernel's fast path (one test per
+ * PTE, no per-page category) scans 256 MiB in ~80 us instead of ~170 us; it also reports and
+ * arms empty entries, of which a dense range has few (reported once, read as zeros: correct).
+ */
+static int scan_run(struct dirty_tracker *t, size_t i, size_t j, bool dense, int depth, char *err, size_t errlen)
 {
 	uint64_t s = t->reg[i].start, e = t->reg[j].end;
-	if (dirty_scan(t, s, e, SCAN_FLAGS, 0, PAGE_IS_WRITTEN, SCAN_ANY, PAGE_IS_WRITTEN, &t->written) == 0)
+	if (dirty_scan(t, s, e, SCAN_FLAGS, 0, PAGE_IS_WRITTEN, dense ? 0 : SCAN_ANY, PAGE_IS_WRITTEN, &t->written) == 0)
 		return 0;
 	if (errno != EPERM || depth >= 2) {
 		snprintf(err, errlen, "PAGEMAP_SCAN %llx-%llx: %s", (unsigned long long)s, (unsigned long long)e,
