@@ -13,7 +13,7 @@
  * it reads back only dedup candidates and chain roots. Anything wrong is a RecordingError
  * naming the segment file and the offset.
  */
-import { closeSync, constants, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, fsync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { applyDelta, CodecError, decodeFull, isDelta, putVarint } from './codec.js';
@@ -161,6 +161,23 @@ export class BlobStore {
     this.bytesWritten += this.pendingLen;
     this.pendingLen = 0;
     this.unsynced.add(this.segment);
+  }
+
+  /**
+   * sync() without blocking: the fsyncs run on libuv's threads. Leaves segment files open (the
+   * next sync() closes finished ones). Resolves when every segment written before the call is
+   * durable.
+   */
+  async syncAsync(): Promise<void> {
+    const fds: number[] = [];
+    for (const n of this.unsynced) {
+      const fd = this.fds.get(n);
+      if (fd !== undefined) fds.push(fd);
+    }
+    this.unsynced.clear();
+    if (this.newFile) fsyncDir(this.dir);
+    this.newFile = false;
+    await Promise.all(fds.map((fd) => new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())))));
   }
 
   /** Durability point for blobs: fsync every segment written since the last sync. */

@@ -53,4 +53,24 @@ describe('deferred writes', () => {
     expect(stats.storedBytes).toBeGreaterThan(r.stats.storedBytes * 0.5);
     r.close();
   });
+
+  it('flushes without blocking: written at once, durable when the promise settles', async () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const d = join(t.dir, 'r.dlr');
+    const opts = { checkpoints: 40, heapPages: 8, wordsPerCheckpoint: 3, seed: 2 };
+    const w = await RecordingWriter.create(d, { deferWrites: true, segmentBytes: 8_000 });
+    const prog = new SyntheticProgram(opts);
+    w.ingest(prog.hello());
+    for (let k = 0; k < 20; k++) for (const m of prog.checkpoint(k)) w.ingest(m);
+    const pending = w.flushAsync();
+    expect(w.checkpointCount).toBe(20); // written before the fsyncs
+    for (let k = 20; k < 40; k++) for (const m of prog.checkpoint(k)) w.ingest(m); // ingest goes on
+    await pending;
+    await w.flushAsync();
+    w.close();
+    const r = await openRecording(d, { readOnly: true });
+    expect(verifySynthetic(r, opts)).toBeNull();
+    r.close();
+  });
 });
