@@ -11,6 +11,7 @@
 import { createServer, type Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { encodeMessage, MessageType, BACKEND_NAMES, WireDecoder, type WireMessage } from '../../shared/protocol/wire.js';
+import { openRecording } from '../store/reader.js';
 import { RecordingWriter } from '../store/writer.js';
 import type { FromWorker, IngestWorkerData, ToWorker } from './messages.js';
 
@@ -48,7 +49,7 @@ let helloSeen = false;
 let socketClosed = false;
 let finishRequested = false;
 function maybeFinish(): void {
-  if (finishRequested && (socketClosed || !socket)) finish();
+  if (finishRequested && (socketClosed || !socket)) void finish();
 }
 let lastProgress = 0;
 
@@ -107,7 +108,25 @@ function onData(chunk: Buffer): void {
   progress();
 }
 
-function finish(): void {
+/**
+ * Checkpoints a reader finds on disk. After a store failure the writer's own count is not the
+ * truth: checkpoints it committed in memory may never have reached the files (deferred writes
+ * that hit a full disk), and only what a reader can open was kept.
+ */
+async function checkpointsOnDisk(): Promise<number> {
+  try {
+    const r = await openRecording(out, { readOnly: true });
+    try {
+      return r.checkpointCount;
+    } finally {
+      r.close();
+    }
+  } catch {
+    return 0;
+  }
+}
+
+async function finish(): Promise<void> {
   if (finished) return;
   finished = true;
   clearInterval(flushTimer);
@@ -118,9 +137,15 @@ function finish(): void {
     writer.close();
   } catch (e) {
     if (!failed) post({ kind: 'failed', message: storeFailure(e) });
+    failed = true;
   }
-  post({ kind: 'done', checkpoints: writer.checkpointCount, stats: writer.stats });
-  port.close();
+  const checkpoints = failed ? await checkpointsOnDisk() : writer.checkpointCount;
+  post({ kind: 'done', checkpoints, stats: writer.stats });
+  // The port stays open: the session ends this thread with worker.terminate(). A worker whose
+  // event loop runs empty makes Node drain V8's background tasks (NodePlatform::DrainTasks),
+  // and a concurrent compile job waiting there for a GC of this isolate never finishes: the
+  // thread, then terminate() and the whole `delorean record`, hung (seen at a full disk, and
+  // after kill -9 of the recorder, now and then). terminate() stops the loop instead.
 }
 
 const server = createServer((s) => {
