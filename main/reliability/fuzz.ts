@@ -71,19 +71,22 @@ export async function fuzzCliSubprocess(pools: ArgvPools, seed: number, perComma
   const stats: CliFuzzStats = { runs: 0, byCode: {}, stillRunning: 0 };
   const cases = SUBPROCESS_COMMANDS.flatMap((c, j) => Array.from({ length: perCommand }, (_, i) => [c, seed + j * 100_000 + i] as const));
   for (let i = 0; i < cases.length; i += 2) {
-    await Promise.all(
+    // Both runs end (each is killed at its time limit) before either is judged: no process outlives a failure.
+    const runs = await Promise.all(
       cases.slice(i, i + 2).map(async ([command, caseSeed]) => {
         const argv = fuzzArgv(command, pools, prng(caseSeed));
-        const res = await delorean(argv, { cwd: pools.outDir, timeoutMs });
-        stats.runs++;
-        if (res.signal === 'SIGKILL') {
-          stats.stillRunning++; // valid enough to start serving or recording: not a crash
-          return;
-        }
-        judgeCli(argv, res, caseSeed);
-        stats.byCode[String(res.code)] = (stats.byCode[String(res.code)] ?? 0) + 1;
+        return { argv, caseSeed, res: await delorean(argv, { cwd: pools.outDir, timeoutMs }) };
       }),
     );
+    for (const { argv, caseSeed, res } of runs) {
+      stats.runs++;
+      if (res.signal === 'SIGKILL') {
+        stats.stillRunning++; // valid enough to start serving or recording: not a crash
+        continue;
+      }
+      judgeCli(argv, res, caseSeed);
+      stats.byCode[String(res.code)] = (stats.byCode[String(res.code)] ?? 0) + 1;
+    }
   }
   return stats;
 }
