@@ -5,67 +5,21 @@
  * left stopped or traced. Also: a recording being written can be read by another process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveAddress } from '../cli/commands/read.js';
 import { openRecording } from '../store/reader.js';
 import type { RecordingReader } from '../store/types.js';
 import { PROGRAMS, ROOT, tempDir } from '../testing/cli.js';
+import { childrenOf, sleep, waitForCheckpoints, waitGone } from '../reliability/support.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 function startRecording(out: string): ChildProcess {
   return spawn(process.execPath, [join(ROOT, 'bin/delorean.js'), 'record', '--out', out, '--syscalls', 'write', '--', join(PROGRAMS, 'blocker'), '400', '5'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-}
-
-/** Waits until the recording on disk has at least n committed checkpoints (read-only opens, as a second process would). */
-async function waitForCheckpoints(out: string, n: number): Promise<number> {
-  for (let i = 0; i < 200; i++) {
-    if (existsSync(join(out))) {
-      try {
-        const r = await openRecording(out, { readOnly: true });
-        const count = r.checkpointCount;
-        r.close();
-        if (count >= n) return count;
-      } catch {
-        // not created yet
-      }
-    }
-    await sleep(25);
-  }
-  throw new Error(`recording ${out} never reached ${n} checkpoints`);
-}
-
-function childrenOf(pid: number): number[] {
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === pid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
-/** A process is gone (or a zombie nobody traces) within a few seconds. */
-async function expectGone(pid: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      if (/^State:\s+Z/m.test(status)) return;
-    } catch {
-      return;
-    }
-    await sleep(50);
-  }
-  throw new Error(`process ${pid} is still alive`);
 }
 
 /** Every committed checkpoint reads back and agrees with blocker.c's history: `step` only grows, and at a write it matches the line. */
@@ -97,11 +51,11 @@ describe('kill -9 during recording', () => {
       const r = await openRecording(out, { readOnly: true });
       try {
         checkConsistent(r);
-        await expectGone(r.meta.pid);
+        await waitGone(r.meta.pid);
       } finally {
         r.close();
       }
-      if (recorder) await expectGone(recorder);
+      if (recorder) await waitGone(recorder);
     });
   }
 
@@ -121,7 +75,7 @@ describe('kill -9 during recording', () => {
       const r = await openRecording(out, { readOnly: true });
       try {
         checkConsistent(r);
-        await expectGone(r.meta.pid);
+        await waitGone(r.meta.pid);
       } finally {
         r.close();
       }

@@ -166,7 +166,10 @@ server.listen(socketPath, () => post({ kind: 'listening' }));
 
 const flushTimer = setInterval(() => {
   try {
+    const before = writer.checkpointCount;
     writer.flush();
+    // Deferred checkpoints become visible at flush: report them, even if no data follows (paused).
+    if (writer.checkpointCount !== before) progress();
   } catch (e) {
     fail(storeFailure(e));
   }

@@ -8,21 +8,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openRecording } from '../store/reader.js';
 import type { RecordingReader } from '../store/types.js';
-import { PROGRAMS, recordProgram, tempDir } from '../testing/cli.js';
+import { PROGRAMS, recordProgram, tempDir, sleep, until } from '../testing/cli.js';
 import { RecordingSession, type RecordingSummary } from './session.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, f: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
 const text = (r: RecordingReader, k?: number): string => Buffer.concat(r.terminalOutput(k).map((c) => c.data)).toString('latin1');
 
 /** A session on a pty like the app's, its echoed output collected. */

@@ -9,21 +9,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { resolveAddress } from '../cli/commands/read.js';
 import { openRecording } from '../store/reader.js';
 import type { RecordingReader } from '../store/types.js';
-import { deloreanJson, PROGRAMS, tempDir } from '../testing/cli.js';
+import { deloreanJson, PROGRAMS, tempDir, sleep, until } from '../testing/cli.js';
 import { RecordingSession } from './session.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, f: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
 function stepAt(r: RecordingReader, k: number): number {
   const b = r.readMemory(k, resolveAddress(r, k, 'step').address, 4);
   return new DataView(b.buffer, b.byteOffset, 4).getInt32(0, true);

@@ -85,3 +85,14 @@ export async function recordProgram(dir: string, name: string, programArgs: stri
   const summary = await deloreanJson<RecordSummaryJson>(['record', '--out', out, ...flags, '--', join(PROGRAMS, name), ...programArgs], opts);
   return { ...summary, dir: out };
 }
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls f every 10 ms until it holds; fails naming `what` after ms. */
+export async function until(what: string, f: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!f()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
