@@ -212,7 +212,7 @@ export async function damageRecording(recording: string, work: string, seed: num
         }
         case 2: {
           const n = 1 + Math.floor(rnd() * 64);
-          b.fill(0, at, at + n);
+          b.fill(0, at, Math.min(at + n, b.length)); // Buffer.fill does not clamp
           what = `${n} bytes zeroed at ${at}`;
           break;
         }
