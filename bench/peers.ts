@@ -4,8 +4,10 @@
  *
  *   real-programs       recording overhead on Debian's redis-server (requests/s under
  *                       redis-benchmark, checkpoints at each epoll_wait and every 1 ms), sqlite3,
- *                       python3 and gzip (wall time), each against the same run unrecorded,
- *                       alternating plain and recorded runs, medians of the pairs' ratios
+ *                       python3 and gzip (wall time), each against the same run unrecorded:
+ *                       plain, recorded, bare recorder, plain, recorded, ... so every recorded
+ *                       run is compared with the mean of the plain runs on either side of it
+ *                       (the machine's load drifts), medians of those ratios
  *   when-did-it-go-bad  guard.c's overrun found three ways: gdb `record full` + watchpoint +
  *                       reverse-continue, gdb with a hardware watchpoint on a re-run, and
  *                       DeLorean record + bisect + find; the iteration each answers and how long
@@ -98,22 +100,28 @@ export async function benchRealPrograms(quick: boolean, kept: PeerRecordings): P
   out.redis_benchmark = `-n ${loadSpec.requests} -c ${loadSpec.clients} -P 1 -t ${loadSpec.tests.join(',')}`;
   const plainRps: number[] = [];
   const perTrigger = new Map<string, { kept: number[]; set: number[]; get: number[]; rps: number[]; runs: RecordedRun[]; recorderOnly: number[] }>();
-  for (let i = 0; i < reps; i++) {
-    for (const [label, trigger] of REDIS_TRIGGERS) {
-      log(`redis: plain, recorded (${label}), bare recorder, rep ${i + 1}/${reps} ...`);
-      const p = await redis.plain(loadSpec);
+  for (const [label, trigger] of REDIS_TRIGGERS) {
+    // plain, recorded, bare, plain, recorded, bare, ..., plain: each recorded and bare run is
+    // compared with the mean of the plain runs on either side of it.
+    let before = await redis.plain(loadSpec);
+    plainRps.push(before.overall);
+    for (let i = 0; i < reps; i++) {
+      log(`redis: recorded (${label}), bare recorder, plain, rep ${i + 1}/${reps} ...`);
       const r = await redis.recorded(kept.parent, `redis_${label}`, loadSpec, trigger);
       const bare = await redis.recorderOnly(loadSpec, trigger);
-      plainRps.push(p.overall);
+      const after = await redis.plain(loadSpec);
+      plainRps.push(after.overall);
+      const base = (k: 'overall' | 'set' | 'get'): number => (k === 'overall' ? (before.overall + after.overall) / 2 : (before.rps[k]! + after.rps[k]!) / 2);
       const t = perTrigger.get(label) ?? { kept: [], set: [], get: [], rps: [], runs: [], recorderOnly: [] };
-      t.kept.push(r.throughput.overall / p.overall);
-      t.set.push(r.throughput.rps.set! / p.rps.set!);
-      t.get.push(r.throughput.rps.get! / p.rps.get!);
+      t.kept.push(r.throughput.overall / base('overall'));
+      t.set.push(r.throughput.rps.set! / base('set'));
+      t.get.push(r.throughput.rps.get! / base('get'));
       t.rps.push(r.throughput.overall);
       t.runs.push(r.run);
-      t.recorderOnly.push(bare.overall / p.overall);
+      t.recorderOnly.push(bare.overall / base('overall'));
       perTrigger.set(label, t);
       kept.keep(`redis_${label}`, r.run);
+      before = after;
     }
   }
   out.redis_plain_rps = Math.round(median(plainRps));
@@ -143,21 +151,29 @@ export async function benchRealPrograms(quick: boolean, kept: PeerRecordings): P
     const bareR: number[] = [];
     const plainMs: number[] = [];
     const runs: RecordedRun[] = [];
-    for (let i = 0; i < reps; i++) {
-      log(`${name}: plain, recorded (${label}), bare recorder, rep ${i + 1}/${reps} ...`);
+    const plain = async (): Promise<number> => {
       w.reset();
       const p = await runPlain(w.program, w.args, { cwd: w.cwd });
       if (p.status !== 0 || !w.check(p.stdout)) throw new Error(`plain ${name} failed (${p.status}): ${p.stderr.slice(0, 300)}`);
+      plainMs.push(p.wallMs);
+      return p.wallMs;
+    };
+    // plain, recorded, bare, plain, ...: each compared with the mean of the plain runs around it.
+    let before = await plain();
+    for (let i = 0; i < reps; i++) {
+      log(`${name}: recorded (${label}), bare recorder, plain, rep ${i + 1}/${reps} ...`);
       const r = await recordBatch(kept, w, label, trigger);
       w.reset();
       const bare = await runRecorderOnly(w.program, w.args, trigger, w.cwd);
       if (bare.status !== 0) throw new Error(`${name} under the bare recorder failed (${bare.status}): ${bare.stderr.slice(0, 300)}`);
-      plainMs.push(p.wallMs);
-      wall.push(r.wallMs / p.wallMs);
-      runR.push(r.runMs / p.wallMs);
-      bareR.push(bare.wallMs / p.wallMs);
+      const after = await plain();
+      const base = (before + after) / 2;
+      wall.push(r.wallMs / base);
+      runR.push(r.runMs / base);
+      bareR.push(bare.wallMs / base);
       runs.push(r);
       kept.keep(`${name}_${label}`, r);
+      before = after;
     }
     const k = `${name}_${label}`;
     out[`${k}_plain_s`] = round(median(plainMs) / 1000, 2);
