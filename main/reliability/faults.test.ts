@@ -46,7 +46,12 @@ describe('kill -9 at a random moment', () => {
       expect(o.verified).toBeGreaterThan(0);
       expect(o.pagesRead).toBeGreaterThan(0);
       // Let go by a dead recorder and deaf to the hangup: it goes on running, untraced, to its end.
-      if (trial.victim === 'recorder' && trial.policy === 'detach' && trial.immune) expect(o.programFate).toBe('ran untraced');
+      // threads.c ignores write errors: once the recorder (which owns its terminal) is dead, its
+      // writes fail fast with EIO and it may finish before it is first looked at, so 'gone' is
+      // an honest outcome there; counter runs long enough to be seen running untraced.
+      if (trial.victim === 'recorder' && trial.policy === 'detach' && trial.immune) {
+        expect(trial.history === 'threads' ? ['ran untraced', 'gone'] : ['ran untraced']).toContain(o.programFate);
+      }
     });
   }
 });
