@@ -132,6 +132,7 @@ async function finish(): Promise<void> {
   clearInterval(flushTimer);
   if (progressTimer) clearTimeout(progressTimer);
   server.close();
+  await flushing; // its fsyncs must settle before close()
   try {
     if (decoder.pending && !failed) post({ kind: 'warning', message: `the recorder's stream ended inside a message (${decoder.pending} bytes dropped)` });
     writer.close();
@@ -164,15 +165,19 @@ const server = createServer((s) => {
 server.on('error', (e) => fail(`cannot listen on ${socketPath}: ${e.message}`));
 server.listen(socketPath, () => post({ kind: 'listening' }));
 
+// The fsyncs of a flush run on libuv's threads (flushAsync): on a busy disk they took tens of
+// ms, with ingest, and so the recorded program, waiting. One flush at a time.
+let flushing: Promise<void> | null = null;
 const flushTimer = setInterval(() => {
-  try {
-    const before = writer.checkpointCount;
-    writer.flush();
-    // Deferred checkpoints become visible at flush: report them, even if no data follows (paused).
-    if (writer.checkpointCount !== before) progress();
-  } catch (e) {
-    fail(storeFailure(e));
-  }
+  if (flushing || finished) return;
+  const before = writer.checkpointCount;
+  flushing = writer
+    .flushAsync()
+    .catch((e: unknown) => fail(storeFailure(e)))
+    .finally(() => (flushing = null));
+  // Deferred checkpoints become visible at flush (written before its fsyncs): report them,
+  // even if no data follows (paused).
+  if (writer.checkpointCount !== before) progress();
 }, 100);
 
 const CONTROL = { checkpoint: MessageType.RequestCheckpoint, pause: MessageType.Pause, resume: MessageType.Resume, stop: MessageType.Stop } as const;
