@@ -6,7 +6,8 @@
  *
  * Targets (issue "Speed and scale of recording"), each figure named after what it measures:
  *   syscall_k16_sustained_checkpoints_per_s >= 5,000 (a checkpoint at every write(2), K=16,
- *     end to end, the first checkpoint (the whole heap) left out; _checkpoints_per_s includes it)
+ *     end to end, over the second half of the run; _checkpoints_per_s includes storing the
+ *     whole heap at the first one)
  *   interval_ws16_1000_per_s_throughput_kept >= 0.85, interval_ws16_100_per_s_throughput_kept >= 0.97
  *     (a 16-page working set; interval_* without ws16 writes all over the 256 MiB heap, which
  *     dirties most of it between two checkpoints: no recorder keeps that program's speed)
@@ -52,8 +53,12 @@ function parseThroughput(text: string): Throughput {
   return { steps: Number(m[1]), ns: Number(m[2]), firstNs: Number(m[3] ?? 0), lastHalfNs: Number(m[4] ?? m[2]) };
 }
 
-/** Microseconds per step after the first (the steady state: no whole-heap checkpoint). */
-const steadyUs = (t: Throughput): number => (t.ns - t.firstNs) / 1000 / Math.max(1, t.steps - 1);
+/**
+ * Microseconds per step in the second half of the loop: the steady state. The first checkpoint
+ * stores the whole 256 MiB heap, and DeLorean takes a second or so to catch up with it (the
+ * recorder waits on the socket meanwhile), which a short run would spread over every step.
+ */
+const steadyUs = (t: Throughput): number => (t.lastHalfNs ? t.lastHalfNs / 1000 / Math.max(1, t.steps - Math.floor(t.steps / 2)) : (t.ns - t.firstNs) / 1000 / Math.max(1, t.steps - 1));
 
 export const RECORDER = join(process.cwd(), 'native-recorder/build/delorean-recorder');
 
@@ -215,12 +220,12 @@ export async function benchRecording(quick: boolean): Promise<RecordingFigures> 
   // Checkpoint at every write(2): cost per checkpoint and sustained rate, K = 16, 256, 4096.
   for (const k of [16, 256, 4096] as const) {
     // The first write checkpoint carries the whole heap (memset before the loop); enough steps to amortise it.
-    const steps = (quick ? { 16: 2000, 256: 400, 4096: 60 } : { 16: 10000, 256: 2000, 4096: 300 })[k]!;
+    const steps = (quick ? { 16: 10000, 256: 1000, 4096: 80 } : { 16: 40000, 256: 4000, 4096: 400 })[k]!;
     const run = await median(reps, () => recordedRun(mib, k, steps, { syscalls: ['write'] }), (r) => r.ns);
     const perSecond = run.checkpoints / (run.ns / 1e9);
     out[`syscall_k${k}_checkpoints_per_s`] = Math.round(perSecond);
     out[`syscall_k${k}_checkpoint_us`] = +(1e6 / perSecond).toFixed(1);
-    // Without the first checkpoint (the whole 256 MiB heap, seconds to store): the sustained rate.
+    // The second half of the run (the whole 256 MiB heap stored long before): the sustained rate.
     out[`syscall_k${k}_sustained_checkpoints_per_s`] = Math.round(1e6 / steadyUs(run));
     out[`syscall_k${k}_sustained_checkpoint_us`] = +steadyUs(run).toFixed(1);
     out[`syscall_k${k}_ingest_MBps`] = +((run.rawBytes / 1e6) / (run.wallMs / 1e3)).toFixed(1);
