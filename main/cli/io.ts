@@ -27,3 +27,16 @@ export class CliError extends Error {
 }
 
 export type CommandRun = (args: string[], io: CliIo) => Promise<number>;
+
+/** Resolves at the first SIGINT or SIGTERM: how a long-running command (serve, gdbserver) waits to be stopped. */
+export function untilInterrupted(): Promise<void> {
+  return new Promise<void>((done) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      done();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

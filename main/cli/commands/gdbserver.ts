@@ -4,7 +4,7 @@
  */
 import { GdbServerError, startGdbServer } from '../../gdb/server.js';
 import { checkCheckpoint, parseCommandArgs, parseIndex } from '../args.js';
-import { CliError, type CliIo } from '../io.js';
+import { CliError, type CliIo, untilInterrupted } from '../io.js';
 import { openForCli } from '../recording.js';
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
@@ -29,15 +29,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         'continue / reverse-continue move to the next / previous checkpoint where a watchpoint changed; stepi / reverse-stepi move one\n' +
         'checkpoint; `monitor goto K` jumps (then `maintenance flush register-cache`); `monitor help` for more. Ctrl-C stops the server.\n',
     );
-    await new Promise<void>((done) => {
-      const stop = (): void => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        done();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await untilInterrupted();
     io.stderr('delorean gdbserver: stopping\n');
     await server.close();
     return 0;

@@ -9,7 +9,7 @@ import { DeloreanService } from '../../api/service.js';
 import { webRoot } from '../../api/paths.js';
 import { startBridge } from '../../bridge/server.js';
 import { parseCommandArgs, parseIndex } from '../args.js';
-import { CliError, type CliIo } from '../io.js';
+import { CliError, type CliIo, untilInterrupted } from '../io.js';
 
 export async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('serve', args, { port: { type: 'string', short: 'p' } });
@@ -33,15 +33,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   }
   io.stdout(`DeLorean ${rec ? `is serving ${rec}` : 'is ready'}. Open this URL in a browser on this machine:\n\n  ${bridge.url}\n\nThe URL holds an access token: do not share it. Ctrl-C stops the server.\n`);
 
-  await new Promise<void>((done) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      done();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await untilInterrupted();
   io.stderr('delorean serve: stopping\n');
   await bridge.close();
   await service.dispose();
