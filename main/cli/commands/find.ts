@@ -14,6 +14,7 @@
 import { formatPredicateError, PredicateSyntaxError } from '../../../shared/predicate/parser.js';
 import { decodeBytes, formatValue, type Value } from '../../../shared/predicate/values.js';
 import { Engine, EngineError, type Progress, type Transition } from '../../engine/engine.js';
+import { syscallName } from '../../api/syscalls.js';
 import type { RecordingReader } from '../../store/types.js';
 import { parseCommandArgs, parseIndex } from '../args.js';
 import { CliError, type CliIo } from '../io.js';
@@ -93,7 +94,7 @@ export const round = (ms: number): number => Math.round(ms * 1000) / 1000;
 
 export function describeCheckpoint(reader: RecordingReader, k: number): string {
   const c = reader.checkpoint(k);
-  return c.trigger === 'syscall' ? `syscall ${c.detail}` : c.trigger;
+  return c.trigger === 'syscall' ? `syscall ${syscallName(Number(c.detail))}` : c.trigger;
 }
 
 function transitionLine(t: Transition, boolean: boolean): string {
