@@ -64,7 +64,8 @@ export class RecordingIndex {
   outputs = { n: 0, tag: new Int32Array(16), offset: new Float64Array(16), length: new Uint32Array(16) };
   warnings: Warning[] = [];
   counters: Counters = { pagesReceived: 0, zeroPages: 0, dedupHits: 0, deltaBlobs: 0, fullBlobs: 0 };
-  pyramid = new Pyramid();
+  private summaryPyramid: Pyramid | null = null;
+  private summarised = 0; // checkpoints in summaryPyramid
   /** vofs past the last blob any committed checkpoint relies on. */
   highWater = HEADER_SIZE;
   /** Log offset just past the last applied record, and where that record is. */
@@ -72,6 +73,26 @@ export class RecordingIndex {
   last: Located & { crc: number } = { offset: 0, length: 0, crc: 0 };
 
   constructor(readonly logPath: string) {}
+
+  /**
+   * The summary pyramid of dirty pages, caught up from the dirtyPages column when asked. Only
+   * readers ask (the timeline): the writer, in the ingest worker, never holds one (it cost
+   * 32 bytes a checkpoint there, a third of its per-checkpoint memory).
+   */
+  get pyramid(): Pyramid {
+    if (!this.summaryPyramid) {
+      this.summaryPyramid = Pyramid.build(this.dirtyPages, this.count);
+      this.summarised = this.count;
+    }
+    while (this.summarised < this.count) this.summaryPyramid.push(this.dirtyPages[this.summarised++]!);
+    return this.summaryPyramid;
+  }
+
+  /** A pyramid of the first `count` checkpoints (a snapshot load builds one). */
+  set pyramid(p: Pyramid) {
+    this.summaryPyramid = p;
+    this.summarised = this.count;
+  }
 
   /**
    * Applies one record. `holds(highWater)` says whether the blob segments hold everything up to
@@ -172,7 +193,6 @@ export class RecordingIndex {
     this.recordLength[k] = r.length;
     this.mapsVersion[k] = mapsVersion;
     this.count = k + 1;
-    this.pyramid.push(dirty);
   }
 
   /** The blob (vofs, 0 = zero) holding page `page` at checkpoint k. */
