@@ -49,6 +49,20 @@ describe('CLI arguments', () => {
     expect(Object.keys(stats.byCode).length).toBeGreaterThan(1); // some valid, some refused
   });
 
+  it('writes what fuzzed commands create (core -o WORD) in its scratch directory, never the working directory', async () => {
+    const here = join(tmp.path, 'cwd');
+    mkdirSync(here);
+    process.chdir(here);
+    try {
+      // Seeds chosen so that some cases are `core REC ... -o WORD` with a relative WORD.
+      await fuzzCliInProcess(pools, SEED + 500_000, 200);
+      expect(process.cwd()).toBe(here);
+      expect(readdirSync(here)).toEqual([]);
+    } finally {
+      process.chdir(pools.outDir);
+    }
+  });
+
   it('never crashes on random argv for record, serve and gdbserver (as a user runs them)', async () => {
     const stats = await fuzzCliSubprocess(pools, SEED + 1_000_000, 5);
     expect(stats.runs).toBe(15);

@@ -50,18 +50,28 @@ export interface CliFuzzStats {
   stillRunning: number;
 }
 
-/** `count` random argv in this process, for commands drawn from IN_PROCESS_COMMANDS. */
+/**
+ * `count` random argv in this process, for commands drawn from IN_PROCESS_COMMANDS. They run
+ * in pools.outDir: fuzzed commands write files named by random arguments (`core -o WORD`),
+ * which must land in that scratch directory, never in the caller's working directory.
+ */
 export async function fuzzCliInProcess(pools: ArgvPools, seed: number, count: number): Promise<CliFuzzStats> {
   const rnd = prng(seed);
   const stats: CliFuzzStats = { runs: 0, byCode: {}, stillRunning: 0 };
-  for (let i = 0; i < count; i++) {
-    const caseSeed = seed + 1 + i;
-    const command = IN_PROCESS_COMMANDS[Math.floor(rnd() * IN_PROCESS_COMMANDS.length)]!;
-    const argv = fuzzArgv(command, pools, prng(caseSeed));
-    const res = await cliInProcess(argv);
-    judgeCli(argv, res, caseSeed);
-    stats.runs++;
-    stats.byCode[String(res.code)] = (stats.byCode[String(res.code)] ?? 0) + 1;
+  const startDir = process.cwd();
+  process.chdir(pools.outDir);
+  try {
+    for (let i = 0; i < count; i++) {
+      const caseSeed = seed + 1 + i;
+      const command = IN_PROCESS_COMMANDS[Math.floor(rnd() * IN_PROCESS_COMMANDS.length)]!;
+      const argv = fuzzArgv(command, pools, prng(caseSeed));
+      const res = await cliInProcess(argv);
+      judgeCli(argv, res, caseSeed);
+      stats.runs++;
+      stats.byCode[String(res.code)] = (stats.byCode[String(res.code)] ?? 0) + 1;
+    }
+  } finally {
+    process.chdir(startDir);
   }
   return stats;
 }
