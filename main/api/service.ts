@@ -241,7 +241,7 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
     const { reader } = open;
     const count = reader.checkpointCount;
     const columns = reader.columns();
-    if (!open.triggers || open.triggers.count !== count) open.triggers = buildTriggerPyramid(columns.trigger, count);
+    if (!open.triggers || open.triggers.count !== count) open.triggers = buildTriggerPyramid(columns.trigger, count, open.triggers);
     return sliceTimeline(reader.summary(), columns, open.triggers, count, from, to, buckets);
   }
 

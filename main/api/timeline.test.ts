@@ -74,3 +74,27 @@ describe('sliceTimeline', () => {
     expect(s.maxDirty).toEqual(bruteForce(columns, 0, 300, 7).max);
   });
 });
+
+describe('buildTriggerPyramid on a growing recording', () => {
+  it('extended step by step equals the pyramid built at once, and slices the same', () => {
+    const { columns } = recording(5000, 21);
+    const r = rng(22);
+    let grown = buildTriggerPyramid(columns.trigger, 0);
+    for (let count = 0; count < 5000; ) {
+      count = Math.min(5000, count + (r() < 0.3 ? 1 : Math.floor(r() * 700)));
+      grown = buildTriggerPyramid(columns.trigger, count, grown);
+      const fresh = buildTriggerPyramid(columns.trigger, count);
+      expect(grown.count).toBe(count);
+      expect(grown.levels.length).toBe(fresh.levels.length);
+      for (let L = 0; L < fresh.levels.length; L++) {
+        expect(Array.from(grown.levels[L]!.subarray(0, fresh.levels[L]!.length))).toEqual(Array.from(fresh.levels[L]!));
+        expect(grown.levels[L]!.subarray(fresh.levels[L]!.length).every((b) => b === 0)).toBe(true);
+      }
+      const cut = { ...columns, count, trigger: columns.trigger.subarray(0, count), dirtyPages: columns.dirtyPages.subarray(0, count) };
+      const summary = Pyramid.build(cut.dirtyPages, count).view();
+      const buckets = 1 + Math.floor(r() * 300);
+      expect(sliceTimeline(summary, cut, grown, count, 0, count, buckets)).toEqual(sliceTimeline(summary, cut, fresh, count, 0, count, buckets));
+      expect(sliceTimeline(summary, cut, grown, count, 0, count, buckets).triggers).toEqual(bruteForce(cut, 0, count, buckets).trig);
+    }
+  });
+});
