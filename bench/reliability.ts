@@ -2,8 +2,10 @@
  * The long reliability suite (not in `npm test`; main/reliability/*.test.ts are its bounded
  * versions): many kill -9 trials, a longer fuzz, and a load run at 1,000 checkpoints/s.
  *
- *   runLongReliability({ kills: 50, fuzzScale: 10, loadSeconds: 180 })
+ *   npm run bench -- --only=reliability        (a section of the full `npm run bench`; with
+ *                                               --quick: 5 trials, fuzz x1, a 60 s load run)
  *   node out/node/bench/reliability.js [--kills N] [--fuzz-scale N] [--load-seconds S] [--interval 1ms]
+ *   runLongReliability({ kills: 50, fuzzScale: 10, loadSeconds: 1800 })   (the defaults)
  *
  * - kills: fault trials (main/reliability/trials.ts) cycling through recorder / DeLorean x
  *   kill / detach x counter / threads / churn, each killed after a random number of committed
@@ -11,20 +13,20 @@
  *   program's history and the program must not be left stopped or traced. Failures are
  *   collected (with their trial) rather than ending the run.
  * - fuzz: the drivers of fuzz.test.ts, fuzzScale times longer.
- * - load: `spin` (a busy loop, one word written all the time) recorded with --interval 1ms for
- *   loadSeconds (30 minutes work: 1,800 s), sampling the resident memory of DeLorean's process
- *   (main thread + ingest worker) and of the recorder every few seconds; then the recording
- *   is opened and checked (ticks never go back). Reports rates, peak RSS and the series.
+ * - load (main/reliability/load.ts): `spin` recorded with --interval 1ms for loadSeconds (the
+ *   issue's run: 1,800 s) by `delorean serve`, started and followed live over the WebSocket
+ *   bridge as the renderer does; resident memory of DeLorean's process (main thread + ingest
+ *   worker) and of the recorder sampled over the run (start, peak, end, slope of the last
+ *   half), latency of the follow's requests (median, p95), then the recording checked.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { openRecording } from '../main/store/reader.js';
-import { PROGRAMS, recordProgram } from '../main/testing/cli.js';
+import { recordProgram } from '../main/testing/cli.js';
 import { damageRecording, fuzzCliInProcess, fuzzCliSubprocess, fuzzFind } from '../main/reliability/fuzz.js';
 import type { ArgvPools } from '../main/reliability/generators.js';
-import { intAt, peakRss, recorderOf, rss, sleep, startRecording, waitForCheckpoints } from '../main/reliability/support.js';
+import { loadRun, type LoadResult } from '../main/reliability/load.js';
 import { faultTrial, type FaultOutcome, type FaultTrial } from '../main/reliability/trials.js';
 
 export interface LongReliabilityOptions {
@@ -32,7 +34,7 @@ export interface LongReliabilityOptions {
   kills?: number;
   /** Multiplies the fuzz counts of the bounded suite (default 10). */
   fuzzScale?: number;
-  /** Seconds of the load run (default 180; 1800 for the 30-minute run). 0 skips it. */
+  /** Seconds of the load run (default 1800, the issue's 30 minutes). 0 skips it. */
   loadSeconds?: number;
   /** Interval trigger of the load run (default 1ms). */
   interval?: string;
@@ -40,28 +42,12 @@ export interface LongReliabilityOptions {
   log?: (line: string) => void;
 }
 
-export interface LoadSample {
-  atS: number;
-  checkpoints: number;
-  mainRssMiB: number;
-  recorderRssMiB: number;
-}
-
 export interface LongReliabilityResult {
   kills: { trials: number; survived: number; checkpointsVerified: number; fates: Record<string, number>; failures: string[] };
   fuzz: { seed: number; argvRuns: number; subprocessRuns: number; predicates: number; damageCases: number; damageRefused: number; damageCut: number; damageIntact: number; maxRssGrowthMiB: number; failures: string[] };
-  load: null | {
-    seconds: number;
-    interval: string;
-    checkpoints: number;
-    checkpointsPerS: number;
-    peakMainRssMiB: number;
-    peakRecorderRssMiB: number;
-    storedMiB: number;
-    rawMiB: number;
-    samples: LoadSample[];
-    verifiedSampled: number;
-  };
+  load: LoadResult | null;
+  /** Why the load run failed, when it did. */
+  loadFailure: string | null;
 }
 
 const MiB = 2 ** 20;
@@ -146,70 +132,46 @@ async function longFuzz(dir: string, scale: number, seed: number, log: (s: strin
   return out;
 }
 
-async function loadRun(dir: string, seconds: number, interval: string, log: (s: string) => void): Promise<NonNullable<LongReliabilityResult['load']>> {
-  const out = join(dir, 'load.dlr');
-  const rec = startRecording(out, ['--interval', interval, '--json'], join(PROGRAMS, 'spin'), [String(seconds * 1000)]);
-  await waitForCheckpoints(out, 1, 30_000);
-  const cli = rec.cli.pid!;
-  const recorder = recorderOf(cli);
-  const samples: LoadSample[] = [];
-  let peakMain = 0;
-  let peakRecorder = 0;
-  const t0 = Date.now();
-  const every = Math.max(1000, Math.min(10_000, (seconds * 1000) / 60));
-  let lastLog = 0;
-  let done = false;
-  void rec.closed.then(() => (done = true));
-  while (!done) {
-    peakMain = Math.max(peakMain, peakRss(cli));
-    if (recorder) peakRecorder = Math.max(peakRecorder, peakRss(recorder));
-    let checkpoints = -1;
-    try {
-      const r = await openRecording(out, { readOnly: true });
-      checkpoints = r.checkpointCount;
-      r.close();
-    } catch {
-      // between commits
-    }
-    const s: LoadSample = { atS: round1((Date.now() - t0) / 1000), checkpoints, mainRssMiB: round1(rss(cli) / MiB), recorderRssMiB: recorder ? round1(rss(recorder) / MiB) : 0 };
-    if (s.mainRssMiB > 0) samples.push(s);
-    if (Date.now() - lastLog > 30_000) {
-      lastLog = Date.now();
-      log(`  load: ${s.atS} s, ${s.checkpoints} checkpoints, DeLorean ${s.mainRssMiB} MiB, recorder ${s.recorderRssMiB} MiB`);
-    }
-    await Promise.race([sleep(every), rec.closed]);
-  }
-  const code = await rec.closed;
-  if (code !== 0) throw new Error(`the load recording failed (${code}): ${rec.stderr().slice(-2000)}`);
-  const summary = JSON.parse(rec.stdout()) as { checkpoints: number; durationMs: number; rawBytes: number; storedBytes: number };
-  // The recording: ticks never go back, sampled across the whole run.
-  const r = await openRecording(out, { readOnly: true });
-  let verified = 0;
-  try {
-    let prev = -1n;
-    const stride = Math.max(1, Math.floor(r.checkpointCount / 2000));
-    for (let k = 0; k < r.checkpointCount; k += stride) {
-      const ticks = intAt(r, k, 'ticks');
-      if (ticks < prev) throw new Error(`load recording: ticks went back at checkpoint ${k}`);
-      prev = ticks;
-      verified++;
-    }
-  } finally {
-    r.close();
-  }
-  rmSync(out, { recursive: true, force: true });
-  return {
-    seconds,
-    interval,
-    checkpoints: summary.checkpoints,
-    checkpointsPerS: Math.round((summary.checkpoints * 1000) / summary.durationMs),
-    peakMainRssMiB: round1(peakMain / MiB),
-    peakRecorderRssMiB: round1(peakRecorder / MiB),
-    storedMiB: round1(summary.storedBytes / MiB),
-    rawMiB: round1(summary.rawBytes / MiB),
-    samples,
-    verifiedSampled: verified,
+/** The suite's figures as one flat table (a section of `npm run bench`). */
+export function reliabilityFigures(r: LongReliabilityResult): Record<string, number | string | null> {
+  const f: Record<string, number | string | null> = {
+    kill_trials: r.kills.trials,
+    kill_trials_survived: r.kills.survived,
+    checkpoints_verified_after_kills: r.kills.checkpointsVerified,
+    kill_failures: r.kills.failures.length,
+    fuzz_seed: r.fuzz.seed,
+    fuzz_argv_in_process: r.fuzz.argvRuns,
+    fuzz_argv_as_processes: r.fuzz.subprocessRuns,
+    fuzz_predicates: r.fuzz.predicates,
+    fuzz_damaged_recordings: r.fuzz.damageCases,
+    fuzz_damage_max_rss_growth_MiB: r.fuzz.maxRssGrowthMiB,
+    fuzz_failures: r.fuzz.failures.length,
   };
+  if (r.loadFailure) f.load_failure = r.loadFailure.slice(0, 300);
+  const l = r.load;
+  if (l) {
+    Object.assign(f, {
+      load_seconds: l.seconds,
+      load_interval: l.interval,
+      load_checkpoints: l.checkpoints,
+      load_checkpoints_per_s: l.checkpointsPerS,
+      load_checkpoints_verified: l.verifiedSampled,
+      load_stored_MiB: l.storedMiB,
+      load_follow_errors: l.followErrors.length,
+    });
+    for (const [who, m] of [['delorean', l.main], ['recorder', l.recorder]] as const) {
+      f[`${who}_rss_start_MiB`] = m.startMiB;
+      f[`${who}_rss_peak_MiB`] = m.peakMiB;
+      f[`${who}_rss_end_MiB`] = m.endMiB;
+      f[`${who}_rss_last_half_MiB_per_min`] = m.lastHalfSlopeMiBPerMin;
+      f[`${who}_rss_bytes_per_checkpoint`] = m.growthBytesPerCheckpoint;
+    }
+    for (const [what, t] of Object.entries(l.latency)) {
+      f[`live ${what} median_ms`] = t.medianMs;
+      f[`live ${what} p95_ms`] = t.p95Ms;
+    }
+  }
+  return f;
 }
 
 /** Runs the long suite; never throws for a failed trial or case (they are listed in the result). */
@@ -222,13 +184,22 @@ export async function runLongReliability(opts: LongReliabilityOptions = {}): Pro
     const kills = await killTrials(dir, opts.kills ?? 50, log);
     log(`reliability: fuzz x${opts.fuzzScale ?? 10} (seed ${seed}) ...`);
     const fuzz = await longFuzz(dir, opts.fuzzScale ?? 10, seed, log);
-    const seconds = opts.loadSeconds ?? 180;
+    const seconds = opts.loadSeconds ?? 1800;
     let load: LongReliabilityResult['load'] = null;
+    let loadFailure: string | null = null;
     if (seconds > 0) {
       log(`reliability: load run, ${seconds} s at --interval ${opts.interval ?? '1ms'} ...`);
-      load = await loadRun(dir, seconds, opts.interval ?? '1ms', log);
+      const loadDir = join(dir, 'load');
+      mkdirSync(loadDir);
+      try {
+        load = await loadRun({ dir: loadDir, seconds, interval: opts.interval ?? '1ms', log });
+        log(`  load: ${load.checkpoints} checkpoints at ${load.checkpointsPerS}/s; DeLorean ${load.main.startMiB} -> ${load.main.endMiB} MiB (peak ${load.main.peakMiB}), recorder ${load.recorder.startMiB} -> ${load.recorder.endMiB} MiB`);
+      } catch (e) {
+        loadFailure = (e as Error).message;
+        log(`  load: FAILED ${loadFailure}`);
+      }
     }
-    return { kills, fuzz, load };
+    return { kills, fuzz, load, loadFailure };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -242,6 +213,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const num = (name: string): number | undefined => (arg(name) === undefined ? undefined : Number(arg(name)));
   const result = await runLongReliability({ kills: num('--kills'), fuzzScale: num('--fuzz-scale'), loadSeconds: num('--load-seconds'), interval: arg('--interval'), seed: num('--seed') });
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-  const failed = result.kills.failures.length + result.fuzz.failures.length;
+  const failed = result.kills.failures.length + result.fuzz.failures.length + (result.loadFailure ? 1 : 0) + (result.load?.followErrors.length ?? 0);
   process.exitCode = failed ? 1 : 0;
 }
