@@ -5,7 +5,8 @@
  *
  * Sections: recording (real recorder on heap_words), store and queries on synthetic
  * recordings written through the real writer (1M checkpoints; 100k with --quick);
- * real-programs, when-did-it-go-bad and storage (bench/peers.ts: Debian programs and gdb).
+ * real-programs, when-did-it-go-bad and storage (bench/peers.ts: Debian programs and gdb);
+ * reliability (bench/reliability.ts, the long suite: full runs or --only=reliability).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { benchEngine } from '../main/engine/bench.js';
 import { benchRealPrograms, benchStorage, benchWhenDidItGoBad, PeerRecordings } from './peers.js';
 import { benchRecording } from './recording.js';
+import { reliabilityFigures, runLongReliability } from './reliability.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
@@ -94,6 +96,14 @@ async function main(): Promise<void> {
     }
   } finally {
     peers.dispose();
+  }
+
+  // The long reliability suite (bench/reliability.ts): 50 kill trials, fuzz x10 and the
+  // 30-minute load run at --interval 1ms. In full runs only, or asked for by name (with
+  // --quick: 5 trials, fuzz x1, a 60 s load run).
+  if (wants('reliability') && (only || !quick)) {
+    log(`reliability: ${quick ? 'short' : 'long'} suite (kill trials, fuzz, load run) ...`);
+    sections.push({ name: 'reliability', figures: reliabilityFigures(await runLongReliability(quick ? { kills: 5, fuzzScale: 1, loadSeconds: 60 } : { kills: 50, fuzzScale: 10, loadSeconds: 1800 })) });
   }
 
   const date = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
