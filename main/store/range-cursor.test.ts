@@ -24,10 +24,23 @@ function bruteForce(r: RecordingReader, pageAddr: bigint, off: number, len: numb
   return out;
 }
 
+/** The cursor's change points, checking at each step the bytes it hands out against pageAt. */
 function walk(r: RecordingReader, pageAddr: bigint, off: number, len: number, from = 0): number[] {
   const c = r.rangeCursor(pageAddr, off, len);
   const out: number[] = [];
-  for (let k = c.nextChangeAfter(from); k !== null; k = c.nextChangeAfter(k)) out.push(k);
+  const bytes = (k: number): Uint8Array => r.pageAt(k, pageAddr).subarray(off, off + len);
+  for (let prev = from, k = c.nextChangeAfter(from); ; prev = k, k = c.nextChangeAfter(k)) {
+    const before = c.bytesBefore();
+    if (before) expect(Buffer.compare(before, bytes(prev)), `bytes at ${prev}`).toBe(0);
+    if (k === null) {
+      expect(c.bytesAtChange()).toBeNull();
+      break;
+    }
+    const at = c.bytesAtChange();
+    expect(at === null).toBe(before === null);
+    if (at) expect(Buffer.compare(at, bytes(k)), `bytes at change ${k}`).toBe(0);
+    out.push(k);
+  }
   return out;
 }
 

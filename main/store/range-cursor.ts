@@ -7,13 +7,19 @@
  * are runs deltas (codec.ts) against the version before, which list exactly the bytes that
  * changed. So the cursor keeps only the bytes of its range: a version that is a delta against
  * the previous version is applied to those bytes alone (runs: from the payload as stored; LZ4
- * XOR: one block decode into scratch); any other version (a full one, a rebase on the chain's
- * root, a dedup hit) is decoded through the blob store's cache. A version whose bytes in the
- * range are unchanged is skipped. Per version that costs a blob read and a few byte operations,
- * no 4 KiB copy and no allocation.
+ * XOR: one block decode into scratch); a full version is decoded into scratch and its range
+ * bytes kept as the chain's root, so a later rebase on that root (the writer's chains end
+ * there) is applied to the root's range bytes too. Anything else (a dedup hit on another
+ * page's blob, a base the cursor did not pass) is decoded through the blob store's cache. A
+ * version whose bytes in the range are unchanged is skipped. Per version that costs a blob
+ * read and a few byte operations, no 4 KiB copy and no allocation.
+ *
+ * The cursor also hands out the bytes it followed (bytesBefore/bytesAtChange), so a search can
+ * evaluate at the change it found without rebuilding the page.
  *
  * A page that a zero range ever covered is followed by its version list alone (every version
- * counts as a change): never a missed change, at worst an extra candidate.
+ * counts as a change, and no bytes are handed out): never a missed change, at worst an extra
+ * candidate.
  */
 import { BlobStore } from './blobs.js';
 import { applyRunsRange, CodecError, decodeFull } from './codec.js';
@@ -25,8 +31,13 @@ import { RecordingError, type RangeCursor } from './types.js';
 export class PageRangeCursor implements RangeCursor {
   private pos = -2; // index in the version list of the state below (-1: before the first version); -2: none
   private vofs = 0; // the blob at pos (0 = zero)
-  private readonly cur: Uint8Array; // the range's bytes at pos
-  private readonly next: Uint8Array;
+  private cur: Uint8Array; // the range's bytes at pos
+  private next: Uint8Array; // scratch: the bytes of the version being looked at
+  private prev: Uint8Array; // the bytes before the change last returned (from the k asked)
+  private rootVofs = 0; // the last full blob passed (0: none) and its range bytes
+  private readonly rootBytes: Uint8Array;
+  private tracked = false; // the last answer came with bytes (not a zero-range page)
+  private changed = false; // the last answer was a change (not null)
   private static scratch = new Uint8Array(PAGE_SIZE);
 
   constructor(
@@ -40,9 +51,12 @@ export class PageRangeCursor implements RangeCursor {
     if (!Number.isInteger(off) || !Number.isInteger(len) || off < 0 || len < 1 || off + len > PAGE_SIZE) throw new RangeError(`range ${off}+${len} is not inside a page`);
     this.cur = new Uint8Array(len);
     this.next = new Uint8Array(len);
+    this.prev = new Uint8Array(len);
+    this.rootBytes = new Uint8Array(len);
   }
 
   nextChangeAfter(k: number): number | null {
+    this.tracked = false;
     if (this.index.zero.n > 0 && this.index.zero.covering(this.page).length > 0) {
       // Zero ranges make versions without blobs: every change point of the page is a candidate.
       const v = this.index.versionsOf(this.page);
@@ -56,14 +70,16 @@ export class PageRangeCursor implements RangeCursor {
       return lo < v.length ? v[lo]! : null;
     }
     const l = this.index.versions.get(this.page);
-    if (!l) return null;
-    const start = l.at(k);
-    if (start + 1 >= l.n) return null;
+    const start = l ? l.at(k) : -1;
     if (this.pos !== start) {
-      this.vofs = start >= 0 ? l.vofs[start]! : 0;
+      this.vofs = start >= 0 ? l!.vofs[start]! : 0;
       this.bytesOf(this.vofs, this.cur);
       this.pos = start;
     }
+    this.tracked = true;
+    this.changed = false;
+    if (!l) return null;
+    const len = this.cur.length;
     for (let j = start + 1; j < l.n; j++) {
       const v = l.vofs[j]!;
       if (v === this.vofs) {
@@ -73,12 +89,39 @@ export class PageRangeCursor implements RangeCursor {
       this.advance(v);
       this.vofs = v;
       this.pos = j;
-      if (Buffer.compare(this.cur, this.next) !== 0) {
-        this.cur.set(this.next);
+      let same = true;
+      for (let i = 0; i < len; i++) {
+        if (this.cur[i] !== this.next[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (!same) {
+        // prev <- cur (the bytes up to the change), cur <- next; the old prev is the new scratch.
+        const t = this.prev;
+        this.prev = this.cur;
+        this.cur = this.next;
+        this.next = t;
+        this.changed = true;
         return l.cps[j]!;
       }
     }
     return null;
+  }
+
+  /**
+   * The range's bytes at the k of the last nextChangeAfter(k) (and up to the change it
+   * returned, or to the end), or null on a page a zero range covered. A view, valid until the
+   * next call.
+   */
+  bytesBefore(): Uint8Array | null {
+    if (!this.tracked) return null;
+    return this.changed ? this.prev : this.cur;
+  }
+
+  /** The range's bytes at the change the last nextChangeAfter returned; null if it returned null or on a zero-range page. A view, valid until the next call. */
+  bytesAtChange(): Uint8Array | null {
+    return this.tracked && this.changed ? this.cur : null;
   }
 
   /** this.next = the range's bytes in blob v, given this.cur = those in this.vofs. */
@@ -88,8 +131,9 @@ export class PageRangeCursor implements RangeCursor {
       return;
     }
     const raw = this.blobs.peek(v, PAGE_SIZE);
-    if (raw.base === this.vofs && this.vofs !== 0) {
-      this.next.set(this.cur);
+    const base = raw.base === this.vofs && this.vofs !== 0 ? this.cur : raw.base !== 0 && raw.base === this.rootVofs ? this.rootBytes : null;
+    if (base) {
+      this.next.set(base);
       try {
         if (raw.kind === BlobKind.XorRuns) {
           applyRunsRange(raw.payload, PAGE_SIZE, this.off, this.next);
@@ -115,6 +159,8 @@ export class PageRangeCursor implements RangeCursor {
         throw e;
       }
       this.next.set(x.subarray(this.off, this.off + this.next.length));
+      this.rootVofs = v;
+      this.rootBytes.set(this.next);
       return;
     }
     this.bytesOf(v, this.next);
@@ -122,7 +168,15 @@ export class PageRangeCursor implements RangeCursor {
 
   /** out = the range's bytes in blob v (decoded through the cache). */
   private bytesOf(v: number, out: Uint8Array): void {
-    if (v === 0) out.fill(0);
-    else out.set(this.blobs.read(v, PAGE_SIZE).data.subarray(this.off, this.off + out.length));
+    if (v === 0) {
+      out.fill(0);
+      return;
+    }
+    const d = this.blobs.read(v, PAGE_SIZE);
+    out.set(d.data.subarray(this.off, this.off + out.length));
+    if (d.depth === 0) {
+      this.rootVofs = v;
+      this.rootBytes.set(out);
+    }
   }
 }
