@@ -88,7 +88,7 @@ export function columnsOnlyReader(path: string, count: number, seed = 7): Record
       throw new UnmappedError(addr, k);
     },
     versionsOf: () => new Uint32Array(0),
-    rangeCursor: () => ({ nextChangeAfter: () => null }),
+    rangeCursor: () => ({ nextChangeAfter: () => null, bytesBefore: () => null, bytesAtChange: () => null }),
     terminalOutput: () => [],
     refresh: () => undefined,
     close: () => undefined,

@@ -58,6 +58,14 @@ export interface RangeCursor {
    * version of the page is returned. Cheapest when called with increasing k.
    */
   nextChangeAfter(k: number): number | null;
+  /**
+   * The bytes at the k of the last nextChangeAfter(k), which they keep up to the change it
+   * returned (or to the end): a view valid until the next call; null on a page a zero range
+   * covered (only change points are known there). Lets a search evaluate without a page rebuild.
+   */
+  bytesBefore(): Uint8Array | null;
+  /** The bytes at the change the last nextChangeAfter returned; null if it returned null or on a zero-range page. A view valid until the next call. */
+  bytesAtChange(): Uint8Array | null;
 }
 
 export interface RecordingReader {
