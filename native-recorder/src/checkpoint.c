@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "memory.h"
+#include "profile.h"
 
 int checkpointer_init(struct checkpointer *c, pid_t pid, struct wire *wire)
 {
@@ -59,7 +60,7 @@ int checkpoint_take(struct checkpointer *c, const struct trigger *trig, struct d
 		    struct tracer *tr, const struct breakpoints *bps, enum checkpoint_failure *why, char *err,
 		    size_t errlen)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = now_ns(), tp = profile_now();
 	struct map_table maps;
 	bool have_new_maps = false;
 	uint32_t npages = 0, nthreads = 0;
@@ -73,6 +74,7 @@ int checkpoint_take(struct checkpointer *c, const struct trigger *trig, struct d
 		goto err;
 	}
 	have_new_maps = true;
+	tp = profile_add(PROF_MAPS, tp);
 	page_set_clear(&c->pages);
 	char derr[256] = "";
 	if (dirty_collect(dirty, &maps, &c->pages, derr, sizeof derr) < 0) {
@@ -82,6 +84,7 @@ int checkpoint_take(struct checkpointer *c, const struct trigger *trig, struct d
 		*why = process_gone_errno(e) ? CHECKPOINT_GONE : CHECKPOINT_INTERNAL;
 		goto out_err;
 	}
+	tp = profile_add(PROF_COLLECT, tp);
 
 	if (wire_checkpoint_begin(c->wire, c->seq, t0, trig->kind, (uint32_t)trig->tid, trig->detail, trig->args) < 0)
 		goto wire_err;
@@ -110,6 +113,7 @@ int checkpoint_take(struct checkpointer *c, const struct trigger *trig, struct d
 			goto wire_err;
 		npages += (uint32_t)n;
 	}
+	tp = profile_add(PROF_PAGES, tp);
 
 	for (size_t i = 0; i < tr->n; i++) {
 		const struct task *t = &tr->v[i];
@@ -131,9 +135,11 @@ int checkpoint_take(struct checkpointer *c, const struct trigger *trig, struct d
 		op = "read registers";
 		goto err;
 	}
+	tp = profile_add(PROF_REGS, tp);
 
 	if (wire_checkpoint_end(c->wire, c->seq, npages, nthreads) < 0 || wire_flush(c->wire) < 0)
 		goto wire_err;
+	profile_add(PROF_FLUSH, tp);
 
 	if (maps_changed) {
 		checkpointer_forget_maps(c);

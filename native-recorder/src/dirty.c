@@ -44,6 +44,7 @@
 
 #include "dirty_internal.h"
 #include "hash64.h"
+#include "profile.h"
 
 #ifndef MADV_DONTNEED_LOCKED
 #define MADV_DONTNEED_LOCKED 24
@@ -641,6 +642,7 @@ static int build_regions(struct dirty_tracker *t, const struct map_table *maps)
 				found = true;
 				r->registered = p->registered;
 				r->dense = p->dense;
+				r->populated = p->populated;
 				r->fallback = p->fallback && r->kind == RK_TRACKED;
 			} else if ((p->fallback && r->kind == RK_TRACKED) != r->fallback) {
 				continue;
@@ -714,6 +716,7 @@ static int capture(struct dirty_tracker *t, struct region *r, uint64_t s, uint64
 			present += t->tmp.v[k][1] - t->tmp.v[k][0];
 		bool full = (e - s - present) * 32 <= e - s;
 		r->dense = full && (r->whole_fresh || r->dense);
+		r->populated = (r->whole_fresh ? 0 : r->populated) + present / PG;
 	} else {
 		r->dense = false;
 	}
@@ -743,7 +746,7 @@ static int capture(struct dirty_tracker *t, struct region *r, uint64_t s, uint64
 }
 
 /* A part that continues from the last collect. *wi is a cursor into t->written. */
-static int continuing(struct dirty_tracker *t, const struct region *r, uint64_t s, uint64_t e, size_t *wi,
+static int continuing(struct dirty_tracker *t, struct region *r, uint64_t s, uint64_t e, size_t *wi,
 		      struct page_set *out)
 {
 	switch (r->kind) {
@@ -756,6 +759,7 @@ static int continuing(struct dirty_tracker *t, const struct region *r, uint64_t 
 			uint64_t ce = w->v[k][1] < e ? w->v[k][1] : e;
 			if (ps_push_range(out, cs, ce) != 0)
 				return -1;
+			r->populated += (ce - cs) / PG;
 		}
 		return 0;
 	}
@@ -794,6 +798,28 @@ static int continuing(struct dirty_tracker *t, const struct region *r, uint64_t 
 	}
 }
 
+/*
+ * A sparse anonymous tracked region that may have filled up since it was captured: count its
+ * present pages (one walk of its page table, at most once per region-size worth of writes)
+ * and let it be scanned on the fast path from the next collect on if it is dense now.
+ */
+static int recheck_density(struct dirty_tracker *t, struct region *r)
+{
+	uint64_t pages = (r->end - r->start) / PG;
+	if (r->kind != RK_TRACKED || !r->anon || !r->registered || r->dense || r->whole_fresh || r->fresh_n ||
+	    !t->have_scan || r->populated * 32 < pages * 31)
+		return 0;
+	t->tmp.n = 0;
+	if (dirty_present_ranges(t, r->start, r->end, &t->tmp) != 0)
+		return -1;
+	uint64_t present = 0;
+	for (size_t k = 0; k < t->tmp.n; k++)
+		present += (t->tmp.v[k][1] - t->tmp.v[k][0]) / PG;
+	r->populated = present;
+	r->dense = (pages - present) * 32 <= pages;
+	return 0;
+}
+
 static int emit(struct dirty_tracker *t, struct page_set *out)
 {
 	size_t wi = 0;
@@ -816,6 +842,8 @@ static int emit(struct dirty_tracker *t, struct page_set *out)
 			pos = fr[1];
 		}
 		if (pos < r->end && continuing(t, r, pos, r->end, &wi, out) != 0)
+			return -1;
+		if (recheck_density(t, r) != 0)
 			return -1;
 	}
 	return 0;
@@ -871,8 +899,10 @@ int dirty_collect(struct dirty_tracker *t, const struct map_table *maps, struct 
 	t->nreg = t->nreg_next;
 	t->reg_next = sr;
 	t->capreg_next = sc;
+	uint64_t tp = profile_now();
 	if (t->ops->collect && t->ops->collect(t, err, errlen) != 0)
 		goto fail_quiet;
+	profile_add(PROF_SCAN, tp);
 	rv_normalize(&t->written, 0);
 	if (emit(t, out) != 0) {
 		what = "listing pages";

@@ -57,6 +57,12 @@ struct region {
 	 * part since: the uffd scan may use the kernel's fast path, which would arm the holes of a
 	 * sparse range page by page (see dirty_uffd.c). A region with fresh parts is scanned as sparse. */
 	bool dense;
+	/* Sparse anonymous TRACKED regions: at least how many pages are present (present when
+	 * captured, plus every page reported written since: a first touch is a write). When it
+	 * reaches the dense threshold, the presence is counted again and the region may turn dense
+	 * (an interval checkpoint catches a big block half-filled by its memset; without this it
+	 * would be scanned on the slow path for ever). */
+	uint64_t populated;
 	uint32_t fresh_first, fresh_n; /* this collect: its fresh parts in t->fresh */
 };
 

@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "options.h"
+#include "profile.h"
 #include "session.h"
 
 #define SEND_BUFFER (16 << 20)
@@ -54,6 +55,7 @@ static int open_socket(const char *path)
 int main(int argc, char **argv)
 {
 	dl_log_init();
+	profile_init();
 	struct options o;
 	char err[512];
 	if (options_parse(argc, argv, &o, err, sizeof err) < 0) {
@@ -101,6 +103,7 @@ int main(int argc, char **argv)
 	}
 	rc = session_run(&o, fd, o.socket_path != NULL, sigfd);
 out:
+	profile_report();
 	close(sigfd);
 	options_free(&o);
 	return rc;

@@ -12,7 +12,8 @@
  *   4  MAP_FIXED NOT noted: uffd must find the lost registration itself (EPERM), hash sees
  *      the content change
  * and uffd-wp and hash must agree on every phase. Also: no fd left in the tracee, memory
- * reads of the reported pages, and a reset after exec.
+ * reads of the reported pages, a reset after exec, and a region captured sparse that fills up
+ * (uffd-wp turns it dense, to the kernel's fast scan) with its writes still reported exactly.
  * Untracked noise is expected and allowed: the child's stack, libc/ASan data, the control page.
  */
 #include <errno.h>
@@ -24,6 +25,7 @@
 #include <sys/syscall.h>
 
 #include "dirty.h"
+#include "dirty_internal.h"
 #include "maps.h"
 #include "memory.h"
 #include "tracee_util.h"
@@ -328,6 +330,71 @@ static void test_softdirty_refuses(void)
 	       err);
 }
 
+#define FILL_PAGES 1024 /* 4 MiB */
+
+/* A block captured with few pages touched, then filled (an interval checkpoint in the middle of a memset). */
+static void child_fill(void *a)
+{
+	(void)a;
+	uint8_t *m = mmap(NULL, FILL_PAGES * P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	for (int i = 0; i < 10; i++)
+		m[i * P] = 1;
+	ctl->n_addr = (uint64_t)(uintptr_t)m;
+	raise(SIGSTOP);
+	memset(m, 2, FILL_PAGES * P);
+	raise(SIGSTOP);
+	m[3 * P] = 3, m[500 * P] = 3, m[1023 * P + 7] = 3;
+	raise(SIGSTOP);
+	raise(SIGSTOP);
+}
+
+static const struct region *region_of(const struct dirty_tracker *t, uint64_t addr)
+{
+	for (size_t i = 0; i < t->nreg; i++)
+		if (t->reg[i].start <= addr && addr < t->reg[i].end)
+			return &t->reg[i];
+	return NULL;
+}
+
+static void test_fills_up(void)
+{
+	ctl->n_addr = 0;
+	pid_t c = spawn_traced(child_fill, NULL, PTRACE_O_TRACESYSGOOD);
+	wait_sigstop(c); /* mapped, 10 pages touched: captured as present pages + a zero range, sparse */
+	char err[256] = "";
+	struct dirty_tracker *t = dirty_open(DIRTY_UFFD_WP, c, c, err, sizeof(err), NULL, NULL);
+	REQUIRE(t);
+	struct map_table mt = {0};
+	struct page_set ps = {0};
+	collect(t, c, &mt, &ps);
+	uint64_t M = ctl->n_addr;
+	REQUIRE(M);
+	CHECK(count_in(&ps, M, M + FILL_PAGES * P) == 10 && in_zero(&ps, M + 20 * P));
+	CHECK(region_of(t, M) && !region_of(t, M)->dense);
+	resume(c);
+
+	wait_sigstop(c); /* filled: every page written, and the region is dense from now on */
+	collect(t, c, &mt, &ps);
+	CHECK(count_in(&ps, M, M + FILL_PAGES * P) == FILL_PAGES);
+	CHECK(region_of(t, M) && region_of(t, M)->dense);
+	resume(c);
+
+	wait_sigstop(c); /* scanned on the fast path: exactly the three pages written */
+	collect(t, c, &mt, &ps);
+	CHECK(count_in(&ps, M, M + FILL_PAGES * P) == 3);
+	CHECK(has_page(&ps, M + 3 * P) && has_page(&ps, M + 500 * P) && has_page(&ps, M + 1023 * P));
+	resume(c);
+
+	wait_sigstop(c); /* and nothing when nothing was written */
+	collect(t, c, &mt, &ps);
+	CHECK(count_in(&ps, M, M + FILL_PAGES * P) == 0);
+	CHECK(finish(c) == 0);
+	dirty_close(t);
+	page_set_free(&ps);
+	maps_free(&mt);
+	printf("dirty_test sparse region fills up: %s\n", fails ? "FAILED" : "ok");
+}
+
 /* After exec the old mm is gone: reset, then collect the new image (sh stops itself). */
 static void child_exec(void *a)
 {
@@ -407,6 +474,7 @@ int main(int argc, char **argv)
 	}
 	test_softdirty_refuses();
 	test_exec_reset();
+	test_fills_up();
 	unlink(ctl->file);
 
 	/* the same as nobody, where userfaultfd needs UFFD_USER_MODE_ONLY */
