@@ -60,6 +60,7 @@
 #include "launch.h"
 #include "log.h"
 #include "placement.h"
+#include "profile.h"
 #include "seccomp_filter.h"
 #include "terminal.h"
 #include "tracer.h"
@@ -105,6 +106,7 @@ struct session {
 	bool killing;
 	bool gone_handled;
 	uint64_t sigint_deadline; /* CLOCK_MONOTONIC ns; 0 = none */
+	uint64_t stopped_at;      /* profile: when the last checkpoint began stopping the program */
 	int exit_code;
 };
 
@@ -207,14 +209,30 @@ static void lost_connection(struct session *s, const char *why)
 
 /* ---- the interval timer ---- */
 
+/*
+ * Periodic from now. After an interval checkpoint slower than the period (a big capture, a
+ * loaded machine) the timer has expired again meanwhile: it is then armed again from the
+ * resume, so the program runs a whole period instead of being stopped again at once.
+ */
 static void arm_timer(struct session *s, bool on)
 {
 	if (s->timerfd < 0)
 		return;
 	uint64_t ns = on ? s->opt->interval_ns : 0;
-	struct itimerspec its = { { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) },
-				  { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) } };
+	struct timespec p = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
+	struct itimerspec its = { p, p };
 	timerfd_settime(s->timerfd, 0, &its, NULL);
+}
+
+/* Profile: how long after its expiry the interval checkpoint starts (the period minus what is left of the next). */
+static void profile_interval_late(struct session *s)
+{
+	struct itimerspec its;
+	if (!dl_profile_on || timerfd_gettime(s->timerfd, &its) != 0)
+		return;
+	uint64_t left = (uint64_t)its.it_value.tv_sec * 1000000000u + (uint64_t)its.it_value.tv_nsec;
+	if (left <= s->opt->interval_ns)
+		profile_add_ns(PROF_LATE, s->opt->interval_ns - left);
 }
 
 /* ---- checkpoints ---- */
@@ -250,12 +268,14 @@ static void take(struct session *s, enum wire_trigger kind, pid_t tid, uint64_t 
 		return;
 	if (final)
 		arm_timer(s, false);
+	uint64_t tp = s->stopped_at = profile_now();
 	if (tracer_stop_all(&s->tr) < 0) {
 		fatal(s, EXIT_INTERNAL, errno, "cannot stop the program's threads: %s", strerror(errno));
 		return;
 	}
 	if (s->tr.process_gone)
 		return;
+	tp = profile_add(PROF_STOP, tp);
 	s->ck.pid = memory_tid(s);
 	dirty_set_pid(s->dirty, s->ck.pid);
 	struct trigger trig = { .kind = kind, .tid = tid, .detail = detail };
@@ -270,6 +290,7 @@ static void take(struct session *s, enum wire_trigger kind, pid_t tid, uint64_t 
 		      "each checkpoint are kept with the recording (first before checkpoint %llu)",
 		      TERMINAL_KEEP / 1024, TERMINAL_KEEP / 1024, (unsigned long long)s->ck.seq);
 	}
+	profile_add(PROF_DRAIN, tp);
 	s->ck.output = s->term.buf;
 	s->ck.output_len = s->term.len;
 	enum checkpoint_failure why;
@@ -299,8 +320,15 @@ static void resume_world(struct session *s)
 		shutdown_recording(s, EXIT_POLICY_DETACH);
 		return;
 	}
-	if (!s->paused)
-		tracer_resume_all(&s->tr);
+	if (s->paused)
+		return;
+	uint64_t tp = profile_now();
+	tracer_resume_all(&s->tr);
+	if (s->stopped_at) {
+		profile_add(PROF_STOPPED, s->stopped_at);
+		profile_add(PROF_RESUME, tp);
+		s->stopped_at = 0;
+	}
 }
 
 /* ---- start ---- */
@@ -1048,9 +1076,15 @@ int session_run(const struct options *opt, int out_fd, bool is_socket, int sigfd
 			on_control(s);
 		if (pf[2].revents && s->recording) {
 			uint64_t expirations;
-			if (read(s->timerfd, &expirations, sizeof expirations) > 0 && s->started && !s->paused) {
-				take(s, WIRE_TRIGGER_INTERVAL, some_thread(s), 0, NULL);
-				resume_world(s);
+			if (read(s->timerfd, &expirations, sizeof expirations) > 0) {
+				if (s->started && !s->paused) {
+					profile_interval_late(s);
+					take(s, WIRE_TRIGGER_INTERVAL, some_thread(s), 0, NULL);
+					resume_world(s);
+				}
+				/* Expired again during the checkpoint: a period from now instead. */
+				if (s->recording && !s->paused && read(s->timerfd, &expirations, sizeof expirations) > 0)
+					arm_timer(s, true);
 			}
 		}
 		if (pf[3].revents)
