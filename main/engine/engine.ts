@@ -34,7 +34,7 @@ import { isBooleanOp, symbolsOf, usesRegisters as exprUsesRegisters, type Expr }
 import { parsePredicate, PredicateSyntaxError } from '../../shared/predicate/parser.js';
 import { bytesEqual, valuesEqual, type Value } from '../../shared/predicate/values.js';
 import { UnmappedError, type RangeCursor, type RecordingReader } from '../store/types.js';
-import { evaluate, holds, PAGE_SIZE, type EvalResult, type RangesRead } from './evaluate.js';
+import { evaluate, holds, PAGE_SIZE, type EvalEnv, type EvalResult, type RangesRead } from './evaluate.js';
 import { decodeRegisters, isRegisterName, REGISTER_NAMES, type DecodedRegisters } from './registers.js';
 import { SourceResolver, type SourceLocation } from './source.js';
 import { ElfCache, nearest, SymbolError, SymbolTable, type SymbolLocation } from './symbols.js';
@@ -367,7 +367,8 @@ export class Engine {
       } else {
         lo = mid + 1;
       }
-      if (await tick.due()) {
+      if (tick.due()) {
+        await tick.pause();
         const left = Math.max(0, hi - lo + 1);
         opts.onProgress?.({
           fraction: 1 - Math.log2(left + 1) / Math.log2(to - from + 2),
@@ -391,13 +392,13 @@ export class Engine {
     const mode: SearchMode = p.usesRegisters ? 'every-checkpoint' : 'pages';
     const limit = opts.limit ?? Infinity;
     const tick = new Ticker(opts.signal, this.yieldMs);
-    const cursors = new CursorCache(this.reader);
+    const tracker = new RangeTracker(this);
     const transitions: Transition[] = [];
     let evaluations = 0;
     let prev: EvalResult | null = null;
     let k = from;
     for (;;) {
-      const r = this.eval(p, k);
+      const r = mode === 'pages' ? this.eval(p, k, tracker) : this.eval(p, k);
       evaluations++;
       const h = holds(r);
       if (!opts.all) {
@@ -407,10 +408,11 @@ export class Engine {
         transitions.push({ checkpoint: k, value: r.ok ? r.value : null, holds: h, error: r.ok ? null : r.reason });
       }
       prev = r;
-      const next = mode === 'pages' ? this.nextChange(r.rangesRead, k, cursors) : k + 1;
+      const next = mode === 'pages' ? this.nextChange(r.rangesRead, k, tracker) : k + 1;
       if (next === null || next > to) break;
       k = next;
-      if (await tick.due()) {
+      if (tick.due()) {
+        await tick.pause();
         opts.onProgress?.({
           fraction: (k - from) / Math.max(1, to - from),
           evaluations,
@@ -427,10 +429,10 @@ export class Engine {
    * The earliest checkpoint after k where some bytes read at k (a range per page) changed, or
    * the memory map changed: before it, the predicate reads the same bytes, so has the same value.
    */
-  private nextChange(ranges: RangesRead, k: number, cursors: CursorCache): number | null {
+  private nextChange(ranges: RangesRead, k: number, tracker: RangeTracker): number | null {
     let best = this.nextMapsChange(k);
     for (const [page, r] of ranges) {
-      const v = cursors.nextAfter(page, r.lo, r.hi, k);
+      const v = tracker.nextAfter(page, r.lo, r.hi, k);
       if (v !== null && (best === null || v < best)) best = v;
     }
     return best;
@@ -456,8 +458,22 @@ export class Engine {
     return i < mc.points.length ? mc.points[i]! : null;
   }
 
-  private eval(p: Predicate, k: number): EvalResult {
-    return evaluate(p.expr, { reader: this.reader, k, symbols: () => this.symbolsAt(k) });
+  /** Evaluates at k; with a tracker, reads the bytes its cursors hold (no page rebuild) where they cover a read. */
+  private eval(p: Predicate, k: number, tracker?: RangeTracker): EvalResult {
+    const env: EvalEnv = { reader: this.reader, k, symbols: () => this.symbolsAt(k) };
+    if (tracker) env.readMemory = (addr, len) => tracker.bytes(k, addr, len) ?? this.reader.readMemory(k, addr, len);
+    return evaluate(p.expr, env);
+  }
+
+  /**
+   * The first maps change point at or before k (0 if none) and the next one after k (Infinity
+   * if none): the memory map is the same at every checkpoint in between.
+   */
+  mapsSpan(k: number): { from: number; to: number } {
+    const next = this.nextMapsChange(k);
+    const pts = this.mapsChanges.points;
+    const i = upperBound(pts, k);
+    return { from: i > 0 ? pts[i - 1]! : 0, to: next ?? Infinity };
   }
 
   /** Every checkpoint in (from, to] where the bytes [addr, addr+len) changed, with old and new bytes. */
@@ -480,7 +496,10 @@ export class Engine {
       const cursor = this.reader.rangeCursor(page, lo, hi - lo);
       for (let c = cursor.nextChangeAfter(from); c !== null && c <= to; c = cursor.nextChangeAfter(c)) {
         candidates.push(c);
-        if (await tick.due()) opts.onProgress?.({ fraction: (c - from) / Math.max(1, to - from), evaluations: candidates.length, checkpoint: c, message: `scanning: checkpoint ${c} of ${from}..${to}` });
+        if (tick.due()) {
+          await tick.pause();
+          opts.onProgress?.({ fraction: (c - from) / Math.max(1, to - from), evaluations: candidates.length, checkpoint: c, message: `scanning: checkpoint ${c} of ${from}..${to}` });
+        }
       }
     }
     for (let m = this.nextMapsChange(from); m !== null && m <= to; m = this.nextMapsChange(m)) candidates.push(m);
@@ -507,7 +526,8 @@ export class Engine {
         changes.push({ checkpoint: k, old: prev, new: cur });
         prev = cur;
       }
-      if (await tick.due()) {
+      if (tick.due()) {
+        await tick.pause();
         opts.onProgress?.({
           fraction: i / sorted.length,
           evaluations: i,
@@ -552,11 +572,13 @@ export class Engine {
         if (ranges.length === 0) continue;
         totalPages++;
         if (pages.length < limit) pages.push({ page, ranges, changedBytes: ranges.reduce((n, r) => n + r.length, 0) });
-        if (await tick.due()) {
+        if (tick.due()) {
+          await tick.pause();
           opts.onProgress?.({ fraction: done / totalCandidates, evaluations: done, checkpoint: k2, message: `diffing: ${done} of ${totalCandidates} pages` });
         }
       }
-      if (await tick.due()) {
+      if (tick.due()) {
+        await tick.pause();
         opts.onProgress?.({ fraction: done / totalCandidates, evaluations: done, checkpoint: k2, message: `diffing: ${done} of ${totalCandidates} pages` });
       }
     }
@@ -599,45 +621,110 @@ function upperBound(a: ArrayLike<number>, k: number): number {
   return lo;
 }
 
+/** One byte range a search follows: its cursor and the bytes it handed out. */
+interface Tracked {
+  readonly lo: number;
+  readonly hi: number;
+  readonly cursor: RangeCursor;
+  /** The bytes are `before` at every checkpoint in [from, next), `after` at next. */
+  from: number;
+  next: number | null;
+  /** Whether before/after hold bytes (not on a page a zero range covered). */
+  hasBytes: boolean;
+  readonly before: Uint8Array;
+  readonly after: Uint8Array;
+}
+
 /**
- * Range cursors kept across one search, with each one's last answer: a cursor asked at k for
- * the next change after it, answered c, gives c again for any k' in [k, c) without a walk (the
- * bytes did not change in between). Each cursor walks its page's versions forward once.
+ * The byte ranges one search follows, a range cursor each, with the bytes each cursor handed
+ * out. A range asked at k for its next change after k, answered c, answers c again for any k'
+ * in [k, c) without a walk (its bytes did not change in between), and serves an evaluation's
+ * read at any k' in [k, c] from the bytes it holds: evaluating at a change point then costs
+ * no page rebuild. A read is served only where the page is readable (the memory map can
+ * differ at a change point; the answer is cached per span of checkpoints with the same map).
+ * Each cursor walks its page's versions forward once.
  */
-class CursorCache {
-  private readonly cursors = new Map<string, { cursor: RangeCursor; from: number; next: number | null }>();
-  constructor(private readonly reader: RecordingReader) {}
+class RangeTracker {
+  private readonly byPage = new Map<bigint, Tracked[]>();
+  private count = 0;
+  private span = { from: 0, to: -1 };
+  private readonly readable = new Map<bigint, boolean>();
+
+  constructor(private readonly engine: Engine) {}
+
   nextAfter(page: bigint, lo: number, hi: number, k: number): number | null {
-    const key = `${page}:${lo}:${hi}`;
-    let c = this.cursors.get(key);
-    if (c && c.from <= k && (c.next === null || k < c.next)) return c.next;
-    if (!c) {
-      if (this.cursors.size > 4096) this.cursors.clear();
-      c = { cursor: this.reader.rangeCursor(page, lo, hi - lo), from: k, next: null };
-      this.cursors.set(key, c);
+    let list = this.byPage.get(page);
+    let t: Tracked | undefined;
+    if (list) for (const x of list) if (x.lo === lo && x.hi === hi) t = x;
+    if (t && t.from <= k && (t.next === null || k < t.next)) return t.next;
+    if (!t) {
+      if (this.count >= 4096) {
+        this.byPage.clear();
+        this.count = 0;
+        list = undefined;
+      }
+      t = { lo, hi, cursor: this.engine.reader.rangeCursor(page, lo, hi - lo), from: k, next: null, hasBytes: false, before: new Uint8Array(hi - lo), after: new Uint8Array(hi - lo) };
+      if (list) list.push(t);
+      else this.byPage.set(page, [t]);
+      this.count++;
     }
-    c.from = k;
-    c.next = c.cursor.nextChangeAfter(k);
-    return c.next;
+    t.from = k;
+    t.next = t.cursor.nextChangeAfter(k);
+    const before = t.cursor.bytesBefore();
+    t.hasBytes = before !== null;
+    if (before) {
+      t.before.set(before);
+      const after = t.cursor.bytesAtChange();
+      if (after) t.after.set(after);
+    }
+    return t.next;
+  }
+
+  /** Bytes [addr, addr+len) at k when a followed range holds them and the page is readable at k, else null. */
+  bytes(k: number, addr: bigint, len: number): Uint8Array | null {
+    const page = addr & PAGE_MASK;
+    const list = this.byPage.get(page);
+    if (!list) return null;
+    const off = Number(addr - page);
+    for (const t of list) {
+      if (!t.hasBytes || off < t.lo || off + len > t.hi || k < t.from) continue;
+      const src = t.next === null || k < t.next ? t.before : k === t.next ? t.after : null;
+      if (!src || !this.isReadable(k, page)) continue;
+      return src.slice(off - t.lo, off - t.lo + len);
+    }
+    return null;
+  }
+
+  private isReadable(k: number, page: bigint): boolean {
+    if (k < this.span.from || k >= this.span.to) {
+      this.span = this.engine.mapsSpan(k);
+      this.readable.clear();
+    }
+    let r = this.readable.get(page);
+    if (r === undefined) {
+      r = this.engine.reader.mapsAt(k).some((m) => m.perms[0] === 'r' && m.start <= page && page < m.end);
+      this.readable.set(page, r);
+    }
+    return r;
   }
 }
 
-/** Yields to the event loop every YIELD_MS; checks the abort signal on every call. */
+/** Checks the abort signal on every call; says when it is time to yield to the event loop (every everyMs). */
 class Ticker {
   private last = performance.now();
   constructor(
     private readonly signal: AbortSignal | undefined,
     private readonly everyMs: number,
   ) {}
-  /** Resolves true when it yielded (a good moment to report progress). */
-  async due(): Promise<boolean> {
+  /** True when it is time to pause() (then a good moment to report progress). Throws when aborted. */
+  due(): boolean {
     this.signal?.throwIfAborted();
-    const now = performance.now();
-    if (now - this.last < this.everyMs) return false;
+    return performance.now() - this.last >= this.everyMs;
+  }
+  async pause(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
     this.signal?.throwIfAborted();
     this.last = performance.now();
-    return true;
   }
 }
 

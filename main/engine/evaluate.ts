@@ -38,6 +38,11 @@ export interface EvalEnv {
   readonly k: number;
   /** The symbol table at k (called only when the predicate names a symbol). */
   symbols(): SymbolTable;
+  /**
+   * Reads len bytes at addr as of k (throws UnmappedError): a search passes one that serves
+   * bytes its range cursors already hold. Default: the reader's readMemory.
+   */
+  readMemory?(addr: bigint, len: number): Uint8Array;
 }
 
 /** Per page read: the smallest byte range [lo, hi) (offsets in the page) covering every read of it. */
@@ -59,14 +64,39 @@ export type EvalResult =
 export function evaluate(expr: Expr, env: EvalEnv): EvalResult {
   const ev = new Evaluator(env);
   try {
-    const value = ev.eval(expr);
-    return { ok: true, value, pagesRead: ev.pages, rangesRead: ev.ranges, usesRegisters: ev.usedRegisters };
+    return new Evaluated(ev.eval(expr), ev.ranges, ev.usedRegisters);
   } catch (e) {
     if (e instanceof PredicateEvalError) {
       const span = e.span ? { start: e.span.start, end: e.span.end } : null;
-      return { ok: false, reason: e.message, span, pagesRead: ev.pages, rangesRead: ev.ranges, usesRegisters: ev.usedRegisters };
+      return new Failed(e.message, span, ev.ranges, ev.usedRegisters);
     }
     throw e;
+  }
+}
+
+/** Results are classes so that pagesRead (the keys of rangesRead) is built only when asked for: searches never ask. */
+class Evaluated {
+  readonly ok = true as const;
+  constructor(
+    readonly value: Value,
+    readonly rangesRead: RangesRead,
+    readonly usesRegisters: boolean,
+  ) {}
+  get pagesRead(): ReadonlySet<bigint> {
+    return new Set(this.rangesRead.keys());
+  }
+}
+
+class Failed {
+  readonly ok = false as const;
+  constructor(
+    readonly reason: string,
+    readonly span: { start: number; end: number } | null,
+    readonly rangesRead: RangesRead,
+    readonly usesRegisters: boolean,
+  ) {}
+  get pagesRead(): ReadonlySet<bigint> {
+    return new Set(this.rangesRead.keys());
   }
 }
 
@@ -81,7 +111,6 @@ export function holds(r: EvalResult): boolean {
 }
 
 class Evaluator {
-  readonly pages = new Set<bigint>();
   readonly ranges = new Map<bigint, { lo: number; hi: number }>();
   usedRegisters = false;
   private threads: readonly DecodedRegisters[] | null = null;
@@ -121,7 +150,7 @@ class Evaluator {
 
   private call(e: Extract<Expr, { kind: 'call' }>): Value {
     const addr = asAddress(this.eval(e.args[0]!), `the address given to ${e.fn}()`, e.args[0]!);
-    const where = `${e.fn}(0x${addr.toString(16)})`;
+    const where = e.fn; // read() names the address in a failure, only then formatting it
     switch (e.fn) {
       // Signed reads sign-extend from their width: i32 of ff ff ff ff is -1.
       case 'u8':
@@ -150,18 +179,20 @@ class Evaluator {
       case 'bytes': {
         const len = asAddress(this.eval(e.args[1]!), 'the length given to bytes()', e.args[1]!);
         if (len > BigInt(BYTES_MAX)) throw new PredicateEvalError(`bytes(): length ${len} is over the limit of ${BYTES_MAX}`, e.args[1]!);
-        return { kind: 'bytes', value: this.read(addr, Number(len), `bytes(0x${addr.toString(16)}, ${len})`, e) };
+        return { kind: 'bytes', value: this.read(addr, Number(len), `bytes`, e, `, ${len}`) };
       }
     }
   }
 
-  /** Reads [addr, addr+len) at k, noting the pages; unmapped memory becomes an evaluation error. */
-  private read(addr: bigint, len: number, where: string, span: Expr): Uint8Array {
+  /**
+   * Reads [addr, addr+len) at k, noting the byte ranges per page; unmapped memory becomes an
+   * evaluation error naming `fn(named${extra})`.
+   */
+  private read(addr: bigint, len: number, fn: string, span: Expr, extra = '', named = addr): Uint8Array {
     if (len === 0) return new Uint8Array(0);
     const last = addr + BigInt(len) - 1n;
-    if (last >= 1n << 64n) throw new PredicateEvalError(`${where}: the read runs past the end of the address space`, span);
+    if (last >= 1n << 64n) throw new PredicateEvalError(`${fn}(0x${named.toString(16)}${extra}): the read runs past the end of the address space`, span);
     for (let p = addr & PAGE_MASK; p <= last; p += PAGE_SIZE) {
-      this.pages.add(p);
       const lo = p > addr ? 0 : Number(addr - p);
       const hi = p + PAGE_SIZE - 1n > last ? Number(last - p) + 1 : Number(PAGE_SIZE);
       const r = this.ranges.get(p);
@@ -172,21 +203,21 @@ class Evaluator {
       }
     }
     try {
-      return this.env.reader.readMemory(this.env.k, addr, len);
+      return this.env.readMemory ? this.env.readMemory(addr, len) : this.env.reader.readMemory(this.env.k, addr, len);
     } catch (err) {
-      if (err instanceof UnmappedError) throw new PredicateEvalError(`${where}: ${err.message}`, span);
+      if (err instanceof UnmappedError) throw new PredicateEvalError(`${fn}(0x${named.toString(16)}${extra}): ${err.message}`, span);
       throw err;
     }
   }
 
   /** A NUL-terminated string of at most CSTR_MAX bytes, read page by page so only touched pages count. */
-  private cstr(addr: bigint, where: string, span: Expr): Uint8Array {
+  private cstr(addr: bigint, fn: string, span: Expr): Uint8Array {
     const parts: Uint8Array[] = [];
     let total = 0;
     let a = addr;
     while (total < CSTR_MAX) {
       const chunk = Math.min(Number(((a & PAGE_MASK) + PAGE_SIZE) - a), CSTR_MAX - total);
-      const bytes = this.read(a, chunk, where, span);
+      const bytes = this.read(a, chunk, fn, span, '', addr);
       const nul = bytes.indexOf(0);
       if (nul >= 0) {
         parts.push(bytes.subarray(0, nul));
@@ -237,6 +268,13 @@ class Evaluator {
   }
 }
 
+// Typed reads decode from a copy in one scratch buffer: a DataView over a small read would
+// make V8 materialise the read's own ArrayBuffer, the costliest step of a search's evaluation.
+const scratch = new DataView(new ArrayBuffer(8));
+const scratchBytes = new Uint8Array(scratch.buffer);
+
+/** A view of b's bytes (at most 8), valid until the next call. */
 function view(b: Uint8Array): DataView {
-  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+  scratchBytes.set(b);
+  return scratch;
 }
