@@ -19,6 +19,7 @@ import { crc32 } from 'node:zlib';
 import { applyDelta, CodecError, decodeFull, isDelta, putVarint } from './codec.js';
 import { checkHeader, encodeHeader, FILE_MODE, fsyncDir, readAt, readInto } from './files.js';
 import { BLOB_HEADER_MAX, BlobKind, HEADER_SIZE, MAX_DEPTH, MAGIC_SEGMENT, MAX_BLOB, MAX_SEGMENTS, SEGMENT_SPAN, segmentFile } from './format.js';
+import { crc32Of } from './crc32.js';
 import { Lru } from './lru.js';
 import { RecordingError } from './types.js';
 
@@ -256,7 +257,7 @@ export class BlobStore {
     }
     const p = this.at;
     if (bytes.length < p + length) this.bad(vofs, 'payload extends past the end of the file');
-    if (new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) !== crc32(bytes.subarray(4, p + length))) this.bad(vofs, 'checksum mismatch (the blob is corrupt)');
+    if (new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) !== crc32Of(bytes, 4, p + length)) this.bad(vofs, 'checksum mismatch (the blob is corrupt)');
     return { kind, depth, base, payload: bytes.subarray(p, p + length) };
   }
 
