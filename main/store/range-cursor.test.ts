@@ -97,6 +97,33 @@ describe('range cursor', () => {
     r.close();
   });
 
+  it('on a zeroed page of a growing recording, one cursor keeps up with new versions and zero ranges', async () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const d = join(t.dir, 'r.dlr');
+    const opts = { checkpoints: 150, heapPages: 16, wordsPerCheckpoint: 6, zeroEvery: 9, seed: 8 };
+    const w = await RecordingWriter.create(d);
+    const prog = new SyntheticProgram(opts);
+    w.ingest(prog.hello());
+    const zeroed = SYN.heap + 15n * 4096n;
+    let r: RecordingReader | null = null;
+    let c = null as ReturnType<RecordingReader['rangeCursor']> | null;
+    for (let k = 0; k < opts.checkpoints; k++) {
+      for (const m of prog.checkpoint(k)) w.ingest(m);
+      if (k % 40 !== 39) continue;
+      w.flush();
+      if (!r) r = await openRecording(d, { readOnly: true });
+      else r.refresh();
+      c ??= r.rangeCursor(zeroed, 0, 4096);
+      const got: number[] = [];
+      for (let x = c.nextChangeAfter(0); x !== null; x = c.nextChangeAfter(x)) got.push(x);
+      expect(got).toEqual(Array.from(r.versionsOf(zeroed)).filter((v) => v > 0));
+      for (const x of bruteForce(r, zeroed, 0, 4096)) expect(got).toContain(x);
+    }
+    w.close();
+    r!.close();
+  });
+
   it('follows pages whose versions are other pages\' blobs (dedup) and LZ4 XOR deltas', async () => {
     const t = tempDir();
     cleanup = t.cleanup;

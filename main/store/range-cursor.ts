@@ -38,6 +38,11 @@ export class PageRangeCursor implements RangeCursor {
   private readonly rootBytes: Uint8Array;
   private tracked = false; // the last answer came with bytes (not a zero-range page)
   private changed = false; // the last answer was a change (not null)
+  private zeroSeen = 0; // zero-range events checked for covering the page
+  private zeroCovered = false;
+  private merged: Uint32Array | null = null; // zeroVersions() and the list and event counts it was built from
+  private mergedN = 0;
+  private mergedZ = 0;
   private static scratch = new Uint8Array(PAGE_SIZE);
 
   constructor(
@@ -57,9 +62,9 @@ export class PageRangeCursor implements RangeCursor {
 
   nextChangeAfter(k: number): number | null {
     this.tracked = false;
-    if (this.index.zero.n > 0 && this.index.zero.covering(this.page).length > 0) {
+    if (this.zeroed()) {
       // Zero ranges make versions without blobs: every change point of the page is a candidate.
-      const v = this.index.versionsOf(this.page);
+      const v = this.zeroVersions();
       let lo = 0;
       let hi = v.length;
       while (lo < hi) {
@@ -122,6 +127,27 @@ export class PageRangeCursor implements RangeCursor {
   /** The range's bytes at the change the last nextChangeAfter returned; null if it returned null or on a zero-range page. A view, valid until the next call. */
   bytesAtChange(): Uint8Array | null {
     return this.tracked && this.changed ? this.cur : null;
+  }
+
+  /** Whether a zero range ever covered the page (events are checked once each, as they come). */
+  private zeroed(): boolean {
+    const z = this.index.zero;
+    for (; !this.zeroCovered && this.zeroSeen < z.n; this.zeroSeen++) {
+      if (z.first[this.zeroSeen]! <= this.page && this.page < z.end[this.zeroSeen]!) this.zeroCovered = true;
+    }
+    return this.zeroCovered;
+  }
+
+  /** The page's change points with its zeroings merged in (index.versionsOf), kept until the recording grows. */
+  private zeroVersions(): Uint32Array {
+    const n = this.index.versions.get(this.page)?.n ?? 0;
+    const z = this.index.zero.n;
+    if (!this.merged || this.mergedN !== n || this.mergedZ !== z) {
+      this.merged = this.index.versionsOf(this.page);
+      this.mergedN = n;
+      this.mergedZ = z;
+    }
+    return this.merged;
   }
 
   /** this.next = the range's bytes in blob v, given this.cur = those in this.vofs. */
