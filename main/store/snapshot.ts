@@ -30,7 +30,6 @@ import { crc32 } from 'node:zlib';
 import { ByteReader, ByteWriter, utf8 } from './bytes.js';
 import { checkHeader, encodeHeader, FILE_MODE, readAt, sameId } from './files.js';
 import { HEADER_SIZE, INDEX_FILE, MAGIC_INDEX, RECORD_HEADER } from './format.js';
-import { Pyramid } from './summary.js';
 import { RecordingIndex } from './recording-index.js';
 import { VersionList } from './versions.js';
 
@@ -194,7 +193,7 @@ export function loadSnapshot(dir: string, id: Uint8Array, logPath: string, logFd
     ix.highWater = j.highWater;
     ix.logEnd = j.logEnd;
     ix.last = j.last;
-    ix.pyramid = Pyramid.build(ix.dirtyPages, n);
+    // The summary pyramid is built when first asked for (RecordingIndex.pyramid): not at open.
     return ix;
   } catch (err) {
     return `index snapshot unreadable: ${(err as Error).message}`;
