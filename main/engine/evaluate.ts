@@ -30,6 +30,8 @@ import { SymbolError, type SymbolTable } from './symbols.js';
 
 export const PAGE_SIZE = 4096n;
 const PAGE_MASK = ~(PAGE_SIZE - 1n);
+const PAGE_BYTES = Number(PAGE_SIZE);
+const ADDRESS_END = 1n << 64n;
 export const CSTR_MAX = 4096;
 export const BYTES_MAX = 4096;
 
@@ -190,16 +192,15 @@ class Evaluator {
    */
   private read(addr: bigint, len: number, fn: string, span: Expr, extra = '', named = addr): Uint8Array {
     if (len === 0) return new Uint8Array(0);
-    const last = addr + BigInt(len) - 1n;
-    if (last >= 1n << 64n) throw new PredicateEvalError(`${fn}(0x${named.toString(16)}${extra}): the read runs past the end of the address space`, span);
-    for (let p = addr & PAGE_MASK; p <= last; p += PAGE_SIZE) {
-      const lo = p > addr ? 0 : Number(addr - p);
-      const hi = p + PAGE_SIZE - 1n > last ? Number(last - p) + 1 : Number(PAGE_SIZE);
-      const r = this.ranges.get(p);
-      if (!r) this.ranges.set(p, { lo, hi });
-      else {
-        if (lo < r.lo) r.lo = lo;
-        if (hi > r.hi) r.hi = hi;
+    const first = addr & PAGE_MASK;
+    const off = Number(addr - first);
+    if (off + len <= PAGE_BYTES) {
+      this.note(first, off, off + len); // within one page (the common case: no overflow possible)
+    } else {
+      const last = addr + BigInt(len) - 1n;
+      if (last >= ADDRESS_END) throw new PredicateEvalError(`${fn}(0x${named.toString(16)}${extra}): the read runs past the end of the address space`, span);
+      for (let p = first; p <= last; p += PAGE_SIZE) {
+        this.note(p, p > addr ? 0 : Number(addr - p), p + PAGE_SIZE - 1n > last ? Number(last - p) + 1 : PAGE_BYTES);
       }
     }
     try {
@@ -207,6 +208,16 @@ class Evaluator {
     } catch (err) {
       if (err instanceof UnmappedError) throw new PredicateEvalError(`${fn}(0x${named.toString(16)}${extra}): ${err.message}`, span);
       throw err;
+    }
+  }
+
+  /** Widens the range noted for page p to cover [lo, hi). */
+  private note(p: bigint, lo: number, hi: number): void {
+    const r = this.ranges.get(p);
+    if (!r) this.ranges.set(p, { lo, hi });
+    else {
+      if (lo < r.lo) r.lo = lo;
+      if (hi > r.hi) r.hi = hi;
     }
   }
 
