@@ -393,12 +393,17 @@ export class Engine {
     const limit = opts.limit ?? Infinity;
     const tick = new Ticker(opts.signal, this.yieldMs);
     const tracker = new RangeTracker(this);
+    // One environment for the whole search (k set per step): reads come from the tracker's
+    // cursors where they hold the bytes.
+    const env: { -readonly [K in keyof EvalEnv]: EvalEnv[K] } = { reader: this.reader, k: from, symbols: () => this.symbolsAt(env.k) };
+    if (mode === 'pages') env.readMemory = (addr, len) => tracker.bytes(env.k, addr, len) ?? this.reader.readMemory(env.k, addr, len);
     const transitions: Transition[] = [];
     let evaluations = 0;
     let prev: EvalResult | null = null;
     let k = from;
     for (;;) {
-      const r = mode === 'pages' ? this.eval(p, k, tracker) : this.eval(p, k);
+      env.k = k;
+      const r = evaluate(p.expr, env);
       evaluations++;
       const h = holds(r);
       if (!opts.all) {
@@ -458,11 +463,8 @@ export class Engine {
     return i < mc.points.length ? mc.points[i]! : null;
   }
 
-  /** Evaluates at k; with a tracker, reads the bytes its cursors hold (no page rebuild) where they cover a read. */
-  private eval(p: Predicate, k: number, tracker?: RangeTracker): EvalResult {
-    const env: EvalEnv = { reader: this.reader, k, symbols: () => this.symbolsAt(k) };
-    if (tracker) env.readMemory = (addr, len) => tracker.bytes(k, addr, len) ?? this.reader.readMemory(k, addr, len);
-    return evaluate(p.expr, env);
+  private eval(p: Predicate, k: number): EvalResult {
+    return evaluate(p.expr, { reader: this.reader, k, symbols: () => this.symbolsAt(k) });
   }
 
   /**
