@@ -368,10 +368,18 @@ export class Reader implements RecordingReader {
     return out;
   }
 
+  /**
+   * With no zero range in the recording, a read-only view of the index's list (no copy: a
+   * diff asks for every mapped page, and a page that changes at every checkpoint has as many
+   * entries as checkpoints); else the list merged with the zeroings (index.versionsOf).
+   */
   versionsOf(pageAddr: bigint): Uint32Array {
     this.live();
     if (pageAddr < 0n || (pageAddr & PAGE_MASK_N) !== 0n || pageAddr >= ADDRESS_LIMIT) throw new RangeError(`page address 0x${pageAddr.toString(16)} is not a page-aligned address`);
-    return this.index.versionsOf(Number(pageAddr >> PAGE_SHIFT_N));
+    const page = Number(pageAddr >> PAGE_SHIFT_N);
+    if (this.index.zero.n > 0) return this.index.versionsOf(page);
+    const l = this.index.versions.get(page);
+    return l ? l.cps.subarray(0, l.n) : new Uint32Array(0);
   }
 
   rangeCursor(pageAddr: bigint, off: number, len: number): RangeCursor {
