@@ -43,14 +43,29 @@ interface Throughput {
   ns: number;
   /** The first step alone: under recording its checkpoint carries the whole heap. */
   firstNs: number;
-  /** The second half of the steps: steady state, long after the heap was stored. */
+  /** The second half (of the steps, or of the time for a run given as a duration): steady state, long after the heap was stored. */
   lastHalfNs: number;
+  lastHalfSteps: number;
+  /** In the second half: the program's CPU time, its tracer's (0 untraced), and its stops (one per checkpoint). */
+  cpuNs: number;
+  tracerCpuNs: number;
+  stops: number;
 }
 
 function parseThroughput(text: string): Throughput {
-  const m = /steps=(\d+) ns=(\d+)(?: first_ns=(\d+) last_half_ns=(\d+))?/.exec(text);
+  const m = /steps=(\d+) ns=(\d+)(?: first_ns=(\d+) last_half_ns=(\d+))?(?: last_half_steps=(\d+) cpu_ns=(\d+) tracer_cpu_ns=(\d+) stops=(\d+))?/.exec(text);
   if (!m) throw new Error(`heap_words printed no result: ${JSON.stringify(text.slice(-200))}`);
-  return { steps: Number(m[1]), ns: Number(m[2]), firstNs: Number(m[3] ?? 0), lastHalfNs: Number(m[4] ?? m[2]) };
+  const steps = Number(m[1]);
+  return {
+    steps,
+    ns: Number(m[2]),
+    firstNs: Number(m[3] ?? 0),
+    lastHalfNs: Number(m[4] ?? m[2]),
+    lastHalfSteps: m[5] !== undefined ? Number(m[5]) : steps - Math.floor(steps / 2),
+    cpuNs: Number(m[6] ?? 0),
+    tracerCpuNs: Number(m[7] ?? 0),
+    stops: Number(m[8] ?? 0),
+  };
 }
 
 /**
@@ -58,18 +73,21 @@ function parseThroughput(text: string): Throughput {
  * stores the whole 256 MiB heap, and DeLorean takes a second or so to catch up with it (the
  * recorder waits on the socket meanwhile), which a short run would spread over every step.
  */
-const steadyUs = (t: Throughput): number => (t.lastHalfNs ? t.lastHalfNs / 1000 / Math.max(1, t.steps - Math.floor(t.steps / 2)) : (t.ns - t.firstNs) / 1000 / Math.max(1, t.steps - 1));
+const steadyUs = (t: Throughput): number => (t.lastHalfNs ? t.lastHalfNs / 1000 / Math.max(1, t.lastHalfSteps) : (t.ns - t.firstNs) / 1000 / Math.max(1, t.steps - 1));
+/** Steps per second in the steady-state half. */
+const steadyRate = (t: Throughput): number => t.lastHalfSteps / (t.lastHalfNs / 1e9);
 
-export const RECORDER = join(process.cwd(), 'native-recorder/build/delorean-recorder');
+/** DELOREAN_RECORDER overrides, as for recordings (to compare two builds side by side). */
+export const RECORDER = process.env.DELOREAN_RECORDER ?? join(process.cwd(), 'native-recorder/build/delorean-recorder');
 
 /** The recorder alone (stream to /dev/null): what a checkpoint costs without DeLorean's ingest. */
-export function recorderOnlyRun(mib: number, k: number, steps: number): Throughput {
-  const r = spawnSync(RECORDER, ['--wire-file', '/dev/null', '--syscalls', 'write', '--', HEAP_WORDS, String(mib), String(k), String(steps)], { encoding: 'utf8' });
+export function recorderOnlyRun(mib: number, k: number, steps: number | string, trigger: string[] = ['--syscalls', 'write'], pages?: number): Throughput {
+  const r = spawnSync(RECORDER, ['--wire-file', '/dev/null', ...trigger, '--', HEAP_WORDS, String(mib), String(k), String(steps), ...(pages ? [String(pages)] : [])], { encoding: 'utf8' });
   return parseThroughput(r.stdout);
 }
 
-/** `pages`: confine the writes to the heap's first pages (a small working set in a big heap). */
-export function plainRun(mib: number, k: number, steps: number, pages?: number): Throughput {
+/** `steps`: a count, or a duration ("3000ms": a steady-state window of known length). `pages`: confine the writes to the heap's first pages (a small working set in a big heap). */
+export function plainRun(mib: number, k: number, steps: number | string, pages?: number): Throughput {
   const r = spawnSync(HEAP_WORDS, [String(mib), String(k), String(steps), ...(pages ? [String(pages)] : [])], { encoding: 'utf8' });
   return parseThroughput(r.stdout);
 }
@@ -82,7 +100,7 @@ export interface RecordedRun extends Throughput {
   backend: string | null;
 }
 
-export async function recordedRun(mib: number, k: number, steps: number, trigger: Pick<RecordOptions, 'syscalls' | 'interval'>, pages?: number): Promise<RecordedRun> {
+export async function recordedRun(mib: number, k: number, steps: number | string, trigger: Pick<RecordOptions, 'syscalls' | 'interval'>, pages?: number): Promise<RecordedRun> {
   const dir = mkdtempSync(join(tmpdir(), 'delorean-bench-'));
   try {
     const t0 = performance.now();
@@ -248,28 +266,68 @@ export async function benchRecording(quick: boolean): Promise<RecordingFigures> 
   // tens of thousands of pages between two checkpoints, so every checkpoint copies and stores
   // tens of MB: a worst case), and K=16 words in a 16-page working set inside the same heap
   // (RECORDER.md's measurement: the cost is then the checkpoint itself, scan of 256 MiB included).
-  const steps = quick ? 200_000 : 1_000_000;
-  for (const [ws, pages] of [['', undefined], ['_ws16', 16]] as const) {
-    for (const [label, interval] of [['100_per_s', '10ms'], ['1000_per_s', '1ms']] as const) {
-      const ratios: number[] = [];
-      let checkpoints = 0;
-      for (let i = 0; i < reps; i++) {
-        const plain = plainRun(mib, 16, steps, pages);
-        const recorded = await recordedRun(mib, 16, steps, { interval }, pages);
-        // Steady state on both sides (the second half of the loop): storing the whole heap at
-        // the first checkpoints after it was filled takes seconds, longer than a short run.
-        ratios.push(plain.lastHalfNs / recorded.lastHalfNs);
-        checkpoints = recorded.checkpoints;
-      }
-      ratios.sort((a, b) => a - b);
-      out[`interval${ws}_${label}_throughput_kept`] = +ratios[Math.floor(ratios.length / 2)]!.toFixed(3);
-      out[`interval${ws}_${label}_checkpoints`] = checkpoints;
-    }
-  }
+  Object.assign(out, await benchIntervals(mib, quick));
 
   // Scale: open and read at 1M (100k quick), and 10M when asked for.
   Object.assign(out, await benchScale(quick ? 100_000 : 1_000_000));
   const keep10m = process.env.DELOREAN_BENCH_10M;
   if (keep10m && !quick) Object.assign(out, await benchScale(10_000_000, keep10m));
+  return out;
+}
+
+const medianOf = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? NaN;
+
+/**
+ * Interval triggers at 100/s and 1,000/s. Runs are fixed durations; their second half is the
+ * steady state (the first seconds go to storing the 256 MiB heap the program filled first).
+ * Each recorded run is compared with the plain runs on both sides of it (this shared machine's
+ * load drifts within minutes), median over the repeats:
+ *   _throughput_kept       steps/s recorded over steps/s plain, wall clock (the target);
+ *   _checkpoints_per_s     the rate actually taken (the timer restarts after a checkpoint
+ *                          slower than the period, so a loaded machine takes fewer);
+ *   _checkpoint_cpu_us     CPU per checkpoint: the recorder's, plus the program's beyond its own
+ *                          work (its CPU per step from the plain runs), over its stops;
+ *   _cpu_kept              plain CPU per step over recorded CPU per step (the program's plus its
+ *                          recorder's): the throughput kept, at the rate taken, by a program that
+ *                          has its CPU to itself, where the wall-clock ratio on a loaded machine
+ *                          mostly measures the other work (DeLorean's own CPU is left out: it
+ *                          runs beside, on another CPU than the program's).
+ * recorder_only_interval_ws16_*: the same with the recorder writing to /dev/null;
+ * recorder_only_tracing_ws16_throughput_kept: traced with no checkpoint in the window (a 1000 s
+ * interval): what being traced costs by itself. The recorder's seccomp filter (it must see the
+ * memory calls) puts every system call on the kernel's slow entry path, ~45 ns here against
+ * ~200 ns for a write(2) to /dev/null, and heap_words makes one per ~250 ns step.
+ */
+export async function benchIntervals(mib: number, quick: boolean): Promise<RecordingFigures> {
+  const out: RecordingFigures = {};
+  const duration = quick ? '3000ms' : '6000ms';
+  const reps = quick ? 3 : 5;
+  const runs: Array<[string, number | undefined, string, string, boolean]> = [];
+  for (const [ws, pages] of [['', undefined], ['_ws16', 16]] as const)
+    for (const [label, interval] of [['100_per_s', '10ms'], ['1000_per_s', '1ms']] as const) runs.push([`interval${ws}_${label}`, pages, interval, label, false]);
+  for (const [label, interval] of [['100_per_s', '10ms'], ['1000_per_s', '1ms']] as const) runs.push([`recorder_only_interval_ws16_${label}`, 16, interval, label, true]);
+  runs.push(['recorder_only_tracing_ws16', 16, '1000s', 'none', true]);
+  for (const [name, pages, interval, label, alone] of runs) {
+    const kept: number[] = [];
+    const rates: number[] = [];
+    const costs: number[] = [];
+    const cpuKept: number[] = [];
+    let before = plainRun(mib, 16, duration, pages);
+    for (let i = 0; i < reps; i++) {
+      const recorded = alone ? recorderOnlyRun(mib, 16, duration, ['--interval', interval], pages) : await recordedRun(mib, 16, duration, { interval }, pages);
+      const after = plainRun(mib, 16, duration, pages);
+      kept.push(steadyRate(recorded) / ((steadyRate(before) + steadyRate(after)) / 2));
+      rates.push(recorded.stops / (recorded.lastHalfNs / 1e9));
+      const cpuPerStep = (before.cpuNs + after.cpuNs) / (before.lastHalfSteps + after.lastHalfSteps);
+      cpuKept.push(cpuPerStep / ((recorded.cpuNs + recorded.tracerCpuNs) / recorded.lastHalfSteps));
+      if (recorded.stops > 0) costs.push((recorded.cpuNs - recorded.lastHalfSteps * cpuPerStep + recorded.tracerCpuNs) / recorded.stops / 1000);
+      before = after;
+    }
+    out[`${name}_throughput_kept`] = +medianOf(kept).toFixed(3);
+    out[`${name}_cpu_kept`] = +medianOf(cpuKept).toFixed(3);
+    if (label === 'none') continue;
+    out[`${name}_checkpoints_per_s`] = Math.round(medianOf(rates));
+    out[`${name}_checkpoint_cpu_us`] = +medianOf(costs).toFixed(1);
+  }
   return out;
 }
