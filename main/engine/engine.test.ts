@@ -128,7 +128,7 @@ describe('exact search', () => {
     }
   });
 
-  it('find --all equals evaluating at every checkpoint on a synthetic heap: dense pages, pointers, zeroed pages, delta chain rebases', async () => {
+  it('find --all and changes equal evaluating at every checkpoint on a synthetic heap: dense pages, pointers, zeroed pages, delta chain rebases', async () => {
     // Exact search evaluates from the bytes its range cursors followed (no page rebuild): check
     // that against brute force where blobs are runs deltas, rebases on a chain's root (chains of
     // 4), and pages a zero range covered (the last 8 heap pages, zeroed every 9 checkpoints).
@@ -150,6 +150,32 @@ describe('exact search', () => {
       expect(shape(r.transitions), pred).toEqual(bruteForce(engine, pred, 0, last));
       const sub = await engine.find(pred, { all: true, from: 77, to: 201 });
       expect(shape(sub.transitions), `${pred} 77..201`).toEqual(bruteForce(engine, pred, 77, 201));
+    }
+    // changes() takes its bytes from the cursors too: against comparing at every checkpoint.
+    const bytesAt = (k: number, a: bigint, n: number): string | null => {
+      try {
+        return Buffer.from(reader.readMemory(k, a, n)).toString('hex');
+      } catch {
+        return null;
+      }
+    };
+    for (const [a, n, from, to] of [
+      [SYN.data, 8, 0, last], // every checkpoint
+      [SYN.heap + 0x2000n + 8n * 17n, 8, 0, last],
+      [SYN.heap + 0x3000n + 4090n, 12, 0, last], // across a page boundary
+      [SYN.heap + 15n * 4096n + 60n, 16, 0, last], // a zeroed page
+      [SYN.heap + 9n * 4096n - 4n, 8, 30, 190], // a heap page and a zeroed one, sub-range
+    ] as const) {
+      const want: Array<{ checkpoint: number; old: string | null; new: string | null }> = [];
+      for (let k = from + 1; k <= to; k++) {
+        const o = bytesAt(k - 1, a, n);
+        const c = bytesAt(k, a, n);
+        if (o !== c) want.push({ checkpoint: k, old: o, new: c });
+      }
+      const got = await engine.changes(a, n, { from, to });
+      const hex = (b: Uint8Array | null): string | null => (b ? Buffer.from(b).toString('hex') : null);
+      expect(hex(got.initial)).toBe(bytesAt(from, a, n));
+      expect(got.changes.map((c) => ({ checkpoint: c.checkpoint, old: hex(c.old), new: hex(c.new) })), `changes of 0x${a.toString(16)}+${n}`).toEqual(want);
     }
     engine.close();
     reader.close();

@@ -491,21 +491,23 @@ export class Engine {
     const tick = new Ticker(opts.signal, this.yieldMs);
     // Candidates: where the bytes of each page in the range changed (a range cursor skips the
     // versions of the page that left these bytes alone), and where the memory map changed.
-    const candidates: number[] = [];
-    for (let page = address & PAGE_MASK; page < address + BigInt(len); page += PAGE_SIZE) {
+    // The bytes at a candidate come from the cursors where they hold them (no page rebuild).
+    const end = address + BigInt(len);
+    const pieces: Array<{ page: bigint; lo: number; hi: number; at: bigint; outOff: number }> = [];
+    for (let page = address & PAGE_MASK; page < end; page += PAGE_SIZE) {
       const lo = page > address ? 0 : Number(address - page);
-      const hi = page + PAGE_SIZE > address + BigInt(len) ? Number(address + BigInt(len) - page) : Number(PAGE_SIZE);
-      const cursor = this.reader.rangeCursor(page, lo, hi - lo);
-      for (let c = cursor.nextChangeAfter(from); c !== null && c <= to; c = cursor.nextChangeAfter(c)) {
-        candidates.push(c);
-        if (tick.due()) {
-          await tick.pause();
-          opts.onProgress?.({ fraction: (c - from) / Math.max(1, to - from), evaluations: candidates.length, checkpoint: c, message: `scanning: checkpoint ${c} of ${from}..${to}` });
-        }
-      }
+      const hi = page + PAGE_SIZE > end ? Number(end - page) : Number(PAGE_SIZE);
+      pieces.push({ page, lo, hi, at: page + BigInt(lo), outOff: Number(page + BigInt(lo) - address) });
     }
-    for (let m = this.nextMapsChange(from); m !== null && m <= to; m = this.nextMapsChange(m)) candidates.push(m);
-    const sorted = Uint32Array.from(candidates).sort();
+    const tracker = new RangeTracker(this);
+    const nextCandidate = (k: number): number | null => {
+      let best = this.nextMapsChange(k);
+      for (const p of pieces) {
+        const c = tracker.nextAfter(p.page, p.lo, p.hi, k);
+        if (c !== null && (best === null || c < best)) best = c;
+      }
+      return best;
+    };
     const readAt = (k: number): Uint8Array | null => {
       try {
         return this.reader.readMemory(k, address, len);
@@ -514,15 +516,23 @@ export class Engine {
         throw e;
       }
     };
+    const bytesAt = (k: number): Uint8Array | null => {
+      if (pieces.length === 1) return tracker.bytes(k, address, len) ?? readAt(k);
+      const out = new Uint8Array(len);
+      for (const p of pieces) {
+        const b = tracker.bytes(k, p.at, p.hi - p.lo);
+        if (!b) return readAt(k);
+        out.set(b, p.outOff);
+      }
+      return out;
+    };
     const initial = readAt(from);
     let prev = initial;
     const changes: Change[] = [];
-    let last = -1;
-    for (let i = 0; i < sorted.length; i++) {
-      const k = sorted[i]!;
-      if (k === last) continue;
-      last = k;
-      const cur = readAt(k);
+    let candidates = 0;
+    for (let k = nextCandidate(from); k !== null && k <= to; k = nextCandidate(k)) {
+      candidates++;
+      const cur = bytesAt(k);
       if (!sameBytes(prev, cur)) {
         if (changes.length >= limit) return { address, len, initial, changes, truncated: true, ms: performance.now() - t0 };
         changes.push({ checkpoint: k, old: prev, new: cur });
@@ -531,10 +541,10 @@ export class Engine {
       if (tick.due()) {
         await tick.pause();
         opts.onProgress?.({
-          fraction: i / sorted.length,
-          evaluations: i,
+          fraction: (k - from) / Math.max(1, to - from),
+          evaluations: candidates,
           checkpoint: k,
-          message: `comparing: ${i} of ${sorted.length} candidate checkpoints, ${changes.length} changes`,
+          message: `comparing: checkpoint ${k} of ${from}..${to}, ${candidates} candidates, ${changes.length} changes`,
         });
       }
     }
