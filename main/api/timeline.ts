@@ -105,7 +105,8 @@ export function sliceTimeline(
       let L = Math.min(trailingZeros(p), log2Floor(b - p), levels.length - 1);
       while (L > 0 && Math.floor(p / 2 ** L) >= levels[L]!.n) L--;
       const lv = levels[L]!;
-      const c = Math.floor(p / 2 ** L);
+      const size = 2 ** L;
+      const c = Math.floor(p / size);
       const lo = lv.min[c] ?? 0;
       const hi = lv.max[c] ?? 0;
       if (lo < mn) mn = lo;
@@ -114,8 +115,10 @@ export function sliceTimeline(
       const tl = Math.min(L, tLevels.length - 1);
       const tc = Math.floor(p / 2 ** tl);
       // When the trigger pyramid is shallower than the chosen level, OR the covered cells.
-      for (let q = tc; q < Math.min(tLevels[tl]!.length, Math.ceil((p + 2 ** L) / 2 ** tl)); q++) tm |= tLevels[tl]![q]!;
-      p += 2 ** L;
+      const tLevel = tLevels[tl]!;
+      const tEnd = Math.min(tLevel.length, Math.ceil((p + size) / 2 ** tl));
+      for (let q = tc; q < tEnd; q++) tm |= tLevel[q]!;
+      p += size;
     }
     minDirty[i] = mn === Infinity ? 0 : mn;
     maxDirty[i] = mx;
@@ -127,6 +130,7 @@ export function sliceTimeline(
 
 function trailingZeros(p: number): number {
   if (p === 0) return 52;
+  if (p < 2 ** 31) return 31 - Math.clz32(p & -p); // the common case, without a loop
   let n = 0;
   while (p % 2 === 0) {
     p /= 2;
@@ -136,5 +140,6 @@ function trailingZeros(p: number): number {
 }
 
 function log2Floor(x: number): number {
+  if (x < 2 ** 32) return 31 - Math.clz32(x);
   return Math.floor(Math.log2(x));
 }
