@@ -128,6 +128,9 @@ export function recorderArgs(opts: RecordOptions, socketPath: string): string[] 
     return a;
   }
   if (opts.cwd) a.push('--cwd', opts.cwd);
+  // While the recorder pins the program to its CPU, our threads (the ingest worker above all)
+  // run on the others instead of taking that CPU from the program (placement.h).
+  a.push('--move-off', String(process.pid));
   a.push('--', opts.program, ...opts.args);
   return a;
 }

@@ -18,7 +18,8 @@ void options_usage(FILE *f)
 {
 	fputs("usage: delorean-recorder (--socket PATH | --wire-file FILE) [--backend auto|uffd-wp|soft-dirty|hash]\n"
 	      "         [--syscalls LIST|all] [--interval DUR] [--break SYM|0xADDR]... [--max-checkpoints N]\n"
-	      "         [--on-recorder-exit kill|detach] [--cwd DIR] [--no-pin] (-- PROGRAM [ARGS...] | --attach PID)\n"
+	      "         [--on-recorder-exit kill|detach] [--cwd DIR] [--no-pin] [--move-off PID]\n"
+	      "         (-- PROGRAM [ARGS...] | --attach PID)\n"
 	      "  LIST: comma-separated system call names or numbers (write,read,1); DUR: 250us, 1ms, 2s, 500000ns\n"
 	      "  --on-recorder-exit: what happens to the program if the recording stops early (signal, lost\n"
 	      "    connection, error): default kill for a launched program, detach for --attach\n"
@@ -27,6 +28,8 @@ void options_usage(FILE *f)
 	      "    of ours: its output is recorded with each checkpoint)\n"
 	      "  --no-pin: by default a launched program runs on the recorder's CPU until it starts a second\n"
 	      "    thread or process (cheaper checkpoints; meanwhile it sees one CPU in sched_getaffinity)\n"
+	      "  --move-off PID: meanwhile the threads of process PID (DeLorean, storing the checkpoints) run on\n"
+	      "    the other CPUs; their CPU sets are given back when the program is unpinned or the recording ends\n"
 	      "exit status: 0 done, 2 usage, 3 program cannot run, 4 not permitted to trace, 5 internal error,\n"
 	      "  6 lost the connection to DeLorean\n",
 	      f);
@@ -174,7 +177,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 		name[n] = '\0';
 		static const char *const takes_value[] = { "--socket", "--wire-file", "--backend", "--syscalls",
 							   "--interval", "--break", "--max-checkpoints",
-							   "--on-recorder-exit", "--cwd", "--attach" };
+							   "--on-recorder-exit", "--cwd", "--attach", "--move-off" };
 		bool known = false;
 		for (size_t k = 0; k < sizeof takes_value / sizeof takes_value[0]; k++)
 			known |= strcmp(name, takes_value[k]) == 0;
@@ -227,6 +230,11 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 			if (parse_u64(val, &pid) < 0 || pid == 0 || pid > INT_MAX)
 				return fail(err, errlen, "bad --attach '%s' (a process id)", val);
 			o->attach_pid = (pid_t)pid;
+		} else if (strcmp(name, "--move-off") == 0) {
+			uint64_t pid;
+			if (parse_u64(val, &pid) < 0 || pid == 0 || pid > INT_MAX)
+				return fail(err, errlen, "bad --move-off '%s' (a process id)", val);
+			o->move_off_pid = (pid_t)pid;
 		}
 		continue;
 	unknown:

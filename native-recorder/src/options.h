@@ -45,6 +45,7 @@ struct options {
 	char **argv;      /* the program and its arguments (NULL-terminated), when launching */
 	int argc;
 	bool no_pin; /* --no-pin: leave the launched program's CPU affinity alone (placement.h) */
+	pid_t move_off_pid; /* --move-off PID: that process's threads kept off the pinned program's CPU (placement.h) */
 	bool help;
 };
 

@@ -12,6 +12,13 @@
  *     program needs its CPUs);
  *   - the recorder asks for SCHED_FIFO (priority 1) with SCHED_RESET_ON_FORK, so the program
  *     stays SCHED_OTHER; refused (no CAP_SYS_NICE) it silently stays as it was.
+ *   - with --move-off PID (DeLorean passes its own pid), every thread of that process gets its
+ *     CPU set minus the program's CPU while the program is pinned: the ingest worker, the main
+ *     thread and libuv's threads (~300 us of CPU per checkpoint of a small working set) would
+ *     otherwise be scheduled on the program's CPU and take it from the program. Their sets are
+ *     given back when the program is unpinned and when the recording ends (threads started
+ *     meanwhile inherited the reduced set: they get the set the process's main thread had).
+ *     If the recorder is killed with SIGKILL, they keep the reduced set.
  * Side effect, stated in the usage: until then the program sees one CPU in its affinity mask
  * (sched_getaffinity, nproc); --no-pin keeps it unchanged. Nothing is pinned with --attach.
  */
@@ -22,11 +29,20 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+struct moved_thread {
+	pid_t tid;
+	cpu_set_t set; /* before it was moved */
+};
+
 struct placement {
 	cpu_set_t original; /* the recorder's CPU set at start */
 	bool pinned;        /* the recorder (and so a program forked since) is on one CPU */
 	bool released;      /* the program's tasks got `original` back */
 	bool realtime;      /* the recorder runs SCHED_FIFO */
+	int cpu;            /* pinned: the CPU */
+	pid_t moved_pid;    /* --move-off: the process whose threads were moved, 0 when none are */
+	struct moved_thread *moved;
+	size_t nmoved;
 };
 
 /* Pins the recorder to its current CPU (if it may run on more than one). Before the fork. */
@@ -35,5 +51,9 @@ void placement_pin(struct placement *p);
 bool placement_realtime(struct placement *p);
 /* Gives a task of the program the CPU set the recorder started with (the caller sets `released`). */
 void placement_unpin_task(const struct placement *p, pid_t tid);
+/* Pinned: every thread of process pid off the pinned CPU (threads allowed on it alone stay). */
+void placement_move_off(struct placement *p, pid_t pid);
+/* Gives the moved threads their CPU sets back (once; also frees the list). */
+void placement_restore_moved(struct placement *p);
 
 #endif

@@ -897,6 +897,7 @@ static void unpin_all(void *ctx, struct tracer *tr, pid_t tid)
 	s->place.released = true;
 	for (size_t i = 0; i < tr->n; i++)
 		placement_unpin_task(&s->place, tr->v[i].tid);
+	placement_restore_moved(&s->place); /* the program may use every CPU now: DeLorean too */
 }
 
 static int launch(struct session *s)
@@ -939,8 +940,10 @@ static int launch(struct session *s)
 		warnf(s, "%s: the program shares the recorder's terminal and its output is not recorded", err);
 	}
 	const char *what;
-	if (!o->no_pin)
+	if (!o->no_pin) {
 		placement_pin(&s->place); /* the program inherits the CPU */
+		placement_move_off(&s->place, o->move_off_pid);
+	}
 	placement_realtime(&s->place);
 	int rc = launch_start(&l, &s->pid, &s->errfd, &what);
 	terminal_close_slave(&s->term); /* the child has its copy: the master sees EIO when the program's last one closes */
@@ -1103,6 +1106,7 @@ out:
 	}
 	if (s->dirty)
 		dirty_close(s->dirty);
+	placement_restore_moved(&s->place);
 	checkpointer_free(&s->ck);
 	terminal_free(&s->term);
 	bp_free(&s->bps);

@@ -88,6 +88,10 @@ static void test_command_lines(void)
 	CHECK(o.backend == DIRTY_AUTO && o.on_exit == EXIT_POLICY_DEFAULT && !o.syscalls.any);
 	options_free(&o);
 
+	char *move[] = { "rec", "--wire-file", "/tmp/w", "--move-off", "77", "--", "p", NULL };
+	CHECK(parse(move, &o, err, sizeof err) == 0 && o.move_off_pid == 77 && o.argc == 1);
+	options_free(&o);
+
 	char *bare[] = { "rec", "--wire-file", "/tmp/w", "prog", "-x", NULL };
 	CHECK(parse(bare, &o, err, sizeof err) == 0 && o.argc == 2);
 	options_free(&o);
@@ -106,6 +110,7 @@ static void test_command_lines(void)
 		{ { "rec", "--socket", "a", "--attach", "1", "--", "p", NULL }, "not both" },
 		{ { "rec", "--socket", "a", "--attach", "0", NULL }, "--attach" },
 		{ { "rec", "--socket", "a", "--attach", "12x", NULL }, "--attach" },
+		{ { "rec", "--socket", "a", "--move-off", "x", "--", "p", NULL }, "--move-off" },
 		{ { "rec", "--socket", "a", "--frobnicate", "--", "p", NULL }, "'--frobnicate'" },
 		{ { "rec", "--socket", "a", "--backend", "magic", "--", "p", NULL }, "'magic'" },
 		{ { "rec", "--socket", "a", "--syscalls", "nope", "--", "p", NULL }, "'nope'" },
