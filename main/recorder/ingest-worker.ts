@@ -10,10 +10,11 @@
  */
 import { createServer, type Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
-import { encodeMessage, MessageType, BACKEND_NAMES, WireDecoder, type WireMessage } from '../../shared/protocol/wire.js';
+import { encodeMessage, MessageType, BACKEND_NAMES, type WireMessage } from '../../shared/protocol/wire.js';
 import { openRecording } from '../store/reader.js';
 import { RecordingWriter } from '../store/writer.js';
 import type { FromWorker, IngestWorkerData, ToWorker } from './messages.js';
+import { StreamAssembler } from './stream-assembler.js';
 
 if (!parentPort) throw new Error('ingest-worker must run in a worker thread');
 const port = parentPort;
@@ -38,7 +39,7 @@ try {
   process.exit(0);
 }
 
-const decoder = new WireDecoder();
+const decoder = new StreamAssembler();
 let socket: Socket | null = null;
 let finished = false;
 let failed = false;

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { BlobStore } from './blobs.js';
-import { applyRuns, BlobEncoder, decodePayload, encodeRuns, isAllZero, isDelta, xorInto } from './codec.js';
+import { applyRuns, BlobEncoder, contentHash, decodePayload, encodeRuns, isAllZero, isDelta, RUNS_MAX_WORDS, xorInto } from './codec.js';
 import { BlobKind, SEGMENT_SPAN } from './format.js';
 import { newRecordingId } from './files.js';
 import { rng } from './synthetic.js';
@@ -103,6 +103,60 @@ describe('codec', () => {
     const n2 = encodeRuns(xab, new Uint8Array(300), o2, 299);
     expect(n1).toBeGreaterThan(0);
     expect(Array.from(o1.subarray(0, n1))).toEqual(Array.from(o2.subarray(0, n2)));
+  });
+
+  it('encodes the same runs from its changed-word list as encodeRuns, analyzed or not, aligned or not', () => {
+    const enc = new BlobEncoder();
+    const rand = rng(7);
+    const buf = new Uint8Array(4096 + 8);
+    for (let trial = 0; trial < 300; trial++) {
+      const n = trial % 3 === 0 ? 2648 + (trial % 4) : 4096; // registers' lengths too, tails included
+      const base = page(() => Math.floor(rand() * 256)).subarray(0, n);
+      const content = buf.subarray(trial % 4, (trial % 4) + n); // unaligned for 3 trials in 4
+      content.set(base);
+      const changes = Math.floor(rand() * (trial % 5 === 0 ? 400 : 20));
+      for (let c = 0; c < changes; c++) {
+        const at = Math.floor(rand() * n);
+        const len = 1 + Math.floor(rand() * 6);
+        for (let k = at; k < Math.min(n, at + len); k++) content[k] = rand() < 0.8 ? content[k]! ^ (1 + Math.floor(rand() * 255)) : content[k]!;
+      }
+      const expected = new Uint8Array(n);
+      const len = encodeRuns(content, base, expected, n - 1);
+      const changed = trial % 2 ? enc.analyze(content, base) : -2;
+      if (changed >= 0) {
+        let words = 0;
+        for (let w = 0; w < Math.ceil(n / 4); w++) if (content.subarray(w * 4, w * 4 + 4).some((v, k) => v !== base[w * 4 + k])) words++;
+        expect(changed).toBe(words);
+      }
+      const e = enc.encode(content, base);
+      const out = new Uint8Array(n);
+      decodePayload(e.kind, e.payload.slice(), isDelta(e.kind) ? base : null, out);
+      expect(Buffer.compare(out, content)).toBe(0);
+      if (e.kind === BlobKind.XorRuns) expect(Array.from(e.payload)).toEqual(Array.from(expected.subarray(0, len)));
+      else if (len >= 0 && len <= 64 && changed <= RUNS_MAX_WORDS) throw new Error(`runs of ${len} bytes not taken`);
+    }
+  });
+
+  it('hashes contents by their bytes alone, and tells the same bytes from a change of one bit', () => {
+    const buf = new Uint8Array(4100);
+    const a = realistic.pointers!;
+    const seen = new Set<string>();
+    for (let off = 0; off < 4; off++) {
+      const view = buf.subarray(off, off + 4096);
+      view.set(a);
+      expect(contentHash(view)).toEqual(contentHash(a));
+      const enc = new BlobEncoder();
+      expect(enc.analyze(view, a)).toBe(0);
+      expect([enc.hashHi, enc.hashLo]).toEqual(contentHash(a));
+    }
+    for (let bit = 0; bit < 4096 * 8; bit += 61) {
+      const b = a.slice();
+      b[bit >> 3] = b[bit >> 3]! ^ (1 << (bit & 7));
+      seen.add(contentHash(b).join(':'));
+    }
+    expect(seen.size).toBe(Math.ceil((4096 * 8) / 61));
+    expect(seen.has(contentHash(a).join(':'))).toBe(false);
+    expect(contentHash(new Uint8Array(3))).not.toEqual(contentHash(new Uint8Array(4)));
   });
 
   it('handles contents of other lengths (registers)', () => {

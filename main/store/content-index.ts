@@ -1,5 +1,5 @@
 /**
- * The writer's dedup table: 64-bit content hash -> vofs of a blob with that content. Open
+ * The writer's dedup table: 64-bit content hash (two uint32 halves) -> vofs of a blob with that content. Open
  * addressing (linear probing) over typed arrays, 16 bytes a slot, so tens of millions of
  * distinct blobs cost no per-entry objects. Only the writer needs it (it is rebuilt by nobody:
  * a recording is written once), so it is never persisted.
@@ -41,15 +41,12 @@ export class ContentIndex {
     return i;
   }
 
-  /** The vofs recorded for this hash, or 0. */
-  get(hash: bigint): number {
-    const i = this.slot(Number(hash >> 32n) >>> 0, Number(hash & 0xffffffffn));
-    return this.vofs[i]!;
+  /** The vofs recorded for the hash whose halves are hi and lo (uint32 each), or 0. */
+  getHalves(hi: number, lo: number): number {
+    return this.vofs[this.slot(hi, lo)]!;
   }
 
-  set(hash: bigint, vofs: number): void {
-    const hi = Number(hash >> 32n) >>> 0;
-    const lo = Number(hash & 0xffffffffn);
+  setHalves(hi: number, lo: number, vofs: number): void {
     let i = this.slot(hi, lo);
     if (this.vofs[i] === 0) {
       if ((this.used + 1) * 2 > this.vofs.length) {
@@ -62,6 +59,15 @@ export class ContentIndex {
     this.hi[i] = hi;
     this.lo[i] = lo;
     this.vofs[i] = vofs;
+  }
+
+  /** The vofs recorded for this 64-bit hash, or 0. */
+  get(hash: bigint): number {
+    return this.getHalves(Number(BigInt.asUintN(64, hash) >> 32n), Number(BigInt.asUintN(32, hash)));
+  }
+
+  set(hash: bigint, vofs: number): void {
+    this.setHalves(Number(BigInt.asUintN(64, hash) >> 32n), Number(BigInt.asUintN(32, hash)), vofs);
   }
 
   private reset(): void {

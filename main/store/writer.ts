@@ -1,8 +1,10 @@
 /**
  * RecordingWriter: turns the recorder's message stream into a recording directory (format.ts).
  *
- * Per page: all-zero pages cost nothing (vofs 0); a page sent again with the bytes it already
- * holds keeps its blob; otherwise the content hash is looked up in the dedup table and, on a
+ * Per page: all-zero pages cost nothing (vofs 0); one pass over the page (codec.ts, analyze)
+ * hashes it and lists the words that differ from its previous content; a page sent again with
+ * the bytes it already holds keeps its blob; otherwise the content hash is looked up in the
+ * dedup table and, on a
  * match, the bytes are compared (so a hash collision can never return wrong bytes) and the
  * existing blob reused; otherwise a new blob is appended, as an XOR delta against the page's
  * previous content when that is smaller and the chain is short enough (codec.ts,
@@ -27,7 +29,6 @@
  */
 import { chmodSync, closeSync, constants, fsync, fsyncSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import xxhash from 'xxhash-wasm';
 import type { RecordingStats } from '../../shared/model/recording.js';
 import { BACKEND_NAMES, HelloFlags, MessageType, type WireMessage } from '../../shared/protocol/wire.js';
 import { BlobStore } from './blobs.js';
@@ -44,7 +45,7 @@ import { writeSnapshot } from './snapshot.js';
 import { RecordingError } from './types.js';
 
 export interface WriterOptions {
-  /** Content hash (default: xxHash64). Tests pass a constant to force collisions. */
+  /** Content hash (default: codec.ts's contentHash, computed in the pass that compares). Tests pass a constant to force collisions. */
   hash?: (content: Uint8Array) => bigint;
   /** Segment size limit in bytes (default 1 GiB); small values exercise segment rollover. */
   segmentBytes?: number;
@@ -150,7 +151,7 @@ export class RecordingWriter {
     private readonly id: Uint8Array,
     private readonly logFd: number,
     private readonly blobs: BlobStore,
-    private readonly hash: (content: Uint8Array) => bigint,
+    private readonly hash: ((content: Uint8Array) => bigint) | null,
     private readonly deltaChain: number,
     mirrorBytes: number,
   ) {
@@ -160,7 +161,7 @@ export class RecordingWriter {
 
   /** Creates the recording directory (0700; files 0600). It must not exist, or be empty. */
   static async create(dir: string, opts: WriterOptions = {}): Promise<RecordingWriter> {
-    const hash = opts.hash ?? (await xxhash()).h64Raw;
+    const hash = opts.hash ?? null;
     let entries: string[] = [];
     try {
       if (!statSync(dir).isDirectory()) throw new RecordingError('exists and is not a directory', dir);
@@ -350,18 +351,18 @@ export class RecordingWriter {
     if (n > 0 && cur.pageNums[n - 1]! >= page) cur.ordered = false;
     cur.pageNums.push(page);
     cur.prevVofs.push(prev);
-    if (isAllZero(data)) {
-      cur.zeroPages++;
-      cur.pageVofs.push(0);
-      this.mirror.delete(page);
-      return;
-    }
     const known = s >= 0;
     const vofs = this.store(data, prev, known ? m.bytes(s) : null, known ? m.depth[s]! : 0, known ? m.root[s]! : 0);
-    if (this.outcome === 'same' || this.outcome === 'dedup') cur.dedupHits++;
-    else if (this.outcome === 'delta') cur.deltaBlobs++;
-    else cur.fullBlobs++;
-    if (this.outcome !== 'same') m.put(page, data, vofs, this.lastDepth, this.lastRoot);
+    const outcome = this.outcome;
+    if (outcome === 'zero') {
+      cur.zeroPages++;
+      m.delete(page);
+    } else {
+      if (outcome === 'same' || outcome === 'dedup') cur.dedupHits++;
+      else if (outcome === 'delta') cur.deltaBlobs++;
+      else cur.fullBlobs++;
+      if (outcome !== 'same') m.put(page, data, vofs, this.lastDepth, this.lastRoot);
+    }
     cur.pageVofs.push(vofs);
   }
 
@@ -379,14 +380,22 @@ export class RecordingWriter {
   private store(data: Uint8Array, prev: number, latest: Uint8Array | null, latestDepth: number, latestRoot: number): number {
     this.outcome = 'zero';
     if (isAllZero(data)) return 0;
-    if (latest !== null && equalBytes(latest, data)) {
+    // One pass: the hash, and which words differ from the previous content (reused by encode()).
+    const changed = this.encoder.analyze(data, latest);
+    if (changed === 0) {
       this.outcome = 'same';
       this.lastDepth = latestDepth;
       this.lastRoot = latestRoot;
       return prev;
     }
-    const h = BigInt.asUintN(64, this.hash(data));
-    const candidate = this.content.get(h);
+    let hi = this.encoder.hashHi;
+    let lo = this.encoder.hashLo;
+    if (this.hash) {
+      const h = BigInt.asUintN(64, this.hash(data));
+      hi = Number(h >> 32n);
+      lo = Number(BigInt.asUintN(32, h));
+    }
+    const candidate = this.content.getHalves(hi, lo);
     if (candidate !== 0 && !(latest !== null && candidate === prev)) {
       const existing = this.blobs.read(candidate, data.length);
       if (equalBytes(existing.data, data)) {
@@ -413,7 +422,7 @@ export class RecordingWriter {
     const delta = isDelta(enc.kind);
     const depth = delta ? baseDepth + 1 : 0;
     const vofs = this.blobs.append(enc.kind, depth, delta ? baseVofs : 0, enc.payload, null, delta ? latestRoot : 0);
-    this.content.set(h, vofs);
+    this.content.setHalves(hi, lo, vofs);
     this.outcome = delta ? 'delta' : 'full';
     this.lastDepth = depth;
     this.lastRoot = delta ? latestRoot : vofs;
