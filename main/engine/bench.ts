@@ -167,8 +167,8 @@ export async function benchEngine(checkpoints: number, opts: { keepDir?: string;
       generateMs = (await writeSyntheticRecording(dir, { checkpoints })).elapsedMs;
       log(`  ${(generateMs / 1000).toFixed(1)} s`);
     }
+    reader?.close(); // before the timed open: two indexes of 10M checkpoints at once cost the open seconds
     const [opened, openMs] = await timed(() => openRecording(dir, { readOnly: true }));
-    reader?.close();
     const engine = new Engine(opened);
     const rows: BenchRow[] = [];
     for (const f of [benchBisect, benchBisectFullRollback, benchFindSparse, benchFindLinear, benchFindDense, benchChanges, benchRead, benchDiff]) {
