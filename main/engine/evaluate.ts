@@ -76,6 +76,24 @@ export function evaluate(expr: Expr, env: EvalEnv): EvalResult {
   }
 }
 
+/**
+ * Runs a compiled predicate (compile.ts) on an Evaluator just reset: the same result as
+ * evaluate() on its expression. The result's rangesRead is the evaluator's own map, valid
+ * until its next reset (a search uses it before the next step).
+ */
+export function runCompiled(run: (ev: Evaluator) => Value, ev: Evaluator): EvalResult {
+  ev.reset();
+  try {
+    return new Evaluated(run(ev), ev.ranges, ev.usedRegisters);
+  } catch (e) {
+    if (e instanceof PredicateEvalError) {
+      const span = e.span ? { start: e.span.start, end: e.span.end } : null;
+      return new Failed(e.message, span, ev.ranges, ev.usedRegisters);
+    }
+    throw e;
+  }
+}
+
 /** Results are classes so that pagesRead (the keys of rangesRead) is built only when asked for: searches never ask. */
 class Evaluated {
   readonly ok = true as const;
@@ -112,12 +130,33 @@ export function holds(r: EvalResult): boolean {
   }
 }
 
-class Evaluator {
-  readonly ranges = new Map<bigint, { lo: number; hi: number }>();
+/**
+ * The interpreter, and the run-time support of compiled predicates (compile.ts): reads that
+ * note their byte ranges, symbols, registers. A search reuses one across its steps (reset()).
+ */
+export class Evaluator {
+  ranges = new Map<bigint, { lo: number; hi: number }>();
   usedRegisters = false;
   private threads: readonly DecodedRegisters[] | null = null;
 
   constructor(private readonly env: EvalEnv) {}
+
+  /** Forgets the last evaluation (ranges, registers) for one at env.k as it is now. */
+  reset(): void {
+    this.ranges = new Map(); // (clear() cost more: it reallocates the table anyway)
+    this.usedRegisters = false;
+    this.threads = null;
+  }
+
+  /** The address of a symbol at k (unsigned); an unknown one is an evaluation error. */
+  symbol(e: Extract<Expr, { kind: 'symbol' }>): bigint {
+    try {
+      return BigInt.asUintN(64, this.env.symbols().resolveSymbol(e.name, e.library));
+    } catch (err) {
+      if (err instanceof SymbolError) throw new PredicateEvalError(err.message, e);
+      throw err;
+    }
+  }
 
   eval(e: Expr): Value {
     switch (e.kind) {
@@ -128,12 +167,7 @@ class Evaluator {
       case 'string':
         return { kind: 'bytes', value: e.bytes };
       case 'symbol':
-        try {
-          return int(this.env.symbols().resolveSymbol(e.name, e.library));
-        } catch (err) {
-          if (err instanceof SymbolError) throw new PredicateEvalError(err.message, e);
-          throw err;
-        }
+        return int(this.symbol(e));
       case 'register':
         return int(this.register(e.thread, e.name, e));
       case 'unary':
@@ -190,7 +224,7 @@ class Evaluator {
    * Reads [addr, addr+len) at k, noting the byte ranges per page; unmapped memory becomes an
    * evaluation error naming `fn(named${extra})`.
    */
-  private read(addr: bigint, len: number, fn: string, span: Expr, extra = '', named = addr): Uint8Array {
+  read(addr: bigint, len: number, fn: string, span: Expr, extra = '', named = addr): Uint8Array {
     if (len === 0) return new Uint8Array(0);
     const first = addr & PAGE_MASK;
     const off = Number(addr - first);
@@ -285,7 +319,7 @@ const scratch = new DataView(new ArrayBuffer(8));
 const scratchBytes = new Uint8Array(scratch.buffer);
 
 /** A view of b's bytes (at most 8), valid until the next call. */
-function view(b: Uint8Array): DataView {
+export function view(b: Uint8Array): DataView {
   scratchBytes.set(b);
   return scratch;
 }
