@@ -203,76 +203,26 @@ export class BlobEncoder {
   private a: Uint8Array = this.alignedA;
   private b: Uint8Array = this.alignedB;
 
-  /** The content hash of the last analyze(), as two uint32 halves (contentHash()). */
-  hashHi = 0;
-  hashLo = 0;
-  // What the last analyze() compared, so that encode() of the same pair reuses its list.
-  private analyzedContent: Uint8Array | null = null;
-  private analyzedBase: Uint8Array | null = null;
-  private analyzedChanged = 0;
+  // What the last compare() compared, so that encode() of the same pair reuses its list.
+  private comparedContent: Uint8Array | null = null;
+  private comparedBase: Uint8Array | null = null;
+  private comparedChanged = 0;
 
   /**
-   * One word-wise pass over `content` for both its hash (hashHi, hashLo: contentHash()) and,
-   * when `base` has its length, the list of words where they differ; returns how many
-   * differ (0: the same bytes), or -1 without a base. encode() right after, of the same
+   * Compares `content` with `base` word by word, listing the words that differ; returns how
+   * many (0: the same bytes), or -1 when the lengths differ. encode() right after, of the same
    * content and base, reuses that list instead of comparing again.
    */
-  analyze(content: Uint8Array, base: Uint8Array | null): number {
+  compare(content: Uint8Array, base: Uint8Array): number {
     const n = content.length;
+    if (base.length !== n) return -1;
     this.fit(n);
-    const withBase = base !== null && base.length === n;
-    const a = content.byteOffset % 4 === 0 ? content : copyInto(this.alignedA, content);
-    const b = !withBase || base.byteOffset % 4 === 0 ? base : copyInto(this.alignedB, base);
-    const words = n >> 2;
-    const a32 = new Int32Array(a.buffer, a.byteOffset, words);
-    let h1 = SEED1 ^ n;
-    let h2 = P1;
-    let h3 = P2;
-    let h4 = P3;
-    let i = 0;
-    let nz = -1;
-    if (withBase) {
-      this.a = a;
-      this.b = b!;
-      const b32 = new Int32Array(b!.buffer, b!.byteOffset, words);
-      const list = this.changed;
-      nz = 0;
-      for (; i + 4 <= words; i += 4) {
-        const w0 = a32[i]!;
-        const w1 = a32[i + 1]!;
-        const w2 = a32[i + 2]!;
-        const w3 = a32[i + 3]!;
-        h1 = Math.imul(rotl13((h1 + Math.imul(w0, P2)) | 0), P1);
-        h2 = Math.imul(rotl13((h2 + Math.imul(w1, P2)) | 0), P1);
-        h3 = Math.imul(rotl13((h3 + Math.imul(w2, P2)) | 0), P1);
-        h4 = Math.imul(rotl13((h4 + Math.imul(w3, P2)) | 0), P1);
-        if (w0 !== b32[i]) list[nz++] = i;
-        if (w1 !== b32[i + 1]) list[nz++] = i + 1;
-        if (w2 !== b32[i + 2]) list[nz++] = i + 2;
-        if (w3 !== b32[i + 3]) list[nz++] = i + 3;
-      }
-      for (; i < words; i++) if (a32[i] !== b32[i]) list[nz++] = i;
-      if (n & 3) {
-        let any = 0;
-        for (let k = words << 2; k < n; k++) any |= a[k]! ^ b![k]!;
-        if (any) list[nz++] = words;
-      }
-      i = words & ~3;
-    } else {
-      for (; i + 4 <= words; i += 4) {
-        h1 = Math.imul(rotl13((h1 + Math.imul(a32[i]!, P2)) | 0), P1);
-        h2 = Math.imul(rotl13((h2 + Math.imul(a32[i + 1]!, P2)) | 0), P1);
-        h3 = Math.imul(rotl13((h3 + Math.imul(a32[i + 2]!, P2)) | 0), P1);
-        h4 = Math.imul(rotl13((h4 + Math.imul(a32[i + 3]!, P2)) | 0), P1);
-      }
-    }
-    for (; i < words; i++) h1 = Math.imul(rotl13((h1 + Math.imul(a32[i]!, P3)) | 0), P4);
-    for (let k = words << 2; k < n; k++) h2 = Math.imul(rotl13((h2 + Math.imul(a[k]!, P4)) | 0), P1);
-    this.hashLo = fmix32(h1 + ((h2 << 7) | (h2 >>> 25)) + ((h3 << 12) | (h3 >>> 20)) + ((h4 << 18) | (h4 >>> 14)) + n);
-    this.hashHi = fmix32(Math.imul(h1 ^ ((h3 << 5) | (h3 >>> 27)), P2) + (h2 ^ ((h4 << 23) | (h4 >>> 9))) + n);
-    this.analyzedContent = content;
-    this.analyzedBase = withBase ? base : null;
-    this.analyzedChanged = nz;
+    // memcmp first: ~0.1 us a page against ~1.7 us for the listing pass (a tenth of the
+    // python and sqlite streams' pages come again with the same bytes).
+    const nz = Buffer.compare(content, base) === 0 ? 0 : this.diff(content, base, n);
+    this.comparedContent = content;
+    this.comparedBase = base;
+    this.comparedChanged = nz;
     return nz;
   }
 
@@ -291,10 +241,18 @@ export class BlobEncoder {
     const b32 = new Int32Array(b.buffer, b.byteOffset, words);
     const list = this.changed;
     let nz = 0;
-    for (let i = 0; i < words; i++) if (a32[i] !== b32[i]) list[nz++] = i;
+    let i = 0;
+    // Unrolled by four: ~1.7 us a page instead of ~2.5 on V8.
+    for (; i + 4 <= words; i += 4) {
+      if (a32[i] !== b32[i]) list[nz++] = i;
+      if (a32[i + 1] !== b32[i + 1]) list[nz++] = i + 1;
+      if (a32[i + 2] !== b32[i + 2]) list[nz++] = i + 2;
+      if (a32[i + 3] !== b32[i + 3]) list[nz++] = i + 3;
+    }
+    for (; i < words; i++) if (a32[i] !== b32[i]) list[nz++] = i;
     if (n & 3) {
       let any = 0;
-      for (let i = words << 2; i < n; i++) any |= a[i]! ^ b[i]!;
+      for (let k = words << 2; k < n; k++) any |= a[k]! ^ b[k]!;
       if (any) list[nz++] = words;
     }
     return nz;
@@ -351,11 +309,11 @@ export class BlobEncoder {
   encode(content: Uint8Array, base: Uint8Array | null, fullBias = 1): EncodedBlob {
     const n = content.length;
     this.fit(n);
-    const reuse = this.analyzedContent === content && this.analyzedBase === base && base !== null;
-    this.analyzedContent = null; // a later encode() of other bytes in the same views must compare again
+    const reuse = this.comparedContent === content && this.comparedBase === base && base !== null;
+    this.comparedContent = null; // a later encode() of other bytes in the same views must compare again
     let best: EncodedBlob | null = null;
     if (base && base.length === n) {
-      const nz = reuse ? this.analyzedChanged : this.diff(content, base, n);
+      const nz = reuse ? this.comparedChanged : this.diff(content, base, n);
       const runsLen = nz <= RUNS_MAX_WORDS ? this.runsOfDiff(nz, n, n - 1) : -1;
       if (runsLen >= 0) best = { kind: BlobKind.XorRuns, payload: this.runs.subarray(0, runsLen) };
       if (runsLen < 0 || runsLen > DELTA_GOOD_ENOUGH) {
@@ -375,36 +333,6 @@ export class BlobEncoder {
     if (fullLen > 0) return { kind: BlobKind.Lz4, payload: this.full.subarray(0, fullLen) };
     return best ?? { kind: BlobKind.Raw, payload: content };
   }
-}
-
-const SEED1 = 0x5bd1e995;
-const P1 = 0x9e3779b1 | 0;
-const P2 = 0x85ebca77 | 0;
-const P3 = 0xc2b2ae3d | 0;
-const P4 = 0x27d4eb2f | 0;
-const rotl13 = (x: number): number => (x << 13) | (x >>> 19);
-
-/** murmur3's finaliser: every input bit affects every output bit. Returns a uint32. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-/**
- * The writer's content hash: 64 bits as two uint32 halves (four xxHash32-style lanes over the
- * 32-bit words, then a mix of all four into each half). Not xxHash64, whose wasm call copied
- * the content and returned a BigInt (~1.1 us a page plus garbage); this one runs in the pass
- * that compares the page with its previous content. A match is only a dedup candidate, whose
- * bytes are compared, so collisions cost time, never correctness.
- */
-export function contentHash(content: Uint8Array): [hi: number, lo: number] {
-  const e = new BlobEncoder();
-  e.analyze(content, null);
-  return [e.hashHi, e.hashLo];
 }
 
 function copyInto(scratch: Uint8Array, b: Uint8Array): Uint8Array {

@@ -1,11 +1,11 @@
 /**
  * RecordingWriter: turns the recorder's message stream into a recording directory (format.ts).
  *
- * Per page: all-zero pages cost nothing (vofs 0); one pass over the page (codec.ts, analyze)
- * hashes it and lists the words that differ from its previous content; a page sent again with
- * the bytes it already holds keeps its blob; otherwise the content hash is looked up in the
- * dedup table and, on a
- * match, the bytes are compared (so a hash collision can never return wrong bytes) and the
+ * Per page: all-zero pages cost nothing (vofs 0); the page is compared word by word with its
+ * previous content (codec.ts, compare: the list of changed words is reused by the encoder); a
+ * page sent again with the bytes it already holds keeps its blob, unhashed; otherwise its
+ * content hash (xxHash64, xxhash-wasm) is looked up in the dedup table and, on a match, the
+ * bytes are compared (so a hash collision can never return wrong bytes) and the
  * existing blob reused; otherwise a new blob is appended, as an XOR delta against the page's
  * previous content when that is smaller and the chain is short enough (codec.ts,
  * DEFAULT_DELTA_CHAIN). A thread's registers (user_regs_struct || XSAVE area, ~3 KiB with
@@ -29,6 +29,7 @@
  */
 import { chmodSync, closeSync, constants, fsync, fsyncSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import xxhash from 'xxhash-wasm';
 import type { RecordingStats } from '../../shared/model/recording.js';
 import { BACKEND_NAMES, HelloFlags, MessageType, type WireMessage } from '../../shared/protocol/wire.js';
 import { BlobStore } from './blobs.js';
@@ -45,7 +46,7 @@ import { writeSnapshot } from './snapshot.js';
 import { RecordingError } from './types.js';
 
 export interface WriterOptions {
-  /** Content hash (default: codec.ts's contentHash, computed in the pass that compares). Tests pass a constant to force collisions. */
+  /** Content hash (default: xxHash64, xxhash-wasm's h64Raw). Tests pass a constant to force collisions. */
   hash?: (content: Uint8Array) => bigint;
   /** Segment size limit in bytes (default 1 GiB); small values exercise segment rollover. */
   segmentBytes?: number;
@@ -67,6 +68,10 @@ export interface WriterOptions {
    */
   deferWrites?: boolean;
 }
+
+/** One xxhash-wasm instance for every writer (they run synchronously, one call at a time). */
+let xxhashLoaded: ReturnType<typeof xxhash> | null = null;
+const xxhashApi = (): ReturnType<typeof xxhash> => (xxhashLoaded ??= xxhash());
 
 /** With deferWrites, pending log records past this many bytes are written without waiting for flush(). */
 const DEFERRED_LIMIT = 1024 * 1024;
@@ -151,7 +156,7 @@ export class RecordingWriter {
     private readonly id: Uint8Array,
     private readonly logFd: number,
     private readonly blobs: BlobStore,
-    private readonly hash: ((content: Uint8Array) => bigint) | null,
+    private readonly hash: (content: Uint8Array) => bigint, // unsigned 64 bits
     private readonly deltaChain: number,
     mirrorBytes: number,
   ) {
@@ -161,7 +166,8 @@ export class RecordingWriter {
 
   /** Creates the recording directory (0700; files 0600). It must not exist, or be empty. */
   static async create(dir: string, opts: WriterOptions = {}): Promise<RecordingWriter> {
-    const hash = opts.hash ?? null;
+    const custom = opts.hash;
+    const hash = custom ? (c: Uint8Array): bigint => BigInt.asUintN(64, custom(c)) : (await xxhashApi()).h64Raw;
     let entries: string[] = [];
     try {
       if (!statSync(dir).isDirectory()) throw new RecordingError('exists and is not a directory', dir);
@@ -380,21 +386,17 @@ export class RecordingWriter {
   private store(data: Uint8Array, prev: number, latest: Uint8Array | null, latestDepth: number, latestRoot: number): number {
     this.outcome = 'zero';
     if (isAllZero(data)) return 0;
-    // One pass: the hash, and which words differ from the previous content (reused by encode()).
-    const changed = this.encoder.analyze(data, latest);
-    if (changed === 0) {
+    // Compared first: a page sent again unchanged needs no hash. The list of changed words is
+    // reused by encode().
+    if (latest !== null && this.encoder.compare(data, latest) === 0) {
       this.outcome = 'same';
       this.lastDepth = latestDepth;
       this.lastRoot = latestRoot;
       return prev;
     }
-    let hi = this.encoder.hashHi;
-    let lo = this.encoder.hashLo;
-    if (this.hash) {
-      const h = BigInt.asUintN(64, this.hash(data));
-      hi = Number(h >> 32n);
-      lo = Number(BigInt.asUintN(32, h));
-    }
+    const h = this.hash(data);
+    const hi = Number(h >> 32n);
+    const lo = Number(h & 0xffffffffn);
     const candidate = this.content.getHalves(hi, lo);
     if (candidate !== 0 && !(latest !== null && candidate === prev)) {
       const existing = this.blobs.read(candidate, data.length);
