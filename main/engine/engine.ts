@@ -177,6 +177,8 @@ export class Engine {
   private readonly symbolsByKey = new Map<string, SymbolTable>();
   private readonly sources = new SourceResolver();
   private mapsChanges: { scanned: number; points: number[] } = { scanned: 0, points: [] };
+  /** The span of one memory map [from, to) that nextMapsChange last answered `next` for, with the checkpoint count then. */
+  private lastMapsSpan: { n: number; from: number; to: number; next: number | null } = { n: -1, from: 0, to: 0, next: null };
   private readonly yieldMs: number;
 
   constructor(
@@ -454,6 +456,8 @@ export class Engine {
    */
   nextMapsChange(k: number): number | null {
     const n = this.reader.checkpointCount;
+    const last = this.lastMapsSpan;
+    if (last.n === n && last.from <= k && k < last.to) return last.next; // a search asks once per step
     const mc = this.mapsChanges;
     if (mc.scanned < n) {
       // Only where the store's maps version changes can the map differ (same version: same text).
@@ -464,7 +468,9 @@ export class Engine {
       mc.scanned = n;
     }
     const i = upperBound(mc.points, k);
-    return i < mc.points.length ? mc.points[i]! : null;
+    const next = i < mc.points.length ? mc.points[i]! : null;
+    this.lastMapsSpan = { n, from: i > 0 ? mc.points[i - 1]! : 0, to: next ?? Infinity, next };
+    return next;
   }
 
   private eval(p: Predicate, k: number): EvalResult {
@@ -668,8 +674,19 @@ class RangeTracker {
 
   constructor(private readonly engine: Engine) {}
 
+  /** The ranges followed on a page; the last page asked is remembered (a search asks for the same one at every step). */
+  private listOf(page: bigint): Tracked[] | undefined {
+    if (page === this.lastPage) return this.lastList;
+    const list = this.byPage.get(page);
+    this.lastPage = page;
+    this.lastList = list;
+    return list;
+  }
+  private lastPage: bigint | null = null;
+  private lastList: Tracked[] | undefined = undefined;
+
   nextAfter(page: bigint, lo: number, hi: number, k: number): number | null {
-    let list = this.byPage.get(page);
+    let list = this.listOf(page);
     let t: Tracked | undefined;
     if (list) for (const x of list) if (x.lo === lo && x.hi === hi) t = x;
     if (t && t.from <= k && (t.next === null || k < t.next)) return t.next;
@@ -678,10 +695,14 @@ class RangeTracker {
         this.byPage.clear();
         this.count = 0;
         list = undefined;
+        this.lastPage = null;
       }
       t = { lo, hi, cursor: this.engine.reader.rangeCursor(page, lo, hi - lo), from: k, next: null, hasBytes: false, before: new Uint8Array(hi - lo), after: new Uint8Array(hi - lo) };
       if (list) list.push(t);
-      else this.byPage.set(page, [t]);
+      else {
+        this.byPage.set(page, [t]);
+        this.lastPage = null;
+      }
       this.count++;
     }
     t.from = k;
@@ -699,7 +720,7 @@ class RangeTracker {
   /** Bytes [addr, addr+len) at k when a followed range holds them and the page is readable at k, else null. */
   bytes(k: number, addr: bigint, len: number): Uint8Array | null {
     const page = addr & PAGE_MASK;
-    const list = this.byPage.get(page);
+    const list = this.listOf(page);
     if (!list) return null;
     const off = Number(addr - page);
     for (const t of list) {

@@ -26,6 +26,7 @@ import { applyRunsRange, CodecError, decodeFull } from './codec.js';
 import { BlobKind, PAGE_SIZE } from './format.js';
 import { lz4Decode } from './lz4.js';
 import type { RecordingIndex } from './recording-index.js';
+import type { PageVersions, VersionList } from './versions.js';
 import { RecordingError, type RangeCursor } from './types.js';
 
 export class PageRangeCursor implements RangeCursor {
@@ -74,8 +75,10 @@ export class PageRangeCursor implements RangeCursor {
       }
       return lo < v.length ? v[lo]! : null;
     }
-    const l = this.index.versions.get(this.page);
-    const start = l ? l.at(k) : -1;
+    const l = this.versionList();
+    // Where the cursor stands already covers k (a search asks for k = the change it found last): no search.
+    const p = this.pos;
+    const start = !l ? -1 : p >= -1 && (p < 0 || l.cps[p]! <= k) && (p + 1 >= l.n || l.cps[p + 1]! > k) ? p : l.at(k);
     if (this.pos !== start) {
       this.vofs = start >= 0 ? l!.vofs[start]! : 0;
       this.bytesOf(this.vofs, this.cur);
@@ -128,6 +131,18 @@ export class PageRangeCursor implements RangeCursor {
   bytesAtChange(): Uint8Array | null {
     return this.tracked && this.changed ? this.cur : null;
   }
+
+  /** The page's version list (one object per page for the index's life, so kept once found). */
+  private versionList(): VersionList | undefined {
+    const versions = this.index.versions;
+    if (this.list === undefined || this.listOf !== versions) {
+      this.list = versions.get(this.page);
+      this.listOf = versions;
+    }
+    return this.list;
+  }
+  private list: VersionList | undefined = undefined;
+  private listOf: PageVersions | null = null;
 
   /** Whether a zero range ever covered the page (events are checked once each, as they come). */
   private zeroed(): boolean {
