@@ -671,6 +671,7 @@ class RangeTracker {
   private count = 0;
   private span = { from: 0, to: -1 };
   private readonly readable = new Map<bigint, boolean>();
+  private lastReadable: bigint | null = null; // a page readable in this span
 
   constructor(private readonly engine: Engine) {}
 
@@ -727,7 +728,10 @@ class RangeTracker {
       if (!t.hasBytes || off < t.lo || off + len > t.hi || k < t.from) continue;
       const src = t.next === null || k < t.next ? t.before : k === t.next ? t.after : null;
       if (!src || !this.isReadable(k, page)) continue;
-      return src.slice(off - t.lo, off - t.lo + len);
+      // A copy (the evaluator may keep it as a value); by hand, as TypedArray slice costs more for a few bytes.
+      const out = new Uint8Array(len);
+      for (let i = 0, from = off - t.lo; i < len; i++) out[i] = src[from + i]!;
+      return out;
     }
     return null;
   }
@@ -736,12 +740,15 @@ class RangeTracker {
     if (k < this.span.from || k >= this.span.to) {
       this.span = this.engine.mapsSpan(k);
       this.readable.clear();
+      this.lastReadable = null;
     }
+    if (page === this.lastReadable) return true; // the page of the last read (bigint Map lookups are slow)
     let r = this.readable.get(page);
     if (r === undefined) {
       r = this.engine.reader.mapsAt(k).some((m) => m.perms[0] === 'r' && m.start <= page && page < m.end);
       this.readable.set(page, r);
     }
+    if (r) this.lastReadable = page;
     return r;
   }
 }

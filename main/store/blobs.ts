@@ -91,7 +91,8 @@ export class BlobStore {
   // blob reads, fewer than the capacity), so a reused block was never touched by it.
   private readonly blocks = new Map<number, Block>();
   private readonly blockCapacity: number;
-  private recentBlock = -1;
+  private recentBlock = -1; // the key of the block last used, and the block
+  private recent: Block | undefined = undefined;
 
   static forReading(dir: string, id: Uint8Array, cacheEntries = 2048, blocks = DEFAULT_BLOCKS): BlobStore {
     return new BlobStore(dir, id, false, cacheEntries, 0, blocks);
@@ -286,12 +287,13 @@ export class BlobStore {
   private fromBlock(segment: number, off: number, want: number, vofs: number): Uint8Array {
     const start = off - (off % BLOCK); // offsets are below 2^32
     const key = segment * SEGMENT_SPAN + start;
-    let b = this.blocks.get(key);
+    let b = key === this.recentBlock ? this.recent : this.blocks.get(key);
     if (b && key !== this.recentBlock) {
       // Most recently used goes last; a run of reads in one block (the common case) skips this.
       this.blocks.delete(key);
       this.blocks.set(key, b);
       this.recentBlock = key;
+      this.recent = b;
     }
     const inBlock = off - start;
     const near = segment === this.lastSegment && Math.abs(off - this.lastOffset) < NEAR;
@@ -320,6 +322,7 @@ export class BlobStore {
       b = { bytes, valid: readInto(this.fd(segment, vofs), start, bytes) };
       this.blocks.set(key, b);
       this.recentBlock = key;
+      this.recent = b;
     }
     const end = Math.min(b.valid, inBlock + want);
     if (end === inBlock + want || b.valid < BLOCK) return b.bytes.subarray(inBlock, end); // whole, or all the file holds
@@ -450,5 +453,6 @@ export class BlobStore {
     this.cache.clear();
     this.blocks.clear();
     this.recentBlock = -1;
+    this.recent = undefined;
   }
 }
