@@ -399,7 +399,10 @@ export class Engine {
     // One environment for the whole search (k set per step): reads come from the tracker's
     // cursors where they hold the bytes.
     const env: { -readonly [K in keyof EvalEnv]: EvalEnv[K] } = { reader: this.reader, k: from, symbols: () => this.symbolsAt(env.k) };
-    if (mode === 'pages') env.readMemory = (addr, len) => tracker.bytes(env.k, addr, len) ?? this.reader.readMemory(env.k, addr, len);
+    if (mode === 'pages') {
+      env.readMemory = (addr, len) => tracker.bytes(env.k, addr, len) ?? this.reader.readMemory(env.k, addr, len);
+      env.heldBytes = (page, off, len) => tracker.bytesIn(env.k, page, off, len);
+    }
     // Compiled once; one evaluator for every step (its ranges are used before the next one).
     const run = compilePredicate(p.expr);
     const ev = new Evaluator(env);
@@ -442,8 +445,8 @@ export class Engine {
    */
   private nextChange(ranges: RangesRead, k: number, tracker: RangeTracker): number | null {
     let best = this.nextMapsChange(k);
-    for (const [page, r] of ranges) {
-      const v = tracker.nextAfter(page, r.lo, r.hi, k);
+    for (let i = 0; i < ranges.size; i++) {
+      const v = tracker.nextAfter(ranges.page(i), ranges.lo(i), ranges.hi(i), k);
       if (v !== null && (best === null || v < best)) best = v;
     }
     return best;
@@ -721,9 +724,13 @@ class RangeTracker {
   /** Bytes [addr, addr+len) at k when a followed range holds them and the page is readable at k, else null. */
   bytes(k: number, addr: bigint, len: number): Uint8Array | null {
     const page = addr & PAGE_MASK;
+    return this.bytesIn(k, page, Number(addr - page), len);
+  }
+
+  /** Bytes [off, off+len) of a page at k, as bytes() (the range must lie inside the page). */
+  bytesIn(k: number, page: bigint, off: number, len: number): Uint8Array | null {
     const list = this.listOf(page);
     if (!list) return null;
-    const off = Number(addr - page);
     for (const t of list) {
       if (!t.hasBytes || off < t.lo || off + len > t.hi || k < t.from) continue;
       const src = t.next === null || k < t.next ? t.before : k === t.next ? t.after : null;

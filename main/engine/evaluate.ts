@@ -45,10 +45,71 @@ export interface EvalEnv {
    * bytes its range cursors already hold. Default: the reader's readMemory.
    */
   readMemory?(addr: bigint, len: number): Uint8Array;
+  /**
+   * The bytes [off, off+len) of one page as of k if held at hand (a search's range cursors),
+   * else null (then readMemory is asked). Spares a read the address arithmetic again.
+   */
+  heldBytes?(page: bigint, off: number, len: number): Uint8Array | null;
 }
 
 /** Per page read: the smallest byte range [lo, hi) (offsets in the page) covering every read of it. */
-export type RangesRead = ReadonlyMap<bigint, { readonly lo: number; readonly hi: number }>;
+export interface RangesRead extends Iterable<[bigint, { readonly lo: number; readonly hi: number }]> {
+  /** Pages read. */
+  readonly size: number;
+  /** The i-th page read (in order of first read), and its range. */
+  page(i: number): bigint;
+  lo(i: number): number;
+  hi(i: number): number;
+  keys(): IterableIterator<bigint>;
+}
+
+/**
+ * RangesRead as parallel arrays, emptied for the next evaluation without allocating: a search
+ * notes a range or two per step, where a Map and an entry object per step showed in its time.
+ */
+export class PageRanges implements RangesRead {
+  private readonly pages: bigint[] = [];
+  private readonly los: number[] = [];
+  private readonly his: number[] = [];
+  size = 0;
+
+  clear(): void {
+    this.size = 0;
+  }
+
+  /** Widens the range noted for page p to cover [lo, hi). */
+  note(p: bigint, lo: number, hi: number): void {
+    for (let i = 0; i < this.size; i++) {
+      if (this.pages[i] === p) {
+        if (lo < this.los[i]!) this.los[i] = lo;
+        if (hi > this.his[i]!) this.his[i] = hi;
+        return;
+      }
+    }
+    const i = this.size++;
+    this.pages[i] = p;
+    this.los[i] = lo;
+    this.his[i] = hi;
+  }
+
+  page(i: number): bigint {
+    return this.pages[i]!;
+  }
+  lo(i: number): number {
+    return this.los[i]!;
+  }
+  hi(i: number): number {
+    return this.his[i]!;
+  }
+
+  *keys(): IterableIterator<bigint> {
+    for (let i = 0; i < this.size; i++) yield this.pages[i]!;
+  }
+
+  *[Symbol.iterator](): IterableIterator<[bigint, { readonly lo: number; readonly hi: number }]> {
+    for (let i = 0; i < this.size; i++) yield [this.pages[i]!, { lo: this.los[i]!, hi: this.his[i]! }];
+  }
+}
 
 export type EvalResult =
   | { readonly ok: true; readonly value: Value; readonly pagesRead: ReadonlySet<bigint>; readonly rangesRead: RangesRead; readonly usesRegisters: boolean }
@@ -135,7 +196,7 @@ export function holds(r: EvalResult): boolean {
  * note their byte ranges, symbols, registers. A search reuses one across its steps (reset()).
  */
 export class Evaluator {
-  ranges = new Map<bigint, { lo: number; hi: number }>();
+  readonly ranges = new PageRanges();
   usedRegisters = false;
   private threads: readonly DecodedRegisters[] | null = null;
 
@@ -143,7 +204,7 @@ export class Evaluator {
 
   /** Forgets the last evaluation (ranges, registers) for one at env.k as it is now. */
   reset(): void {
-    this.ranges = new Map(); // (clear() cost more: it reallocates the table anyway)
+    this.ranges.clear();
     this.usedRegisters = false;
     this.threads = null;
   }
@@ -230,6 +291,8 @@ export class Evaluator {
     const off = Number(addr - first);
     if (off + len <= PAGE_BYTES) {
       this.note(first, off, off + len); // within one page (the common case: no overflow possible)
+      const held = this.env.heldBytes?.(first, off, len);
+      if (held) return held;
     } else {
       const last = addr + BigInt(len) - 1n;
       if (last >= ADDRESS_END) throw new PredicateEvalError(`${fn}(0x${named.toString(16)}${extra}): the read runs past the end of the address space`, span);
@@ -247,12 +310,7 @@ export class Evaluator {
 
   /** Widens the range noted for page p to cover [lo, hi). */
   private note(p: bigint, lo: number, hi: number): void {
-    const r = this.ranges.get(p);
-    if (!r) this.ranges.set(p, { lo, hi });
-    else {
-      if (lo < r.lo) r.lo = lo;
-      if (hi > r.hi) r.hi = hi;
-    }
+    this.ranges.note(p, lo, hi);
   }
 
   /** A NUL-terminated string of at most CSTR_MAX bytes, read page by page so only touched pages count. */
