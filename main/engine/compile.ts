@@ -17,7 +17,7 @@
  */
 import type { BinaryOp, Expr } from '../../shared/predicate/ast.js';
 import { PredicateEvalError, type Value } from '../../shared/predicate/values.js';
-import { view, type Evaluator } from './evaluate.js';
+import type { Evaluator } from './evaluate.js';
 
 type IntFn = (ev: Evaluator) => bigint;
 interface IntCode {
@@ -157,22 +157,22 @@ function compileRead(e: Extract<Expr, { kind: 'call' }>): IntCode | null {
   const fn = e.fn;
   switch (fn) {
     case 'u8':
-      return { fn: (ev) => BigInt(ev.read(at(ev), 1, fn, e)[0]!), signed: false };
+      return { fn: (ev) => BigInt(ev.scalar(at(ev), 1, fn, e).getUint8(0)), signed: false };
     case 'i8':
-      return { fn: (ev) => BigInt(view(ev.read(at(ev), 1, fn, e)).getInt8(0)), signed: true };
+      return { fn: (ev) => BigInt(ev.scalar(at(ev), 1, fn, e).getInt8(0)), signed: true };
     case 'u16':
-      return { fn: (ev) => BigInt(view(ev.read(at(ev), 2, fn, e)).getUint16(0, true)), signed: false };
+      return { fn: (ev) => BigInt(ev.scalar(at(ev), 2, fn, e).getUint16(0, true)), signed: false };
     case 'i16':
-      return { fn: (ev) => BigInt(view(ev.read(at(ev), 2, fn, e)).getInt16(0, true)), signed: true };
+      return { fn: (ev) => BigInt(ev.scalar(at(ev), 2, fn, e).getInt16(0, true)), signed: true };
     case 'u32':
-      return { fn: (ev) => BigInt(view(ev.read(at(ev), 4, fn, e)).getUint32(0, true)), signed: false };
+      return { fn: (ev) => BigInt(ev.scalar(at(ev), 4, fn, e).getUint32(0, true)), signed: false };
     case 'i32':
-      return { fn: (ev) => BigInt(view(ev.read(at(ev), 4, fn, e)).getInt32(0, true)), signed: true };
+      return { fn: (ev) => BigInt(ev.scalar(at(ev), 4, fn, e).getInt32(0, true)), signed: true };
     case 'u64':
     case 'ptr':
-      return { fn: (ev) => view(ev.read(at(ev), 8, fn, e)).getBigUint64(0, true), signed: false };
+      return { fn: (ev) => ev.scalar(at(ev), 8, fn, e).getBigUint64(0, true), signed: false };
     case 'i64':
-      return { fn: (ev) => view(ev.read(at(ev), 8, fn, e)).getBigInt64(0, true), signed: true };
+      return { fn: (ev) => ev.scalar(at(ev), 8, fn, e).getBigInt64(0, true), signed: true };
     default:
       return null; // floats, strings
   }

@@ -401,7 +401,7 @@ export class Engine {
     const env: { -readonly [K in keyof EvalEnv]: EvalEnv[K] } = { reader: this.reader, k: from, symbols: () => this.symbolsAt(env.k) };
     if (mode === 'pages') {
       env.readMemory = (addr, len) => tracker.bytes(env.k, addr, len) ?? this.reader.readMemory(env.k, addr, len);
-      env.heldBytes = (page, off, len) => tracker.bytesIn(env.k, page, off, len);
+      env.heldBytes = (page, off, len, out) => tracker.bytesIn(env.k, page, off, len, out);
     }
     // Compiled once; one evaluator for every step (its ranges are used before the next one).
     const run = compilePredicate(p.expr);
@@ -724,11 +724,11 @@ class RangeTracker {
   /** Bytes [addr, addr+len) at k when a followed range holds them and the page is readable at k, else null. */
   bytes(k: number, addr: bigint, len: number): Uint8Array | null {
     const page = addr & PAGE_MASK;
-    return this.bytesIn(k, page, Number(addr - page), len);
+    return this.bytesIn(k, page, Number(addr - page), len, null);
   }
 
-  /** Bytes [off, off+len) of a page at k, as bytes() (the range must lie inside the page). */
-  bytesIn(k: number, page: bigint, off: number, len: number): Uint8Array | null {
+  /** Bytes [off, off+len) of a page at k, as bytes() (the range must lie inside the page), copied into `out` (or a new array). */
+  bytesIn(k: number, page: bigint, off: number, len: number, out: Uint8Array | null): Uint8Array | null {
     const list = this.listOf(page);
     if (!list) return null;
     for (const t of list) {
@@ -736,9 +736,9 @@ class RangeTracker {
       const src = t.next === null || k < t.next ? t.before : k === t.next ? t.after : null;
       if (!src || !this.isReadable(k, page)) continue;
       // A copy (the evaluator may keep it as a value); by hand, as TypedArray slice costs more for a few bytes.
-      const out = new Uint8Array(len);
-      for (let i = 0, from = off - t.lo; i < len; i++) out[i] = src[from + i]!;
-      return out;
+      const dst = out ?? new Uint8Array(len);
+      for (let i = 0, from = off - t.lo; i < len; i++) dst[i] = src[from + i]!;
+      return dst;
     }
     return null;
   }

@@ -47,9 +47,10 @@ export interface EvalEnv {
   readMemory?(addr: bigint, len: number): Uint8Array;
   /**
    * The bytes [off, off+len) of one page as of k if held at hand (a search's range cursors),
-   * else null (then readMemory is asked). Spares a read the address arithmetic again.
+   * copied into `out` (or a new array when null) and returned; else null (then readMemory is
+   * asked). Spares a read the address arithmetic again, and a typed read an allocation.
    */
-  heldBytes?(page: bigint, off: number, len: number): Uint8Array | null;
+  heldBytes?(page: bigint, off: number, len: number, out: Uint8Array | null): Uint8Array | null;
 }
 
 /** Per page read: the smallest byte range [lo, hi) (offsets in the page) covering every read of it. */
@@ -251,26 +252,26 @@ export class Evaluator {
     switch (e.fn) {
       // Signed reads sign-extend from their width: i32 of ff ff ff ff is -1.
       case 'u8':
-        return int(BigInt(view(this.read(addr, 1, where, e)).getUint8(0)));
+        return int(BigInt(this.scalar(addr, 1, where, e).getUint8(0)));
       case 'i8':
-        return int(BigInt(view(this.read(addr, 1, where, e)).getInt8(0)), true);
+        return int(BigInt(this.scalar(addr, 1, where, e).getInt8(0)), true);
       case 'u16':
-        return int(BigInt(view(this.read(addr, 2, where, e)).getUint16(0, true)));
+        return int(BigInt(this.scalar(addr, 2, where, e).getUint16(0, true)));
       case 'i16':
-        return int(BigInt(view(this.read(addr, 2, where, e)).getInt16(0, true)), true);
+        return int(BigInt(this.scalar(addr, 2, where, e).getInt16(0, true)), true);
       case 'u32':
-        return int(BigInt(view(this.read(addr, 4, where, e)).getUint32(0, true)));
+        return int(BigInt(this.scalar(addr, 4, where, e).getUint32(0, true)));
       case 'i32':
-        return int(BigInt(view(this.read(addr, 4, where, e)).getInt32(0, true)), true);
+        return int(BigInt(this.scalar(addr, 4, where, e).getInt32(0, true)), true);
       case 'u64':
       case 'ptr':
-        return int(view(this.read(addr, 8, where, e)).getBigUint64(0, true));
+        return int(this.scalar(addr, 8, where, e).getBigUint64(0, true));
       case 'i64':
-        return int(view(this.read(addr, 8, where, e)).getBigInt64(0, true), true);
+        return int(this.scalar(addr, 8, where, e).getBigInt64(0, true), true);
       case 'f32':
-        return { kind: 'float', value: view(this.read(addr, 4, where, e)).getFloat32(0, true) };
+        return { kind: 'float', value: this.scalar(addr, 4, where, e).getFloat32(0, true) };
       case 'f64':
-        return { kind: 'float', value: view(this.read(addr, 8, where, e)).getFloat64(0, true) };
+        return { kind: 'float', value: this.scalar(addr, 8, where, e).getFloat64(0, true) };
       case 'cstr':
         return { kind: 'bytes', value: this.cstr(addr, where, e) };
       case 'bytes': {
@@ -285,13 +286,13 @@ export class Evaluator {
    * Reads [addr, addr+len) at k, noting the byte ranges per page; unmapped memory becomes an
    * evaluation error naming `fn(named${extra})`.
    */
-  read(addr: bigint, len: number, fn: string, span: Expr, extra = '', named = addr): Uint8Array {
+  read(addr: bigint, len: number, fn: string, span: Expr, extra = '', named = addr, into: Uint8Array | null = null): Uint8Array {
     if (len === 0) return new Uint8Array(0);
     const first = addr & PAGE_MASK;
     const off = Number(addr - first);
     if (off + len <= PAGE_BYTES) {
       this.note(first, off, off + len); // within one page (the common case: no overflow possible)
-      const held = this.env.heldBytes?.(first, off, len);
+      const held = this.env.heldBytes?.(first, off, len, into);
       if (held) return held;
     } else {
       const last = addr + BigInt(len) - 1n;
@@ -306,6 +307,16 @@ export class Evaluator {
       if (err instanceof UnmappedError) throw new PredicateEvalError(`${fn}(0x${named.toString(16)}${extra}): ${err.message}`, span);
       throw err;
     }
+  }
+
+  /**
+   * A typed read (len <= 8): the bytes in a scratch DataView, valid until the next call. Held
+   * bytes are copied straight into it (no array per read).
+   */
+  scalar(addr: bigint, len: number, fn: string, span: Expr): DataView {
+    const b = this.read(addr, len, fn, span, '', addr, scratchBytes);
+    if (b !== scratchBytes) scratchBytes.set(b);
+    return scratch;
   }
 
   /** Widens the range noted for page p to cover [lo, hi). */
@@ -371,13 +382,8 @@ export class Evaluator {
   }
 }
 
-// Typed reads decode from a copy in one scratch buffer: a DataView over a small read would
-// make V8 materialise the read's own ArrayBuffer, the costliest step of a search's evaluation.
+// Typed reads decode from a copy in one scratch buffer (Evaluator.scalar): a DataView over a
+// small read would make V8 materialise the read's own ArrayBuffer, the costliest step of a
+// search's evaluation.
 const scratch = new DataView(new ArrayBuffer(8));
 const scratchBytes = new Uint8Array(scratch.buffer);
-
-/** A view of b's bytes (at most 8), valid until the next call. */
-export function view(b: Uint8Array): DataView {
-  scratchBytes.set(b);
-  return scratch;
-}
