@@ -243,11 +243,14 @@ export class BlobStore {
     const want = BLOB_HEADER_MAX + len;
     this.inScratch = false;
     if (this.writable && segment === this.segment && off >= this.written) {
-      bytes = this.pending.subarray(off - this.written, Math.min(this.pendingLen, off - this.written + want));
+      bytes = this.whole(this.pending.subarray(off - this.written, Math.min(this.pendingLen, off - this.written + want)));
     } else {
       bytes = this.fromBlock(segment, off, want, vofs);
     }
-    this.at = 4;
+    // The blob's bytes are bytes[s, e) (a block itself, not a view of it: one allocation less per blob).
+    const s = this.viewStart;
+    const e = this.viewEnd;
+    this.at = s + 4;
     const head = this.varint(bytes, vofs);
     const kind = head % 8;
     const depth = Math.floor(head / 8) % 64;
@@ -265,14 +268,24 @@ export class BlobStore {
       this.bad(vofs, `unknown blob kind ${kind}`);
     }
     const p = this.at;
-    if (bytes.length < p + length) this.bad(vofs, 'payload extends past the end of the file');
-    const stored = (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0; // (no DataView per blob)
-    if (stored !== crc32Of(bytes, 4, p + length)) this.bad(vofs, 'checksum mismatch (the blob is corrupt)');
+    if (e < p + length) this.bad(vofs, 'payload extends past the end of the file');
+    const stored = (bytes[s]! | (bytes[s + 1]! << 8) | (bytes[s + 2]! << 16) | (bytes[s + 3]! << 24)) >>> 0; // (no DataView per blob)
+    if (stored !== crc32Of(bytes, s + 4, p + length)) this.bad(vofs, 'checksum mismatch (the blob is corrupt)');
     return { kind, depth, base, payload: bytes.subarray(p, p + length) };
   }
 
   /** Header parse position (a field, so the hot read path allocates no closures). */
   private at = 0;
+  /** Where fromBlock's answer lies in the array it returned: [viewStart, viewEnd). */
+  private viewStart = 0;
+  private viewEnd = 0;
+
+  /** A whole array as fromBlock's answer. */
+  private whole(view: Uint8Array): Uint8Array {
+    this.viewStart = 0;
+    this.viewEnd = view.length;
+    return view;
+  }
   /** Whether the last raw() payload is a view of scratch memory (else of a cached block or the pending buffer, which stay valid). */
   private inScratch = false;
   private lastSegment = -1;
@@ -282,7 +295,7 @@ export class BlobStore {
    * Up to `want` bytes of segment `segment` from `off`: a view of a cached block when the blob
    * fits in one (its real size is known only after its header: a blob may be shorter than
    * `want`, so a view up to the block's end is enough when the header says so), else read
-   * into scratch.
+   * into scratch. The bytes are [viewStart, viewEnd) of the array returned.
    */
   private fromBlock(segment: number, off: number, want: number, vofs: number): Uint8Array {
     const start = off - (off % BLOCK); // offsets are below 2^32
@@ -306,9 +319,9 @@ export class BlobStore {
       const fd = this.fd(segment, vofs);
       const small = this.scratch.subarray(0, Math.min(want, SMALL_READ));
       const view = small.subarray(0, readInto(fd, off, small));
-      if (view.length < small.length || this.blobEnd(view) <= view.length) return view;
+      if (view.length < small.length || this.blobEnd(view) <= view.length) return this.whole(view);
       const buf = this.scratch.subarray(0, want);
-      return buf.subarray(0, readInto(fd, off, buf));
+      return this.whole(buf.subarray(0, readInto(fd, off, buf)));
     }
     if (!b || (b.valid < BLOCK && b.valid < inBlock + want)) {
       let bytes = b?.bytes;
@@ -325,14 +338,19 @@ export class BlobStore {
       this.recent = b;
     }
     const end = Math.min(b.valid, inBlock + want);
-    if (end === inBlock + want || b.valid < BLOCK) return b.bytes.subarray(inBlock, end); // whole, or all the file holds
+    if (end === inBlock + want || b.valid < BLOCK) {
+      // whole, or all the file holds
+      this.viewStart = inBlock;
+      this.viewEnd = end;
+      return b.bytes;
+    }
     // Crosses the block's end: fine if the blob itself ends inside it.
     const view = b.bytes.subarray(inBlock, end);
-    if (this.blobEnd(view) <= view.length) return view;
+    if (this.blobEnd(view) <= view.length) return this.whole(view);
     if (this.scratch.length < want) this.scratch = new Uint8Array(want);
     const buf = this.scratch.subarray(0, want);
     this.inScratch = true;
-    return buf.subarray(0, readInto(this.fd(segment, vofs), off, buf));
+    return this.whole(buf.subarray(0, readInto(this.fd(segment, vofs), off, buf)));
   }
 
   /** The length of the blob whose bytes start `view` (from its header), or Infinity if the header is not all there. */
@@ -356,12 +374,12 @@ export class BlobStore {
     return p + Math.floor(v / 512);
   }
 
-  /** The LEB128 at bytes[this.at] (at most 8 bytes); advances this.at. */
+  /** The LEB128 at bytes[this.at] (at most 8 bytes, before viewEnd); advances this.at. */
   private varint(bytes: Uint8Array, vofs: number): number {
     let v = 0;
     let mul = 1;
     for (let i = 0; i < 8; i++) {
-      if (this.at >= bytes.length) this.bad(vofs, 'header extends past the end of the file');
+      if (this.at >= this.viewEnd) this.bad(vofs, 'header extends past the end of the file');
       const b = bytes[this.at++]!;
       v += (b & 0x7f) * mul;
       if (b < 0x80) return v;
