@@ -646,6 +646,8 @@ function upperBound(a: ArrayLike<number>, k: number): number {
   return lo;
 }
 
+const EMPTY = new Uint8Array(0);
+
 /** One byte range a search follows: its cursor and the bytes it handed out. */
 interface Tracked {
   readonly lo: number;
@@ -656,8 +658,9 @@ interface Tracked {
   next: number | null;
   /** Whether before/after hold bytes (not on a page a zero range covered). */
   hasBytes: boolean;
-  readonly before: Uint8Array;
-  readonly after: Uint8Array;
+  /** The cursor's own views: they stay valid until its next nextChangeAfter, which only this range's nextAfter calls. */
+  before: Uint8Array;
+  after: Uint8Array | null;
 }
 
 /**
@@ -701,7 +704,7 @@ class RangeTracker {
         list = undefined;
         this.lastPage = null;
       }
-      t = { lo, hi, cursor: this.engine.reader.rangeCursor(page, lo, hi - lo), from: k, next: null, hasBytes: false, before: new Uint8Array(hi - lo), after: new Uint8Array(hi - lo) };
+      t = { lo, hi, cursor: this.engine.reader.rangeCursor(page, lo, hi - lo), from: k, next: null, hasBytes: false, before: EMPTY, after: null };
       if (list) list.push(t);
       else {
         this.byPage.set(page, [t]);
@@ -714,9 +717,8 @@ class RangeTracker {
     const before = t.cursor.bytesBefore();
     t.hasBytes = before !== null;
     if (before) {
-      t.before.set(before);
-      const after = t.cursor.bytesAtChange();
-      if (after) t.after.set(after);
+      t.before = before;
+      t.after = t.cursor.bytesAtChange();
     }
     return t.next;
   }

@@ -120,14 +120,14 @@ export class PageRangeCursor implements RangeCursor {
   /**
    * The range's bytes at the k of the last nextChangeAfter(k) (and up to the change it
    * returned, or to the end), or null on a page a zero range covered. A view, valid until the
-   * next call.
+   * next nextChangeAfter (the engine's range tracker holds it that long).
    */
   bytesBefore(): Uint8Array | null {
     if (!this.tracked) return null;
     return this.changed ? this.prev : this.cur;
   }
 
-  /** The range's bytes at the change the last nextChangeAfter returned; null if it returned null or on a zero-range page. A view, valid until the next call. */
+  /** The range's bytes at the change the last nextChangeAfter returned; null if it returned null or on a zero-range page. A view, valid until the next nextChangeAfter. */
   bytesAtChange(): Uint8Array | null {
     return this.tracked && this.changed ? this.cur : null;
   }
