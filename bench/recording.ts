@@ -28,9 +28,10 @@ import { join } from 'node:path';
 import { RecordingSession, type RecordOptions } from '../main/recorder/session.js';
 import { HEAP_WORDS_HELLO, HeapWords } from '../main/store/heap-words.js';
 import { openRecording } from '../main/store/reader.js';
-import { rng, SYN, writeSyntheticRecording } from '../main/store/synthetic.js';
+import { SYN, writeSyntheticRecording } from '../main/store/synthetic.js';
 import { RecordingWriter } from '../main/store/writer.js';
 import { MessageType, type WireMessage } from '../shared/protocol/wire.js';
+import { prng } from '../main/testing/prng.js';
 
 export const HEAP_WORDS = join(process.cwd(), 'native-recorder/build/bench/heap_words');
 
@@ -208,7 +209,7 @@ export async function benchScale(n: number, keepDir?: string): Promise<Recording
     out[`scale_${tag}_open_ms`] = +opens[1]!.toFixed(1);
     out[`scale_${tag}_first_read_us`] = +firstReadUs.toFixed(1);
     const r = await openRecording(dir, { readOnly: true });
-    const rand = rng(17);
+    const rand = prng(17);
     const pages: bigint[] = [];
     for (const m of r.mapsAt(n - 1)) if (m.perms[0] === 'r') for (let a = m.start; a < m.end; a += 4096n) pages.push(a);
     const times: number[] = [];

@@ -12,7 +12,8 @@
  */
 import { openSync, closeSync, writeSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { debianProgram, prng } from './util.js';
+import { debianProgram } from './util.js';
+import { prng } from '../../main/testing/prng.js';
 
 export interface BatchWorkload {
   /** Key in the figures (sqlite, python, gzip). */

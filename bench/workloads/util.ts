@@ -48,17 +48,6 @@ export function load(): string {
     .join(' ');
 }
 
-/** mulberry32: a small seeded PRNG, so generated inputs are the same on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function scratchDir(tag: string): string {
   return mkdtempSync(join(tmpdir(), `dl-peers-bench-${tag}-`));

@@ -2,19 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { Pyramid } from '../store/summary.js';
 import type { CheckpointColumns } from '../store/types.js';
 import { buildTriggerPyramid, sliceTimeline } from './timeline.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../testing/prng.js';
 
 function recording(count: number, seed: number): { columns: CheckpointColumns; pyramid: Pyramid } {
-  const r = rng(seed);
+  const r = prng(seed);
   const dirty = new Uint32Array(count).map(() => (r() < 0.1 ? Math.floor(r() * 5000) : Math.floor(r() * 8)));
   const trigger = new Uint8Array(count).map(() => (r() < 0.02 ? 3 : r() < 0.5 ? 1 : 2));
   const columns: CheckpointColumns = { count, timeNs: new BigInt64Array(count), trigger, dirtyPages: dirty, storedBytes: new Uint32Array(count), mapsVersion: new Uint32Array(count) };
@@ -52,7 +43,7 @@ describe('sliceTimeline', () => {
     it(`matches a brute-force aggregation over ${count} checkpoints`, () => {
       const { columns, pyramid } = recording(count, count);
       const triggers = buildTriggerPyramid(columns.trigger, count);
-      const r = rng(count + 1);
+      const r = prng(count + 1);
       for (let trial = 0; trial < 60; trial++) {
         const from = Math.floor(r() * count);
         const to = Math.min(count + 5, from + 1 + Math.floor(r() * (count - from + 3)));
@@ -78,7 +69,7 @@ describe('sliceTimeline', () => {
 describe('buildTriggerPyramid on a growing recording', () => {
   it('extended step by step equals the pyramid built at once, and slices the same', () => {
     const { columns } = recording(5000, 21);
-    const r = rng(22);
+    const r = prng(22);
     let grown = buildTriggerPyramid(columns.trigger, 0);
     for (let count = 0; count < 5000; ) {
       count = Math.min(5000, count + (r() < 0.3 ? 1 : Math.floor(r() * 700)));

@@ -14,18 +14,12 @@ import { openRecording } from '../store/reader.js';
 import { compilePredicate, isCompiled } from './compile.js';
 import { evaluate, Evaluator, runCompiled, type EvalEnv, type EvalResult } from './evaluate.js';
 import { anon, page, RecordingBuilder } from './fixtures.js';
+import { prng } from '../testing/prng.js';
 
 const root = mkdtempSync(join(tmpdir(), 'delorean-compile-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const A = 0x10000n;
-
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed / 0x80000000;
-  };
-}
 
 const shape = (r: EvalResult) => ({
   ok: r.ok,
@@ -36,7 +30,7 @@ const shape = (r: EvalResult) => ({
 
 describe('compiled predicates', () => {
   it('equal the interpreter on random integer expressions: values, failures, ranges read', async () => {
-    const r = rng(5);
+    const r = prng(5);
     // Pages A and A+0x1000 mapped; bytes chosen so every width has its sign bit set somewhere.
     const edge = [0x00, 0xff, 0x80, 0x7f, 0x01, 0xfe];
     const specs = [];

@@ -18,6 +18,7 @@ import { readElfFile } from './elf.js';
 import { Engine, EngineError, PredicateNameError, type Transition } from './engine.js';
 import { anon, fileMapping, page, RecordingBuilder, type CheckpointSpec } from './fixtures.js';
 import { PredicateSyntaxError } from '../../shared/predicate/parser.js';
+import { prng } from '../testing/prng.js';
 
 let root: string;
 beforeAll(() => {
@@ -51,13 +52,6 @@ function bruteForce(engine: Engine, pred: string, from: number, to: number): Arr
 
 const shape = (ts: readonly Transition[]) => ts.map((t) => ({ checkpoint: t.checkpoint, value: t.value ? `${t.value.kind}:${formatValue(t.value)}` : null }));
 
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed / 0x80000000;
-  };
-}
-
 const A = 0x10000n; // flag (u32 at +0), pointer (u64 at +8)
 const B = 0x11000n; // node 1: value at +16; noise at +2048
 const C = 0x12000n; // node 2: value at +32
@@ -65,7 +59,7 @@ const D = 0x20000n; // a mapping that comes and goes: value at +0
 
 /** A random history over pages A..C (always mapped) and D (mapped on and off). */
 function randomHistory(seed: number, n: number): CheckpointSpec[] {
-  const r = rng(seed);
+  const r = prng(seed);
   const img = new Map<bigint, Uint8Array>([A, B, C, D].map((p) => [p, new Uint8Array(4096)]));
   const set = (p: bigint, off: number, v: bigint, size: 4 | 8): void => {
     const dv = new DataView(img.get(p)!.buffer);
@@ -223,7 +217,7 @@ describe('exact search', () => {
 
   it('bisect agrees with find on a monotone predicate', async () => {
     const specs: CheckpointSpec[] = [{ maps: [anon(A, B)], pages: [[A, page({ 0: 0 })]] }];
-    const r = rng(5);
+    const r = prng(5);
     let v = 0;
     for (let k = 1; k < 1000; k++) {
       if (r() < 0.3) v += 1;
@@ -310,7 +304,7 @@ describe('typed reads', () => {
 describe('evaluator robustness', () => {
   it('never throws for random well-formed predicates: a value or a failure with a reason (bounded fuzz)', async () => {
     const { engine } = await build(randomHistory(11, 20).map((s, k) => ({ ...s, threads: [{ tid: 4242, regs: { rax: BigInt(k), rsp: 0x7ffd0000n } }] })));
-    const r = rng(3);
+    const r = prng(3);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
     const leaves = ['0', '1', '-1', '0x10000', '0x10ffe', '0x20000', '0xffffffffffffffff', '9223372036854775807', '1.5', '"ab"', '$rax', '$rsp', '$1.rax', '$tid:9.rip', '$eax', '$fcw'];
     const reads = ['u8', 'u16', 'u32', 'u64', 'i8', 'i16', 'i32', 'i64', 'f32', 'f64', 'ptr', 'cstr'];

@@ -4,8 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { encodeMessage, MessageType, WireDecoder, WireError, type WireMessage } from '../../shared/protocol/wire.js';
-import { rng } from '../store/synthetic.js';
+
 import { StreamAssembler } from './stream-assembler.js';
+import { prng } from '../testing/prng.js';
 
 function stream(): Uint8Array {
   const msgs: WireMessage[] = [{ type: MessageType.Output, data: new TextEncoder().encode('hello, odd length') }];
@@ -31,7 +32,7 @@ describe('StreamAssembler', () => {
   it('yields the same messages as the decoder, whatever the chunk sizes', () => {
     const bytes = stream();
     const expected = WireDecoder.decodeAll(bytes).map(plain);
-    const rand = rng(3);
+    const rand = prng(3);
     for (const chunking of ['tiny', 'socket', 'random', 'whole']) {
       const s = new StreamAssembler();
       const got: unknown[] = [];

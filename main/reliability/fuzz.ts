@@ -13,7 +13,7 @@ import { openRecording } from '../store/reader.js';
 import { RecordingError, type RecordingReader } from '../store/types.js';
 import { delorean } from '../testing/cli.js';
 import { fuzzArgv, fuzzPredicate, type ArgvPools } from './generators.js';
-import { prng } from './support.js';
+import { prng } from '../testing/prng.js';
 
 export interface CliOutcome {
   code: number | null;

@@ -20,9 +20,10 @@ import { join } from 'node:path';
 import { MessageType, type WireMessage } from '../../shared/protocol/wire.js';
 import { INDEX_FILE } from './format.js';
 import { openRecording } from './reader.js';
-import { rng, SyntheticProgram, writeSyntheticRecording } from './synthetic.js';
+import { SyntheticProgram, writeSyntheticRecording } from './synthetic.js';
 import { HEAP_WORDS_HELLO, HeapWords } from './heap-words.js';
 import { RecordingWriter } from './writer.js';
+import { prng } from '../testing/prng.js';
 
 const print = (o: object): void => console.log(JSON.stringify(o));
 
@@ -106,7 +107,7 @@ async function pageAt(dir: string): Promise<void> {
   const maps = r.mapsAt(n - 1).filter((m) => m.perms.startsWith('r'));
   const pages: bigint[] = [];
   for (const m of maps) for (let a = m.start; a < m.end; a += 4096n) pages.push(a);
-  const rand = rng(99);
+  const rand = prng(99);
   const times: number[] = [];
   for (let i = 0; i < 5000; i++) {
     const k = Math.floor(rand() * n);

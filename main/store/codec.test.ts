@@ -7,11 +7,12 @@ import { BlobStore } from './blobs.js';
 import { applyRuns, BlobEncoder, decodePayload, encodeRuns, isAllZero, isDelta, RUNS_MAX_WORDS, xorInto } from './codec.js';
 import { BlobKind, SEGMENT_SPAN } from './format.js';
 import { newRecordingId } from './files.js';
-import { rng } from './synthetic.js';
+
 import { page, tempDir } from './test-support.js';
 import { RecordingError } from './types.js';
+import { prng } from '../testing/prng.js';
 
-const r = rng(42);
+const r = prng(42);
 const realistic: Record<string, Uint8Array> = {
   code: page((i) => [0x55, 0x48, 0x89, 0xe5, 0x48, 0x83, 0xec, 0x10, 0xe8, i >> 4, 0, 0, 0, 0xc9, 0xc3][i % 15]!),
   text: page((i) => 'the quick brown fox jumps over the lazy dog; '.charCodeAt(i % 45)),
@@ -107,7 +108,7 @@ describe('codec', () => {
 
   it('encodes the same runs from its changed-word list as encodeRuns, compared first or not, aligned or not', () => {
     const enc = new BlobEncoder();
-    const rand = rng(7);
+    const rand = prng(7);
     const buf = new Uint8Array(4096 + 8);
     for (let trial = 0; trial < 300; trial++) {
       const n = trial % 3 === 0 ? 2648 + (trial % 4) : 4096; // registers' lengths too, tails included

@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { INDEX_FILE, LOG_FILE, RecordType } from './format.js';
 import { openRecording, type Reader } from './reader.js';
-import { rng, writeSyntheticRecording, type SyntheticOptions } from './synthetic.js';
+import { writeSyntheticRecording, type SyntheticOptions } from './synthetic.js';
 import { tempDir, verifySynthetic } from './test-support.js';
 import { RecordingError } from './types.js';
+import { prng } from '../testing/prng.js';
 
 const opts: SyntheticOptions = { checkpoints: 4, heapPages: 16, wordsPerCheckpoint: 3, seed: 3, threads: 2, zeroEvery: 2, outputEvery: 1 };
 let original = '';
@@ -107,7 +108,7 @@ describe('a log cut at every byte offset', () => {
 });
 
 describe('bit flips and garbage', () => {
-  const rand = rng(777);
+  const rand = prng(777);
 
   afterEach(() => restore());
 

@@ -10,9 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { INDEX_FILE } from './format.js';
 import { openRecording, type Reader } from './reader.js';
-import { rng, type SyntheticOptions } from './synthetic.js';
+import { type SyntheticOptions } from './synthetic.js';
 import { tempDir, verifySynthetic } from './test-support.js';
 import { RecordingError } from './types.js';
+import { prng } from '../testing/prng.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..');
@@ -70,7 +71,7 @@ afterEach(() => {
 
 describe('crash safety', () => {
   it('recovers every committed checkpoint after kill -9 at random moments', async () => {
-    const rand = rng(20260101);
+    const rand = prng(20260101);
     for (let trial = 0; trial < 8; trial++) {
       const t = tempDir();
       cleanups.push(t.cleanup);

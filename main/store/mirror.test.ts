@@ -7,16 +7,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openRecording } from './reader.js';
 import { PageMirror, PageTable } from './mirror.js';
-import { SyntheticProgram, rng } from './synthetic.js';
+import { SyntheticProgram } from './synthetic.js';
 import { equalBytes, msg, page, tempDir, verifySynthetic } from './test-support.js';
 import { RecordingWriter } from './writer.js';
 import { join } from 'node:path';
+import { prng } from '../testing/prng.js';
 
 describe('PageTable', () => {
   it('agrees with a Map through random sets and deletes, across growth', () => {
     const t = new PageTable(4);
     const model = new Map<number, number>();
-    const rand = rng(5);
+    const rand = prng(5);
     // Keys clustered (neighbouring pages collide in probe runs) and huge (above 2^32).
     const key = (): number => (rand() < 0.5 ? Math.floor(rand() * 300) : 0x7f0000000 + Math.floor(rand() * 300)) + (rand() < 0.1 ? 2 ** 51 : 0);
     for (let i = 0; i < 20000; i++) {

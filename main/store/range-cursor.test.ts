@@ -7,10 +7,11 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openRecording } from './reader.js';
-import { rng, SYN, SyntheticProgram, type SyntheticOptions } from './synthetic.js';
+import { SYN, SyntheticProgram, type SyntheticOptions } from './synthetic.js';
 import { msg, page, tempDir } from './test-support.js';
 import type { RecordingReader } from './types.js';
 import { RecordingWriter, type WriterOptions } from './writer.js';
+import { prng } from '../testing/prng.js';
 
 /** Checkpoints in (from, last] where bytes [off, off+len) of the page differ from the checkpoint before. */
 function bruteForce(r: RecordingReader, pageAddr: bigint, off: number, len: number, from = 0): number[] {
@@ -67,7 +68,7 @@ describe('range cursor', () => {
   ] as const) {
     it(`returns exactly the changes of a few bytes, on a synthetic heap (${name})`, async () => {
       const r = await synthetic({ checkpoints: 400, heapPages: 6, wordsPerCheckpoint: 5, seed: 3 }, w);
-      const rand = rng(9);
+      const rand = prng(9);
       for (let i = 0; i < 12; i++) {
         const pageAddr = SYN.heap + BigInt(Math.floor(rand() * 6) * 4096);
         const len = 1 + Math.floor(rand() * 24);
@@ -132,7 +133,7 @@ describe('range cursor', () => {
     const B = 0x11000n;
     const w = await RecordingWriter.create(d);
     w.ingest(msg.hello());
-    const rand = rng(2);
+    const rand = prng(2);
     const noisy = (): Uint8Array => page(() => Math.floor(rand() * 256)); // a big XOR: LZ4 or full
     const contents: Uint8Array[] = [page((i) => i), page((i) => i * 7), noisy()];
     for (let k = 0; k < 60; k++) {

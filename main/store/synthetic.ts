@@ -24,6 +24,7 @@
 import { Backend, MessageType, Trigger, WIRE_VERSION, type WireMessage } from '../../shared/protocol/wire.js';
 import { RecordingWriter, type WriterOptions } from './writer.js';
 import type { RecordingStats } from '../../shared/model/recording.js';
+import { prng } from '../testing/prng.js';
 
 export interface SyntheticOptions {
   checkpoints: number;
@@ -48,18 +49,6 @@ export const SYN = {
   fpSize: 2696,
 } as const;
 
-/** mulberry32: small, fast, deterministic. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'request', 'response', 'error', 'timeout', 'user', 'cache', 'entry', 'node', 'value', 'key', 'buffer', 'the', 'of', 'and'];
 
 export class SyntheticProgram {
@@ -74,7 +63,7 @@ export class SyntheticProgram {
     this.heapPages = opts.heapPages ?? 256;
     this.words = opts.wordsPerCheckpoint ?? 8;
     this.threads = opts.threads ?? 1;
-    this.rand = rng(opts.seed ?? 1);
+    this.rand = prng(opts.seed ?? 1);
     this.init();
   }
 
