@@ -21,6 +21,7 @@
  * last checkpoint.
  * Strings are u32 length + bytes (UTF-8 when text, but paths are bytes).
  */
+import { ByteReader, ByteWriter, utf8 } from '../bytes.js';
 
 export const WIRE_MAGIC = 0x57524c44; // "DLRW" read as a little-endian u32
 export const WIRE_VERSION = 2;
@@ -118,56 +119,11 @@ export class WireError extends Error {
   }
 }
 
-const utf8 = new TextDecoder('utf-8');
-const utf8Enc = new TextEncoder();
-
-/** Reads one body with bounds checks; every read past the end throws a WireError. */
-class BodyReader {
-  private pos = 0;
-  private readonly view: DataView;
-  constructor(
-    private readonly body: Uint8Array,
-    private readonly base: number,
-  ) {
-    this.view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  }
-  private need(n: number, what: string): void {
-    if (this.pos + n > this.body.length) throw new WireError(`truncated ${what}`, this.base + this.pos);
-  }
-  u32(what: string): number {
-    this.need(4, what);
-    const v = this.view.getUint32(this.pos, true);
-    this.pos += 4;
-    return v;
-  }
-  i32(what: string): number {
-    this.need(4, what);
-    const v = this.view.getInt32(this.pos, true);
-    this.pos += 4;
-    return v;
-  }
-  u64(what: string): bigint {
-    this.need(8, what);
-    const v = this.view.getBigUint64(this.pos, true);
-    this.pos += 8;
-    return v;
-  }
-  bytes(n: number, what: string): Uint8Array {
-    this.need(n, what);
-    const v = this.body.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return v;
-  }
-  str(what: string): string {
-    return utf8.decode(this.bytes(this.u32(`${what} length`), what));
-  }
-  end(what: string): void {
-    if (this.pos !== this.body.length) throw new WireError(`${this.body.length - this.pos} stray bytes after ${what}`, this.base + this.pos);
-  }
-}
 
 function decodeBody(type: number, body: Uint8Array, base: number): WireMessage {
-  const r = new BodyReader(body, base);
+  const r = new ByteReader(body, (message, pos) => {
+    throw new WireError(message, base + pos);
+  });
   let m: WireMessage;
   switch (type) {
     case MessageType.Hello: {
@@ -354,55 +310,6 @@ export class WireDecoder {
   }
 }
 
-/** Little-endian byte builder used by the encoder (and by tests that forge messages). */
-class ByteWriter {
-  private buf = new Uint8Array(256);
-  private dv = new DataView(this.buf.buffer);
-  len = 0;
-  private grow(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.len + n) cap *= 2;
-    const nb = new Uint8Array(cap);
-    nb.set(this.buf.subarray(0, this.len));
-    this.buf = nb;
-    this.dv = new DataView(nb.buffer);
-  }
-  u16(v: number): void {
-    this.grow(2);
-    this.dv.setUint16(this.len, v, true);
-    this.len += 2;
-  }
-  u32(v: number): void {
-    this.grow(4);
-    this.dv.setUint32(this.len, v >>> 0, true);
-    this.len += 4;
-  }
-  i32(v: number): void {
-    this.grow(4);
-    this.dv.setInt32(this.len, v, true);
-    this.len += 4;
-  }
-  u64(v: bigint): void {
-    this.grow(8);
-    this.dv.setBigUint64(this.len, BigInt.asUintN(64, v), true);
-    this.len += 8;
-  }
-  bytes(b: Uint8Array): void {
-    this.grow(b.length);
-    this.buf.set(b, this.len);
-    this.len += b.length;
-  }
-  str(s: string): void {
-    const b = utf8Enc.encode(s);
-    this.u32(b.length);
-    this.bytes(b);
-  }
-  result(): Uint8Array {
-    return this.buf.slice(0, this.len);
-  }
-}
-
 export function encodeMessage(m: WireMessage): Uint8Array {
   const b = new ByteWriter();
   switch (m.type) {
@@ -418,7 +325,7 @@ export function encodeMessage(m: WireMessage): Uint8Array {
       for (const a of m.argv) b.str(a);
       break;
     case MessageType.Maps:
-      b.bytes(utf8Enc.encode(m.text));
+      b.bytes(utf8.encode(m.text));
       break;
     case MessageType.CheckpointBegin:
       b.u64(m.seq);
