@@ -160,8 +160,8 @@ int main(void)
 	heap_pages = (full ? 256 : 32) << 8;
 	run(DIRTY_UFFD_WP, full ? ks_full : ks_quick, full ? 3 : 2, full ? 31 : 3);
 	run(DIRTY_HASH, full ? ks_full : ks_quick, full ? 3 : 2, full ? 9 : 2);
-	if (fails) {
-		fprintf(stderr, "dirty_bench: %d failure(s)\n", fails);
+	if (check_failures) {
+		fprintf(stderr, "dirty_bench: %d failure(s)\n", check_failures);
 		return 1;
 	}
 	printf("dirty_bench: ok\n");

@@ -304,7 +304,7 @@ static void scenario(enum dirty_backend b, struct phase_rec rec[NPH], const char
 	dirty_close(t);
 	page_set_free(&ps);
 	maps_free(&mt);
-	printf("dirty_test %s %s: %s\n", label, dirty_backend_name(b), fails ? "FAILED" : "ok");
+	printf("dirty_test %s %s: %s\n", label, dirty_backend_name(b), check_failures ? "FAILED" : "ok");
 }
 
 static bool same_rec(const struct phase_rec *a, const struct phase_rec *b)
@@ -392,7 +392,7 @@ static void test_fills_up(void)
 	dirty_close(t);
 	page_set_free(&ps);
 	maps_free(&mt);
-	printf("dirty_test sparse region fills up: %s\n", fails ? "FAILED" : "ok");
+	printf("dirty_test sparse region fills up: %s\n", check_failures ? "FAILED" : "ok");
 }
 
 /* After exec the old mm is gone: reset, then collect the new image (sh stops itself). */
@@ -435,7 +435,7 @@ static void test_exec_reset(void)
 	dirty_close(t);
 	page_set_free(&ps);
 	maps_free(&mt);
-	printf("dirty_test exec reset: %s\n", fails ? "FAILED" : "ok");
+	printf("dirty_test exec reset: %s\n", check_failures ? "FAILED" : "ok");
 }
 
 static void setup(void)
@@ -461,7 +461,7 @@ int main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "--unprivileged-only") == 0) {
 		scenario(DIRTY_UFFD_WP, uffd, "unprivileged");
 		unlink(ctl->file);
-		return fails ? 1 : 0;
+		return check_failures ? 1 : 0;
 	}
 	scenario(DIRTY_UFFD_WP, uffd, "root");
 	scenario(DIRTY_HASH, hash, "root");
@@ -493,8 +493,8 @@ int main(int argc, char **argv)
 		REQUIRE(waitpid(p, &st, 0) == p);
 		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	}
-	if (fails) {
-		fprintf(stderr, "dirty_test: %d failure(s)\n", fails);
+	if (check_failures) {
+		fprintf(stderr, "dirty_test: %d failure(s)\n", check_failures);
 		return 1;
 	}
 	printf("dirty_test: ok\n");

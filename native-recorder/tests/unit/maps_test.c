@@ -10,16 +10,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "maps.h"
 
-static int fails;
-#define CHECK(c)                                                                  \
-	do {                                                                      \
-		if (!(c)) {                                                       \
-			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #c); \
-			fails++;                                                  \
-		}                                                                 \
-	} while (0)
 
 static const char sample[] =
 	"55d0c0a00000-55d0c0a02000 r--p 00000000 fd:01 1234567                    /usr/bin/my prog\n"
@@ -145,10 +138,5 @@ int main(void)
 	test_sample();
 	test_malformed();
 	test_real();
-	if (fails) {
-		fprintf(stderr, "maps_test: %d failure(s)\n", fails);
-		return 1;
-	}
-	printf("maps_test: ok\n");
-	return 0;
+	return check_done("maps_test");
 }

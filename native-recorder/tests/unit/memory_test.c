@@ -66,8 +66,8 @@ int main(void)
 	errno = 0;
 	CHECK(memory_read_pages(c, addr, 4, buf, &bad) == -1 && errno == ESRCH);
 	free(buf);
-	if (fails) {
-		fprintf(stderr, "memory_test: %d failure(s)\n", fails);
+	if (check_failures) {
+		fprintf(stderr, "memory_test: %d failure(s)\n", check_failures);
 		return 1;
 	}
 	printf("memory_test: ok\n");

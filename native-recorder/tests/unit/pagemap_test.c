@@ -10,17 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "dirty_internal.h"
 #include "hash64.h"
 
-static int fails;
-#define CHECK(c)                                                                  \
-	do {                                                                      \
-		if (!(c)) {                                                       \
-			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #c); \
-			fails++;                                                  \
-		}                                                                 \
-	} while (0)
 
 #define BASE 0x7f0000000000ull
 
@@ -132,10 +125,5 @@ int main(void)
 	test_ranges();
 	test_read_file();
 	test_xxh64();
-	if (fails) {
-		fprintf(stderr, "pagemap_test: %d failure(s)\n", fails);
-		return 1;
-	}
-	printf("pagemap_test: ok\n");
-	return 0;
+	return check_done("pagemap_test");
 }

@@ -211,8 +211,8 @@ int main(void)
 	test_syscall_stops();
 	test_seccomp_stop();
 	test_exec_stop();
-	if (fails) {
-		fprintf(stderr, "remote_test: %d failure(s)\n", fails);
+	if (check_failures) {
+		fprintf(stderr, "remote_test: %d failure(s)\n", check_failures);
 		return 1;
 	}
 	printf("remote_test: ok\n");

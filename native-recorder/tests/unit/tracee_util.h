@@ -14,14 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int fails;
-#define CHECK(c)                                                                  \
-	do {                                                                      \
-		if (!(c)) {                                                       \
-			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #c); \
-			fails++;                                                  \
-		}                                                                 \
-	} while (0)
+#include "check.h"
+
 #define REQUIRE(c)                                                                      \
 	do {                                                                            \
 		if (!(c)) {                                                             \
