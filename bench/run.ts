@@ -19,6 +19,8 @@ import { reliabilityFigures, runLongReliability } from './reliability.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+/** A section runs in a full pass, or when --only names it (a comma-separated list). */
+const wants = (name: string): boolean => !only || only.split(',').includes(name);
 
 interface Section {
   name: string;
@@ -37,12 +39,12 @@ async function main(): Promise<void> {
   const sections: Section[] = [];
   const log = (s: string): void => void process.stderr.write(s + '\n');
 
-  if (!only || only === 'recording') {
+  if (wants('recording')) {
     log('recording: heap_words (256 MiB heap) plain vs recorded ...');
     sections.push({ name: 'recording', figures: await benchRecording(quick) });
   }
 
-  if (!only || only === 'queries') {
+  if (wants('queries')) {
     // 10M as well when DELOREAN_BENCH_10M names a directory (bench/recording.ts's benchScale
     // convention): the synthetic recording kept there serves both sections. Also with --quick,
     // since a kept recording costs only the queries.
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
     }
   }
 
-  if (!only || only === 'timeline') {
+  if (wants('timeline')) {
     // The renderer benchmark lives with the browser tests (e2e/, TypeScript run by tsx).
     log('timeline: the renderer in Chromium at 1M and 10M checkpoints ...');
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'e2e/bench-timeline.ts', '1000000', '10000000'], { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -83,9 +85,8 @@ async function main(): Promise<void> {
   }
 
   // Real programs, "when did it go bad" against gdb, and storage layers (bench/peers.ts); the
-  // storage section describes the recordings the other two made, so these three also take a
-  // list: --only=real-programs,storage records each program once.
-  const wants = (name: string): boolean => !only || only.split(',').includes(name);
+  // storage section describes the recordings the other two made (--only=real-programs,storage
+  // records each program once).
   const peers = new PeerRecordings();
   try {
     if (wants('real-programs')) {
