@@ -126,6 +126,12 @@ static void check_shape(const struct page_set *s, const struct map_table *mt)
  * Addresses are kept relative to their region (region index in the top bits): regions a child
  * mmaps itself need not land at the same address in the uffd-wp and hash runs.
  */
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
 static void record(struct phase_rec *r, const struct page_set *s, const uint64_t (*regions)[2], size_t nr)
 {
 	r->np = r->nz = 0;
@@ -145,6 +151,9 @@ static void record(struct phase_rec *r, const struct page_set *s, const uint64_t
 			}
 		}
 #undef REL
+	/* Canonical order: regions the child mmaps may land in either order from run to run. */
+	qsort(r->pages, r->np, sizeof r->pages[0], cmp_u64);
+	qsort(r->zero, r->nz, sizeof r->zero[0], cmp_u64);
 }
 
 static int fd_count(pid_t pid)
