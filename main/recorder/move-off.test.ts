@@ -33,6 +33,7 @@ describe('DeLorean off the program CPU', () => {
       args: ['-c', `while read k v; do [ "$k" = Cpus_allowed_list: ] && echo "during $v"; done < /proc/${process.pid}/status; exit 0`],
       out: join(tmp.path, 'move-off.dlr'),
       syscalls: ['write'],
+      moveOff: true,
       terminal: { kind: 'pty', cols: 80, rows: 24 },
     });
     let output = '';
