@@ -64,9 +64,11 @@ export async function faultTrial(dir: string, name: string, t: FaultTrial): Prom
     } else {
       let sawPassive = false;
       for (let i = 0; ; i++) {
+        // The recorder first: read after the program, it could have detached and exited in
+        // between, and a tracer seen while it was alive would look like a stranger.
+        const recorderAlive = procState(recorder) !== null && procState(recorder)!.state !== 'Z';
         const st = procState(pid);
         if (!st || st.state === 'Z') break;
-        const recorderAlive = procState(recorder) !== null && procState(recorder)!.state !== 'Z';
         if (st.tracerPid !== 0 && !(st.tracerPid === recorder && recorderAlive)) throw new Error(`program ${pid} traced by ${st.tracerPid} after the fault`);
         if (st.tracerPid === recorder) sawPassive = true;
         else fate = 'ran untraced';
