@@ -75,6 +75,13 @@ const xxhashApi = (): ReturnType<typeof xxhash> => (xxhashLoaded ??= xxhash());
 
 /** With deferWrites, pending log records past this many bytes are written without waiting for flush(). */
 const DEFERRED_LIMIT = 1024 * 1024;
+/**
+ * With deferWrites, pending log records are also written once this many bytes of blobs went to
+ * disk since the last write-out: a burst of big checkpoints commits as it goes, so a full disk
+ * (which fails the next blob write) loses only the checkpoints of the last few MiB, not the
+ * whole 100 ms between flushes (at a fast program's start: the whole recording).
+ */
+const DEFERRED_BLOB_LIMIT = 4 * 1024 * 1024;
 
 /**
  * K, the longest delta chain: a cold read decodes at most K blobs. When a page's chain is full
@@ -142,6 +149,7 @@ export class RecordingWriter {
   private logWritten = HEADER_SIZE; // what the log file holds
   private logPending: Uint8Array[] = [];
   private logPendingBytes = 0;
+  private blobBytesAtWriteOut = 0; // blobs.bytesWritten at the last writeOut()
   private logPendingCheckpoints: number[] = []; // per pending record: checkpoints written once it is
   private writtenCheckpoints = 0;
   private deferWrites = false;
@@ -503,7 +511,7 @@ export class RecordingWriter {
       this.logPendingBytes += f.length;
       this.logPendingCheckpoints.push(records[i]![0] === RecordType.Checkpoint ? ++checkpoints : -1);
     });
-    if (!this.deferWrites || this.logPendingBytes > DEFERRED_LIMIT) this.writeOut();
+    if (!this.deferWrites || this.logPendingBytes > DEFERRED_LIMIT || this.blobs.bytesWritten - this.blobBytesAtWriteOut > DEFERRED_BLOB_LIMIT) this.writeOut();
     let at = this.logEnd;
     framed.forEach((f, i) => {
       const dv = new DataView(f.buffer, f.byteOffset, 9);
@@ -531,6 +539,7 @@ export class RecordingWriter {
   /** Writes pending blobs, then the pending log records that refer to them (one write each). */
   private writeOut(): void {
     this.blobs.writePending();
+    this.blobBytesAtWriteOut = this.blobs.bytesWritten;
     if (this.logPendingBytes === 0) return;
     const parts = this.logPending;
     const all = parts.length === 1 ? parts[0]! : new Uint8Array(this.logPendingBytes);
