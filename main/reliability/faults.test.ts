@@ -61,14 +61,15 @@ describe('disk full', () => {
     const mnt = join(tmp.path, 'small');
     mkdirSync(mnt);
     try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt], { stdio: 'pipe' });
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', mnt], { stdio: 'pipe' });
     } catch (e) {
       ctx.skip(`cannot mount a small tmpfs to fill (needs root): ${(e as Error).message.split('\n')[0]}`);
       return;
     }
     try {
       const out = join(mnt, 'full.dlr');
-      // 64 pages of noise per step, 200 steps: ~50 MiB that neither compresses nor deduplicates.
+      // 64 pages of noise per step, 200 steps: ~50 MiB that neither compresses nor deduplicates
+      // (a first checkpoint that does not fit keeps nothing: the disk must hold a few).
       const res = await delorean(['record', '--out', out, '--syscalls', 'write', '--', join(PROGRAMS, 'churn'), '64', '200']);
       expect(res.code).toBe(1);
       expect(res.stderr).toMatch(/disk is full/);
