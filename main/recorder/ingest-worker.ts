@@ -49,8 +49,22 @@ let helloSeen = false;
 // is on the stream (Output messages), attributed to checkpoints by the recorder.
 let socketClosed = false;
 let finishRequested = false;
+let waitedForConnection = false;
 function maybeFinish(): void {
-  if (finishRequested && (socketClosed || !socket)) void finish();
+  if (!finishRequested) return;
+  if (socket) {
+    if (socketClosed) void finish();
+    return;
+  }
+  // A quick recorder can connect, send everything and exit before our 'connection' event ran
+  // (the session's 'finish' came first): poll once more before deciding it never connected,
+  // or its whole recording would be dropped as empty.
+  if (!waitedForConnection) {
+    waitedForConnection = true;
+    setTimeout(maybeFinish, 50);
+    return;
+  }
+  void finish();
 }
 let lastProgress = 0;
 
