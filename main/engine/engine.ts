@@ -39,6 +39,7 @@ import { evaluate, Evaluator, holds, PAGE_SIZE, runCompiled, type EvalEnv, type 
 import { decodeRegisters, isRegisterName, REGISTER_NAMES, type DecodedRegisters } from './registers.js';
 import { SourceResolver, type SourceLocation } from './source.js';
 import { ElfCache, nearest, SymbolError, SymbolTable, type SymbolLocation } from './symbols.js';
+import { upperBound } from '../../shared/sorted.js';
 
 const PAGE_MASK = ~(PAGE_SIZE - 1n);
 const YIELD_MS = 25;
@@ -634,17 +635,6 @@ function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
   return bytesEqual(a, b);
 }
 
-/** Index of the first element > k in an ascending array. */
-function upperBound(a: ArrayLike<number>, k: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! <= k) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 const EMPTY = new Uint8Array(0);
 

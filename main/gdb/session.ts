@@ -49,6 +49,7 @@ import { decodeGp } from '../engine/registers.js';
 import { readAllRegisters, readRegister, TARGET_XML } from './amd64.js';
 import { findAuxv, linkMapAt, orderedThreads, PAGE_SIZE, signalAt } from './process.js';
 import { encodeBinaryPacket, encodePacket, fromHex, MAX_PACKET, parseHexNumber, toHex } from './rsp.js';
+import { lowerBound, upperBound } from '../../shared/sorted.js';
 
 const SIGINT = 2;
 const SIGTRAP = 5;
@@ -496,24 +497,3 @@ function hasVersion(lists: readonly Uint32Array[], c: number): boolean {
   return lists.some((v) => v[lowerBound(v, c)] === c);
 }
 
-function lowerBound(v: Uint32Array, x: number): number {
-  let lo = 0;
-  let hi = v.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (v[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function upperBound(v: Uint32Array, x: number): number {
-  let lo = 0;
-  let hi = v.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (v[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}

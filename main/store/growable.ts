@@ -3,6 +3,8 @@
  * capacity doubles, plus a count kept by the owner. No per-element objects, so a million
  * checkpoints or ten million page versions stay compact and load as views of one buffer.
  */
+import { upperBound } from '../../shared/sorted.js';
+
 export type Typed = Uint8Array | Uint32Array | Int32Array | Float64Array | BigInt64Array;
 
 /** `a` itself when it can hold `need` elements, else a copy with doubled capacity. */
@@ -17,12 +19,5 @@ export function ensure<T extends Typed>(a: T, need: number): T {
 
 /** Index of the last element <= x in the ascending prefix a[0..n), or -1. */
 export function lastAtOrBefore(a: Uint32Array, n: number, x: number): number {
-  let lo = 0;
-  let hi = n; // answer in [lo-1, hi-1]
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo - 1;
+  return upperBound(a, x, n) - 1;
 }

@@ -28,6 +28,7 @@ import { lz4Decode } from './lz4.js';
 import type { RecordingIndex } from './recording-index.js';
 import type { PageVersions, VersionList } from './versions.js';
 import { RecordingError, type RangeCursor } from './types.js';
+import { upperBound } from '../../shared/sorted.js';
 
 export class PageRangeCursor implements RangeCursor {
   private pos = -2; // index in the version list of the state below (-1: before the first version); -2: none
@@ -66,14 +67,8 @@ export class PageRangeCursor implements RangeCursor {
     if (this.zeroed()) {
       // Zero ranges make versions without blobs: every change point of the page is a candidate.
       const v = this.zeroVersions();
-      let lo = 0;
-      let hi = v.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (v[mid]! <= k) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo < v.length ? v[lo]! : null;
+      const i = upperBound(v, k);
+      return i < v.length ? v[i]! : null;
     }
     const l = this.versionList();
     // Where the cursor stands already covers k (a search asks for k = the change it found last): no search.

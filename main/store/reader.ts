@@ -34,6 +34,7 @@ import { type CheckpointRecord, decodeCheckpoint, decodeTagged } from './records
 import { loadSnapshot, writeSnapshot } from './snapshot.js';
 import { PageRangeCursor } from './range-cursor.js';
 import { type CheckpointColumns, type RangeCursor, RecordingError, type RecordingReader, type SummaryLevel, type TerminalChunk, UnmappedError } from './types.js';
+import { upperBound } from '../../shared/sorted.js';
 
 const ADDRESS_LIMIT = 1n << 64n;
 
@@ -329,13 +330,7 @@ export class Reader implements RecordingReader {
   /** Whether page `page` lies in a readable mapping at k (mappings are sorted and disjoint). */
   private readable(k: number, page: number): boolean {
     const t = this.mapsTable(k);
-    let lo = 0;
-    let hi = t.first.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (t.first[mid]! <= page) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = upperBound(t.first, page);
     return lo > 0 && page < t.end[lo - 1]! && t.readable[lo - 1] === 1;
   }
 

@@ -5,6 +5,7 @@
  * checkpoint). Huge ranges cost one event, never per-page entries.
  */
 import { ensure } from './growable.js';
+import { upperBound } from '../../shared/sorted.js';
 
 export class ZeroRanges {
   first = new Float64Array(16);
@@ -25,14 +26,7 @@ export class ZeroRanges {
 
   /** Index of the first event with checkpoint > c. */
   private after(c: number): number {
-    let lo = 0;
-    let hi = this.n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.cp[mid]! <= c) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return upperBound(this.cp, c, this.n);
   }
 
   /** The latest checkpoint in (after, k] whose event covers page, or -1. */
