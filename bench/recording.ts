@@ -26,7 +26,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecordingSession, type RecordOptions } from '../main/recorder/session.js';
-import { HEAP_WORDS_HELLO, HeapWords } from '../main/store/heap-words.js';
+import { HEAP_WORDS_HELLO, HeapWords } from './workloads/heap-words.js';
 import { openRecording } from '../main/store/reader.js';
 import { SYN, writeSyntheticRecording } from '../main/store/synthetic.js';
 import { RecordingWriter } from '../main/store/writer.js';

@@ -1,14 +1,11 @@
 /**
- * Store benchmarks (not tests: no assertions, figures on stdout as JSON lines). Run with
+ * Store benchmarks (not tests: no assertions, figures on stdout as JSON lines). Ingest of the
+ * heap_words workload is in `npm run bench` (bench/recording.ts, benchIngest). Run with
  *   node --import tsx main/store/bench.ts [ingest|synthetic N|open DIR|pageat DIR] ...
  *
  *   ingest        MB/s of raw pages through RecordingWriter.ingest (messages generated
  *                 beforehand, only ingest timed): a 4096-page heap, 64 words changed per
  *                 checkpoint, plus the full first checkpoint.
- *   heap MIB K N  the recording benchmark's workload (bench/programs/heap_words.c) without the
- *                 recorder: a MIB MiB heap of 0x01 bytes sent whole at checkpoint 0, then N
- *                 checkpoints of K random words each (one page per word); only ingest timed.
- *                 Reports us per checkpoint and per page, MB/s of raw pages, reduction.
  *   synthetic N   writes an N-checkpoint synthetic recording (default options) into a temp dir
  *                 and reports time, stats and reduction (index included), then open and pageAt.
  *   open DIR      open time of an existing recording, with its snapshot and without.
@@ -21,7 +18,6 @@ import { MessageType, type WireMessage } from '../../shared/protocol/wire.js';
 import { INDEX_FILE } from './format.js';
 import { openRecording } from './reader.js';
 import { SyntheticProgram, writeSyntheticRecording } from './synthetic.js';
-import { HEAP_WORDS_HELLO, HeapWords } from './heap-words.js';
 import { RecordingWriter } from './writer.js';
 import { prng } from '../testing/prng.js';
 
@@ -46,35 +42,6 @@ async function ingest(): Promise<void> {
     }
     w.close();
     print({ bench: 'ingest', rawMB: bytes / 1e6, seconds: timed / 1000, mbPerSecond: bytes / 1e6 / (timed / 1000), stats: w.stats });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-async function heap(mib: number, k: number, n: number): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'dlr-bench-'));
-  try {
-    const prog = new HeapWords(mib, k);
-    const w = await RecordingWriter.create(join(dir, 'r.dlr'), { deferWrites: true });
-    w.ingest(HEAP_WORDS_HELLO);
-    const t0 = performance.now();
-    for (const m of prog.next()) w.ingest(m);
-    const firstMs = performance.now() - t0;
-    let timed = 0;
-    let bytes = 0;
-    let pages = 0;
-    for (let c = 0; c < n; ) {
-      const batch: WireMessage[] = [];
-      for (const end = Math.min(n, c + 200); c < end; c++) batch.push(...prog.next());
-      for (const m of batch) if (m.type === MessageType.Pages) (bytes += m.data.length), (pages += m.addrs.length);
-      const t = performance.now();
-      for (const m of batch) w.ingest(m);
-      w.flush();
-      timed += performance.now() - t;
-    }
-    w.close();
-    const s = w.stats;
-    print({ bench: 'heap', mib, k, checkpoints: n, firstMs: +firstMs.toFixed(1), usPerCheckpoint: +((timed * 1000) / n).toFixed(1), usPerPage: +((timed * 1000) / pages).toFixed(2), mbPerSecond: +(bytes / 1e6 / (timed / 1000)).toFixed(1), reduction: +(1 - s.storedBytes / s.rawBytes).toFixed(4), stats: s });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -137,8 +104,7 @@ async function synthetic(n: number, keep: string | undefined): Promise<void> {
 
 const [what, arg, arg2] = process.argv.slice(2);
 if (what === 'ingest') await ingest();
-else if (what === 'heap') await heap(Number(arg ?? 256), Number(arg2 ?? 16), Number(process.argv[5] ?? 20000));
 else if (what === 'synthetic') await synthetic(Number(arg ?? 100000), arg2);
 else if (what === 'open' && arg) await openTimes(arg);
 else if (what === 'pageat' && arg) await pageAt(arg);
-else console.error('usage: bench.ts ingest | heap MIB K N | synthetic N [KEEP_DIR] | open DIR | pageat DIR');
+else console.error('usage: bench.ts ingest | synthetic N [KEEP_DIR] | open DIR | pageat DIR');

@@ -78,6 +78,8 @@ export function putVarint(out: Uint8Array, o: number, v: number): number {
  * Encodes the non-zero runs of (a XOR b) into `out`, straight from a and b (one pass, no XOR
  * buffer); returns the size, or -1 past `limit` bytes. Zero gaps of up to 2 bytes stay inside
  * a run (a new run costs at least 2 bytes). With b all zero this encodes a itself.
+ * The format's reference encoder: the writer's BlobEncoder makes the same bytes from its list
+ * of changed words (faster), and codec.test.ts holds it to this.
  */
 export function encodeRuns(a: Uint8Array, b: Uint8Array, out: Uint8Array, limit: number): number {
   const n = a.length;

@@ -2,7 +2,7 @@
  * The messages the recorder sends for bench/programs/heap_words.c, made without running it:
  * a heap of MIB MiB of 0x01 bytes sent whole at checkpoint 0, then one checkpoint per step with
  * the pages of K words written by the same xorshift64 sequence. For measuring ingest alone
- * (main/store/bench.ts, bench/recording.ts): the recorder is not in the loop.
+ * (bench/recording.ts): the recorder is not in the loop.
  */
 import { MessageType, Trigger, WIRE_VERSION, type WireMessage } from '../../shared/protocol/wire.js';
 
