@@ -276,12 +276,11 @@ export class Reader implements RecordingReader {
     };
   }
 
-  /** Views of the index's columns: valid (and growing no further) until the next refresh(). */
-  columns(): CheckpointColumns {
+  columns(from: number, to: number): CheckpointColumns {
     this.live();
     const ix = this.index;
-    const n = ix.count;
-    return { count: n, timeNs: ix.timeNs.subarray(0, n), trigger: ix.trigger.subarray(0, n), dirtyPages: ix.dirtyPages.subarray(0, n), storedBytes: ix.storedBytes.subarray(0, n), mapsVersion: ix.mapsVersion.subarray(0, n) };
+    if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to < from || to > ix.count) throw new RangeError(`checkpoints [${from}, ${to}) out of range (the recording has ${ix.count})`);
+    return { from, count: to - from, timeNs: ix.timeNs.slice(from, to), trigger: ix.trigger.slice(from, to), dirtyPages: ix.dirtyPages.slice(from, to), storedBytes: ix.storedBytes.slice(from, to), mapsVersion: ix.mapsVersion.slice(from, to) };
   }
 
   summary(): readonly SummaryLevel[] {

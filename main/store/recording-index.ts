@@ -65,7 +65,6 @@ export class RecordingIndex {
   warnings: Warning[] = [];
   counters: Counters = { pagesReceived: 0, zeroPages: 0, dedupHits: 0, deltaBlobs: 0, fullBlobs: 0 };
   private summaryPyramid: Pyramid | null = null;
-  private summarised = 0; // checkpoints in summaryPyramid
   /** vofs past the last blob any committed checkpoint relies on. */
   highWater = HEADER_SIZE;
   /** Log offset just past the last applied record, and where that record is. */
@@ -74,24 +73,12 @@ export class RecordingIndex {
 
   constructor(readonly logPath: string) {}
 
-  /**
-   * The summary pyramid of dirty pages, caught up from the dirtyPages column when asked. Only
-   * readers ask (the timeline): the writer, in the ingest worker, never holds one (it cost
-   * 32 bytes a checkpoint there, a third of its per-checkpoint memory).
-   */
+  /** The summary pyramid, caught up from the columns when asked (only readers ask: the timeline). */
   get pyramid(): Pyramid {
-    if (!this.summaryPyramid) {
-      this.summaryPyramid = Pyramid.build(this.dirtyPages, this.count);
-      this.summarised = this.count;
-    }
-    while (this.summarised < this.count) this.summaryPyramid.push(this.dirtyPages[this.summarised++]!);
-    return this.summaryPyramid;
-  }
-
-  /** A pyramid of the first `count` checkpoints (a snapshot load builds one). */
-  set pyramid(p: Pyramid) {
-    this.summaryPyramid = p;
-    this.summarised = this.count;
+    if (!this.summaryPyramid) this.summaryPyramid = new Pyramid();
+    const p = this.summaryPyramid;
+    while (p.count < this.count) p.push(this.dirtyPages[p.count]!, this.trigger[p.count]!);
+    return p;
   }
 
   /**

@@ -26,8 +26,9 @@ export class UnmappedError extends Error {
   }
 }
 
-/** Columnar checkpoint table: one entry per checkpoint, loaded without touching pages. */
+/** Columnar checkpoint table of checkpoints [from, from + count): one entry each, read without touching pages. */
 export interface CheckpointColumns {
+  readonly from: number;
   readonly count: number;
   readonly timeNs: BigInt64Array;
   readonly trigger: Uint8Array; // TriggerCode
@@ -36,12 +37,17 @@ export interface CheckpointColumns {
   readonly mapsVersion: Uint32Array; // which distinct memory map (equal numbers: the same map)
 }
 
-/** Min/max/sum per power-of-two bucket of a per-checkpoint figure, for drawing millions of checkpoints. */
+/**
+ * Min/max/sum of dirty pages and the set of triggers (bit 1 << TriggerCode) per power-of-two
+ * bucket of checkpoints, for drawing millions of them: cell c covers [c·bucket, (c+1)·bucket),
+ * the last one up to the checkpoint count.
+ */
 export interface SummaryLevel {
-  readonly bucket: number; // checkpoints per bucket (1, 2, 4, ...)
+  readonly bucket: number; // checkpoints per cell (SUMMARY_BUCKET, twice that, ...)
   readonly min: Uint32Array;
   readonly max: Uint32Array;
   readonly sum: Float64Array;
+  readonly triggers: Uint8Array;
 }
 
 export interface TerminalChunk {
@@ -78,8 +84,12 @@ export interface RecordingReader {
   /** The executable path at checkpoint k (changes at exec). */
   programAt(k: number): string;
   checkpoint(k: number): CheckpointInfo;
-  columns(): CheckpointColumns;
-  /** Pyramid of dirtyPages per checkpoint: level 0 has bucket 1, each next level halves the count. */
+  /**
+   * Copies of the columns of checkpoints [from, to): ask for the window you need (a long
+   * recording's table is not all in memory).
+   */
+  columns(from: number, to: number): CheckpointColumns;
+  /** The timeline's pyramid: level 0 has buckets of SUMMARY_BUCKET (summary.ts) checkpoints, each next level doubles them; finer detail from columns(). */
   summary(): readonly SummaryLevel[];
   mapsAt(k: number): readonly MapEntry[];
   registersAt(k: number): readonly ThreadRegisters[];
