@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hexToBytes, maskHas } from '../../shared/api/bytes.js';
 import { ApiError, type AnyEvent } from '../../shared/api/contract.js';
+import { TRIGGER_NAMES } from '../../shared/protocol/wire.js';
 import { SYN, writeSyntheticRecording } from '../store/synthetic.js';
 import { DeloreanService } from './service.js';
 
@@ -57,6 +58,21 @@ describe('DeloreanService', () => {
     const each = await Promise.all(Array.from({ length: 10 }, (_, i) => service.checkpoint({ rec, k: 10 + i })));
     expect(zoomed.maxDirty).toEqual(each.map((c) => c.dirtyPages));
     expect(t.sumDirty.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+  });
+
+  it('slices exactly where buckets are not aligned to the pyramid (its cells plus checkpoint columns)', async () => {
+    const all = await Promise.all(Array.from({ length: N }, (_, k) => service.checkpoint({ rec, k })));
+    for (const [from, to, buckets] of [[0, N, 7], [37, 2901, 5], [1000, N + 50, 3]] as const) {
+      const t = await service.timeline({ rec, from, to, buckets });
+      const step = (to - from) / buckets;
+      for (let i = 0; i < buckets; i++) {
+        const a = Math.floor(from + i * step);
+        const cps = all.slice(a, Math.min(N, Math.floor(from + (i + 1) * step)));
+        expect(t.sumDirty[i]).toBe(cps.reduce((s, c) => s + c.dirtyPages, 0));
+        expect(t.maxDirty[i]).toBe(Math.max(...cps.map((c) => c.dirtyPages)));
+        expect(t.triggers[i]).toBe(cps.reduce((m, c) => m | (1 << TRIGGER_NAMES.indexOf(c.trigger)), 0));
+      }
+    }
   });
 
   it('reads memory with readable and changed masks, across an unmapped boundary', async () => {

@@ -61,7 +61,7 @@ import { demoProgram, packageVersion } from './paths.js';
 import { defaultConfigDir, defaultRecordingsDir, RecentList } from './recent.js';
 import { syscallName } from './syscalls.js';
 import { unwind } from './unwind.js';
-import { buildTriggerPyramid, sliceTimeline, type TriggerPyramid } from './timeline.js';
+import { sliceTimeline } from './timeline.js';
 
 export interface ServiceOptions {
   readonly face: AppInfo['face'];
@@ -82,7 +82,6 @@ export interface ServiceOptions {
 interface Open {
   readonly reader: RecordingReader;
   readonly engine: Engine;
-  triggers: TriggerPyramid | null;
 }
 
 interface Session {
@@ -196,7 +195,7 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
     if (!existsSync(rec)) throw new ApiError(`no such recording: ${rec}`, 'not-found');
     if (!statSync(rec).isDirectory()) throw new ApiError(`not a recording (expected a .dlr directory): ${rec}`, 'not-found');
     const reader = this.options.openReader ? await this.options.openReader(rec) : await openStore(rec, { readOnly: true });
-    const open: Open = { reader, engine: new Engine(reader), triggers: null };
+    const open: Open = { reader, engine: new Engine(reader) };
     this.recordings.set(rec, open);
     return open;
   }
@@ -237,12 +236,10 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
 
   async timeline({ rec, from, to, buckets }: ParamsOf<'timeline'>): Promise<TimelineSlice> {
     if (to <= from) throw new ApiError(`timeline: empty range [${from}, ${to})`, 'invalid-params');
-    const open = this.get(rec);
-    const { reader } = open;
+    const { reader } = this.get(rec);
+    // The summary and the count read together: the pyramid describes exactly these checkpoints.
     const count = reader.checkpointCount;
-    const columns = reader.columns();
-    if (!open.triggers || open.triggers.count !== count) open.triggers = buildTriggerPyramid(columns.trigger, count, open.triggers);
-    return sliceTimeline(reader.summary(), columns, open.triggers, count, from, to, buckets);
+    return sliceTimeline(reader.summary(), (a, b) => reader.columns(a, b), count, from, to, buckets);
   }
 
   async checkpoint({ rec, k }: ParamsOf<'checkpoint'>): Promise<CheckpointJson> {

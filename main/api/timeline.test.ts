@@ -1,36 +1,57 @@
 import { describe, expect, it } from 'vitest';
-import { Pyramid } from '../store/summary.js';
+import { Pyramid, SUMMARY_BUCKET } from '../store/summary.js';
 import type { CheckpointColumns } from '../store/types.js';
-import { buildTriggerPyramid, sliceTimeline } from './timeline.js';
+import { MAX_COLUMNS_WINDOW, sliceTimeline, type ReadColumns } from './timeline.js';
 import { prng } from '../testing/prng.js';
 
-function recording(count: number, seed: number): { columns: CheckpointColumns; pyramid: Pyramid } {
+interface Recording {
+  readonly count: number;
+  readonly dirty: Uint32Array;
+  readonly trigger: Uint8Array;
+}
+
+function recording(count: number, seed: number): Recording {
   const r = prng(seed);
   const dirty = new Uint32Array(count).map(() => (r() < 0.1 ? Math.floor(r() * 5000) : Math.floor(r() * 8)));
   const trigger = new Uint8Array(count).map(() => (r() < 0.02 ? 3 : r() < 0.5 ? 1 : 2));
-  const columns: CheckpointColumns = { count, timeNs: new BigInt64Array(count), trigger, dirtyPages: dirty, storedBytes: new Uint32Array(count), mapsVersion: new Uint32Array(count) };
-  return { columns, pyramid: Pyramid.build(dirty, count) };
+  return { count, dirty, trigger };
+}
+
+/**
+ * Columns of the first `count` checkpoints as RecordingReader.columns gives them (copies,
+ * range-checked), noting every window read so the tests can hold sliceTimeline to its bounds.
+ */
+function reader(rec: Recording, count = rec.count): { read: ReadColumns; windows: Array<[number, number]> } {
+  const windows: Array<[number, number]> = [];
+  const read: ReadColumns = (from, to) => {
+    if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to < from || to > count) throw new RangeError(`checkpoints [${from}, ${to}) out of range (${count})`);
+    windows.push([from, to]);
+    const n = to - from;
+    const cols: CheckpointColumns = { from, count: n, timeNs: new BigInt64Array(n), trigger: rec.trigger.slice(from, to), dirtyPages: rec.dirty.slice(from, to), storedBytes: new Uint32Array(n), mapsVersion: new Uint32Array(n) };
+    return cols;
+  };
+  return { read, windows };
 }
 
 /** The slice computed the obvious way, checkpoint by checkpoint. */
-function bruteForce(c: CheckpointColumns, from: number, to: number, buckets: number) {
+function bruteForce(rec: Recording, count: number, from: number, to: number, buckets: number) {
   const step = (to - from) / buckets;
   const out = { min: [] as number[], max: [] as number[], sum: [] as number[], trig: [] as number[] };
   for (let i = 0; i < buckets; i++) {
     const a = Math.floor(from + i * step);
-    const b = Math.min(c.count, Math.max(a + 1, Math.floor(from + (i + 1) * step)));
+    const b = Math.min(count, Math.max(a + 1, Math.floor(from + (i + 1) * step)));
     let mn = Infinity;
     let mx = 0;
     let sm = 0;
     let tm = 0;
     for (let k = a; k < b; k++) {
-      const v = c.dirtyPages[k]!;
+      const v = rec.dirty[k]!;
       mn = Math.min(mn, v);
       mx = Math.max(mx, v);
       sm += v;
-      tm |= 1 << c.trigger[k]!;
+      tm |= 1 << rec.trigger[k]!;
     }
-    out.min.push(a >= c.count ? 0 : mn);
+    out.min.push(a >= count ? 0 : mn);
     out.max.push(mx);
     out.sum.push(sm);
     out.trig.push(tm);
@@ -38,54 +59,80 @@ function bruteForce(c: CheckpointColumns, from: number, to: number, buckets: num
   return out;
 }
 
+function expectExact(rec: Recording, count: number, summary: ReturnType<Pyramid['view']>, from: number, to: number, buckets: number): Array<[number, number]> {
+  const { read, windows } = reader(rec, count);
+  const s = sliceTimeline(summary, read, count, from, to, buckets);
+  const want = bruteForce(rec, count, from, to, buckets);
+  const where = `[${from}, ${to}) in ${buckets} of ${count}`;
+  expect(s.minDirty, where).toEqual(want.min);
+  expect(s.maxDirty, where).toEqual(want.max);
+  expect(s.sumDirty, where).toEqual(want.sum);
+  expect(s.triggers, where).toEqual(want.trig);
+  return windows;
+}
+
 describe('sliceTimeline', () => {
-  for (const count of [1, 7, 1000, 12345]) {
-    it(`matches a brute-force aggregation over ${count} checkpoints`, () => {
-      const { columns, pyramid } = recording(count, count);
-      const triggers = buildTriggerPyramid(columns.trigger, count);
+  // Counts not a multiple of SUMMARY_BUCKET, under one bucket, and deep enough for many levels.
+  for (const count of [1, 2, 3, 7, 64, 1000, 12345, 300_001]) {
+    it(`matches a brute-force aggregation over ${count} checkpoints, reading bounded column windows`, () => {
+      const rec = recording(count, count);
+      const summary = Pyramid.build(rec.dirty, rec.trigger, count).view();
       const r = prng(count + 1);
       for (let trial = 0; trial < 60; trial++) {
         const from = Math.floor(r() * count);
-        const to = Math.min(count + 5, from + 1 + Math.floor(r() * (count - from + 3)));
-        const buckets = 1 + Math.floor(r() * 900);
-        const s = sliceTimeline(pyramid.view(), columns, triggers, count, from, to, buckets);
-        const want = bruteForce(columns, from, to, buckets);
-        expect(s.minDirty).toEqual(want.min);
-        expect(s.maxDirty).toEqual(want.max);
-        expect(s.sumDirty).toEqual(want.sum);
-        expect(s.triggers).toEqual(want.trig);
+        const to = Math.min(count + 5, from + 1 + Math.floor(r() * (count - from + 3))); // sometimes past the end
+        // Few buckets (wide ones, columns only at their edges) as well as many (zoomed in).
+        const buckets = 1 + Math.floor(r() < 0.5 ? r() * 40 : r() * 900);
+        const windows = expectExact(rec, count, summary, from, to, buckets);
+        // Bounded reads: at most two windows of SUMMARY_BUCKET a bucket, or one for the view.
+        let read = 0;
+        for (const [a, b] of windows) {
+          expect(b - a).toBeLessThanOrEqual(MAX_COLUMNS_WINDOW);
+          read += b - a;
+        }
+        expect(read).toBeLessThanOrEqual(2 * SUMMARY_BUCKET * (buckets + 1));
+        expect(windows.length).toBeLessThanOrEqual(2 * buckets + 1);
       }
     });
   }
 
-  it('falls back to the dirty column when the pyramid is missing', () => {
-    const { columns } = recording(300, 9);
-    const triggers = buildTriggerPyramid(columns.trigger, 300);
-    const s = sliceTimeline([], columns, triggers, 300, 0, 300, 7);
-    expect(s.maxDirty).toEqual(bruteForce(columns, 0, 300, 7).max);
+  it('is exact on whole aligned ranges and single checkpoints', () => {
+    const count = 5000;
+    const rec = recording(count, 5);
+    const summary = Pyramid.build(rec.dirty, rec.trigger, count).view();
+    for (const [from, to, buckets] of [[0, 4096, 1], [0, 4096, 64], [64, 128, 1], [4992, 5000, 3], [0, count, count], [4999, 5000, 1], [0, count, 1], [10, 11, 50]] as const) {
+      expectExact(rec, count, summary, from, to, buckets);
+    }
+  });
+
+  it('falls back to columns, read in bounded windows, when the pyramid is missing', () => {
+    const count = 200_000;
+    const rec = recording(count, 9);
+    for (const buckets of [1, 7]) {
+      const windows = expectExact(rec, count, [], 0, count, buckets);
+      for (const [a, b] of windows) expect(b - a).toBeLessThanOrEqual(MAX_COLUMNS_WINDOW);
+    }
   });
 });
 
-describe('buildTriggerPyramid on a growing recording', () => {
-  it('extended step by step equals the pyramid built at once, and slices the same', () => {
-    const { columns } = recording(5000, 21);
+describe('sliceTimeline on a growing recording', () => {
+  it('slices a pyramid pushed step by step the same as one built at once', () => {
+    const total = 5000;
+    const rec = recording(total, 21);
     const r = prng(22);
-    let grown = buildTriggerPyramid(columns.trigger, 0);
-    for (let count = 0; count < 5000; ) {
-      count = Math.min(5000, count + (r() < 0.3 ? 1 : Math.floor(r() * 700)));
-      grown = buildTriggerPyramid(columns.trigger, count, grown);
-      const fresh = buildTriggerPyramid(columns.trigger, count);
-      expect(grown.count).toBe(count);
-      expect(grown.levels.length).toBe(fresh.levels.length);
-      for (let L = 0; L < fresh.levels.length; L++) {
-        expect(Array.from(grown.levels[L]!.subarray(0, fresh.levels[L]!.length))).toEqual(Array.from(fresh.levels[L]!));
-        expect(grown.levels[L]!.subarray(fresh.levels[L]!.length).every((b) => b === 0)).toBe(true);
-      }
-      const cut = { ...columns, count, trigger: columns.trigger.subarray(0, count), dirtyPages: columns.dirtyPages.subarray(0, count) };
-      const summary = Pyramid.build(cut.dirtyPages, count).view();
+    const grown = new Pyramid();
+    for (let count = 0; count < total; ) {
+      count = Math.min(total, count + (r() < 0.3 ? 1 : Math.floor(r() * 700)));
+      while (grown.count < count) grown.push(rec.dirty[grown.count]!, rec.trigger[grown.count]!);
+      const fresh = Pyramid.build(rec.dirty, rec.trigger, count);
       const buckets = 1 + Math.floor(r() * 300);
-      expect(sliceTimeline(summary, cut, grown, count, 0, count, buckets)).toEqual(sliceTimeline(summary, cut, fresh, count, 0, count, buckets));
-      expect(sliceTimeline(summary, cut, grown, count, 0, count, buckets).triggers).toEqual(bruteForce(cut, 0, count, buckets).trig);
+      const from = Math.floor(r() * count);
+      const to = from + 1 + Math.floor(r() * (count - from + 10));
+      expect(grown.view()).toEqual(fresh.view());
+      const slice = sliceTimeline(grown.view(), reader(rec, count).read, count, from, to, buckets);
+      expect(slice).toEqual(sliceTimeline(fresh.view(), reader(rec, count).read, count, from, to, buckets));
+      expectExact(rec, count, grown.view(), 0, count, buckets);
+      expectExact(rec, count, grown.view(), from, to, buckets);
     }
   });
 });

@@ -2,128 +2,152 @@
  * Timeline slices: checkpoints [from, to) cut into N buckets, each summarised as min/max/sum
  * of dirty pages and the set of triggers in it, for a canvas that draws one bucket per pixel.
  *
- * Cost is O(N log n), independent of how many checkpoints a bucket covers: each bucket's
- * range is split into aligned power-of-two blocks (as in a segment tree), and each block is
- * one cell of the store's summary pyramid (level L holds blocks of 2^L checkpoints). Trigger
- * sets come from a pyramid of bitmasks (bit 1 << TriggerCode, OR-ed upwards) built here from
- * the trigger column, once per recording size.
+ * Exact, and O(N log n) in pyramid cells whatever a bucket covers: each bucket [a, b) is cut
+ * into its unaligned edges (under SUMMARY_BUCKET checkpoints each, from checkpoint columns)
+ * and the aligned run between them, which splits into aligned power-of-two blocks (as in a
+ * segment tree), each one cell of the store's summary pyramid (dirty pages and triggers).
+ *
+ * Columns are read in bounded windows, never the whole recording: one window for the whole
+ * view when it spans at most 2·SUMMARY_BUCKET checkpoints a bucket (a zoomed-in view reads
+ * most checkpoints anyway), else one SUMMARY_BUCKET-aligned window per bucket edge.
  */
 import type { TimelineSlice } from '../../shared/api/contract.js';
+import { SUMMARY_BUCKET } from '../store/summary.js';
 import type { CheckpointColumns, SummaryLevel } from '../store/types.js';
 
-/**
- * Bitmask pyramid of triggers: levels[L][c] = OR of 1 << trigger over checkpoints [c·2^L, (c+1)·2^L).
- * A level may be longer than ceil(count / 2^L) (room to grow): cells past it are 0.
- */
-export interface TriggerPyramid {
-  readonly count: number;
-  readonly levels: readonly Uint8Array[];
-}
+/** Reads the columns of checkpoints [from, to) (RecordingReader.columns). */
+export type ReadColumns = (from: number, to: number) => CheckpointColumns;
 
-/**
- * The trigger pyramid of the first `count` checkpoints. Given the pyramid of a shorter prefix
- * of the same recording (`prev`, a live recording that grew), only the new checkpoints and the
- * cells above them are computed, in place in prev's arrays (prev is stale afterwards): a
- * timeline request while following a live recording costs O(new checkpoints), not O(count)
- * (rebuilt whole, it was ~4 MB of garbage and milliseconds per request at 2M checkpoints).
- */
-export function buildTriggerPyramid(triggers: Uint8Array, count: number, prev: TriggerPyramid | null = null): TriggerPyramid {
-  const from = prev && prev.count <= count ? prev.count : 0;
-  const levels: Uint8Array[] = from > 0 ? [...prev!.levels] : [];
-  let lo = from; // cells [lo, hi) of level L to compute
-  let hi = count;
-  for (let L = 0; ; L++) {
-    const need = Math.ceil(count / 2 ** L);
-    let cur = levels[L];
-    if (!cur || cur.length < need) {
-      const grown = new Uint8Array(from > 0 ? Math.max(need, 2 * (cur?.length ?? 0)) : need);
-      if (cur) grown.set(cur);
-      cur = grown;
-      levels[L] = cur;
-    }
-    if (L === 0) {
-      for (let k = lo; k < hi; k++) cur[k] = 1 << (triggers[k]! & 7);
-    } else {
-      const below = levels[L - 1]!;
-      for (let c = lo; c < hi; c++) cur[c] = below[2 * c]! | (below[2 * c + 1] ?? 0);
-    }
-    if (need <= 1) {
-      levels.length = L + 1;
-      break;
-    }
-    lo >>= 1;
-    hi = Math.ceil(hi / 2);
+/** The most checkpoints read in one columns window. */
+export const MAX_COLUMNS_WINDOW = 65_536;
+
+const alignDown = (k: number): number => Math.floor(k / SUMMARY_BUCKET) * SUMMARY_BUCKET;
+const alignUp = (k: number): number => Math.ceil(k / SUMMARY_BUCKET) * SUMMARY_BUCKET;
+
+/** What one bucket is folding: min/max/sum of dirty pages and OR of 1 << trigger. */
+class Fold {
+  min = Infinity;
+  max = 0;
+  sum = 0;
+  triggers = 0;
+
+  reset(): void {
+    this.min = Infinity;
+    this.max = 0;
+    this.sum = 0;
+    this.triggers = 0;
   }
-  return { count, levels };
 }
 
-/** The dirty-page pyramid cells valid for `count` checkpoints, with level 0 from the column when the pyramid lacks it. */
-function levelsFor(summary: readonly SummaryLevel[], columns: CheckpointColumns, count: number): Array<{ min: ArrayLike<number>; max: ArrayLike<number>; sum: ArrayLike<number>; n: number }> {
-  const out: Array<{ min: ArrayLike<number>; max: ArrayLike<number>; sum: ArrayLike<number>; n: number }> = [];
-  for (let L = 0; ; L++) {
-    const bucket = 2 ** L;
-    const need = Math.ceil(count / bucket);
-    const level = summary[L];
-    if (level && level.bucket === bucket && level.min.length >= need && level.max.length >= need && level.sum.length >= need) {
-      out.push({ min: level.min, max: level.max, sum: level.sum, n: Math.floor(count / bucket) });
-    } else if (L === 0) {
-      const d = columns.dirtyPages;
-      out.push({ min: d, max: d, sum: d, n: Math.min(count, d.length) });
-    } else break;
-    if (need <= 1) break;
+/** Checkpoint columns read window by window, keeping the last window for the next edge. */
+class ColumnWindows {
+  private window: CheckpointColumns | null = null;
+  constructor(
+    private readonly read: ReadColumns,
+    private readonly count: number,
+  ) {}
+
+  /** Reads [from, to) now, for the folds to come (a zoomed-in view). */
+  preload(from: number, to: number): void {
+    this.window = this.read(from, to);
+  }
+
+  /** Folds checkpoints [x, y) (y <= count) into f. */
+  fold(x: number, y: number, f: Fold): void {
+    while (x < y) {
+      let w = this.window;
+      if (!w || x < w.from || x >= w.from + w.count) {
+        const start = alignDown(x);
+        w = this.window = this.read(start, Math.min(this.count, alignUp(y), start + MAX_COLUMNS_WINDOW));
+      }
+      const end = Math.min(y, w.from + w.count);
+      const dirty = w.dirtyPages;
+      const trigger = w.trigger;
+      for (let i = x - w.from, e = end - w.from; i < e; i++) {
+        const v = dirty[i]!;
+        if (v < f.min) f.min = v;
+        if (v > f.max) f.max = v;
+        f.sum += v;
+        f.triggers |= 1 << (trigger[i]! & 7);
+      }
+      x = end;
+    }
+  }
+}
+
+/**
+ * The summary levels usable for `count` checkpoints: level L must have cells of
+ * SUMMARY_BUCKET·2^L and hold every full cell. Only full cells are read, so the partial last
+ * cell of a level never counts.
+ */
+function usableLevels(summary: readonly SummaryLevel[], count: number): SummaryLevel[] {
+  const out: SummaryLevel[] = [];
+  for (let L = 0; L < summary.length; L++) {
+    const level = summary[L]!;
+    const bucket = SUMMARY_BUCKET * 2 ** L;
+    const full = Math.floor(count / bucket);
+    if (level.bucket !== bucket || level.min.length < full || level.max.length < full || level.sum.length < full || level.triggers.length < full) break;
+    out.push(level);
+    if (full <= 1) break;
   }
   return out;
 }
 
-export function sliceTimeline(
-  summary: readonly SummaryLevel[],
-  columns: CheckpointColumns,
-  triggers: TriggerPyramid,
-  count: number,
-  from: number,
-  to: number,
-  buckets: number,
-): TimelineSlice {
+/**
+ * Slices checkpoints [from, to) of a recording of `count` into `buckets`. `summary` must be
+ * the pyramid of exactly those `count` checkpoints (reader.summary() read together with
+ * reader.checkpointCount); `read` gives their columns. Buckets past the count are zeros.
+ */
+export function sliceTimeline(summary: readonly SummaryLevel[], read: ReadColumns, count: number, from: number, to: number, buckets: number): TimelineSlice {
   const minDirty = new Array<number>(buckets).fill(0);
   const maxDirty = new Array<number>(buckets).fill(0);
   const sumDirty = new Array<number>(buckets).fill(0);
   const trig = new Array<number>(buckets).fill(0);
-  const levels = levelsFor(summary, columns, count);
-  const tLevels = triggers.levels;
+  const levels = usableLevels(summary, count);
+  const columns = new ColumnWindows(read, count);
   const step = (to - from) / buckets;
 
+  // A zoomed-in view: one window for all of it.
+  const end = Math.min(to, count);
+  if (from < end) {
+    const lo = alignDown(from);
+    const hi = Math.min(count, alignUp(end));
+    if (hi - lo <= Math.min(MAX_COLUMNS_WINDOW, 2 * SUMMARY_BUCKET * buckets)) columns.preload(lo, hi);
+  }
+
+  const f = new Fold();
   for (let i = 0; i < buckets; i++) {
     const a = Math.floor(from + i * step);
     if (a >= count) break;
     const b = Math.min(count, Math.max(a + 1, Math.floor(from + (i + 1) * step)));
-    let mn = Infinity;
-    let mx = 0;
-    let sm = 0;
-    let tm = 0;
-    // Greedy aligned decomposition of [a, b): the largest block starting at p that fits.
-    for (let p = a; p < b; ) {
-      let L = Math.min(trailingZeros(p), log2Floor(b - p), levels.length - 1);
-      while (L > 0 && Math.floor(p / 2 ** L) >= levels[L]!.n) L--;
-      const lv = levels[L]!;
-      const size = 2 ** L;
-      const c = Math.floor(p / size);
-      const lo = lv.min[c] ?? 0;
-      const hi = lv.max[c] ?? 0;
-      if (lo < mn) mn = lo;
-      if (hi > mx) mx = hi;
-      sm += lv.sum[c] ?? 0;
-      const tl = Math.min(L, tLevels.length - 1);
-      const tc = Math.floor(p / 2 ** tl);
-      // When the trigger pyramid is shallower than the chosen level, OR the covered cells.
-      const tLevel = tLevels[tl]!;
-      const tEnd = Math.min(tLevel.length, Math.ceil((p + size) / 2 ** tl));
-      for (let q = tc; q < tEnd; q++) tm |= tLevel[q]!;
-      p += size;
+    f.reset();
+    const A = alignUp(a);
+    const B = alignDown(b);
+    if (levels.length === 0 || A >= B) {
+      columns.fold(a, b, f);
+    } else {
+      columns.fold(a, A, f);
+      // Blocks of [A, B) in SUMMARY_BUCKET units: the largest aligned block starting at q that fits.
+      const Q = B / SUMMARY_BUCKET;
+      for (let q = A / SUMMARY_BUCKET; q < Q; ) {
+        const L = Math.min(trailingZeros(q), log2Floor(Q - q), levels.length - 1);
+        const size = 2 ** L;
+        const level = levels[L]!;
+        const c = q / size;
+        const lo = level.min[c]!;
+        const hi = level.max[c]!;
+        if (lo < f.min) f.min = lo;
+        if (hi > f.max) f.max = hi;
+        f.sum += level.sum[c]!;
+        f.triggers |= level.triggers[c]!;
+        q += size;
+      }
+      columns.fold(B, b, f);
     }
-    minDirty[i] = mn === Infinity ? 0 : mn;
-    maxDirty[i] = mx;
-    sumDirty[i] = sm;
-    trig[i] = tm;
+    minDirty[i] = f.min === Infinity ? 0 : f.min;
+    maxDirty[i] = f.max;
+    sumDirty[i] = f.sum;
+    trig[i] = f.triggers;
   }
   return { from, to, buckets, count, minDirty, maxDirty, sumDirty, triggers: trig };
 }
