@@ -259,6 +259,53 @@ describe('exact search', () => {
   });
 });
 
+describe('maps change points', () => {
+  it('finds every change across the windows of the maps-version column it scans, and as the recording grows', async () => {
+    // Changes on both sides of the 65,536-checkpoint scan window; at 100 a new maps record with
+    // the same text (a new maps version, not a change).
+    const n = 65_536 + 300;
+    const changes = [5, 64_000, 65_535, 65_536, 65_537, 65_600];
+    const one = [anon(A, B)];
+    const two = [anon(A, B), anon(D, D + 0x1000n)];
+    const changePoints = (engine: Engine): number[] => {
+      const got: number[] = [];
+      for (let k: number | null = 0; k !== null; k = engine.nextMapsChange(k)) if (k > 0) got.push(k);
+      return got;
+    };
+    const dir = join(root, `rec${counter++}.dlr`);
+    const b = await RecordingBuilder.create(dir);
+    let cur = one;
+    const write = (upTo: number): void => {
+      for (let k = b.count; k < upTo; k++) {
+        if (k === 0) b.checkpoint({ maps: cur, pages: [[A, page({ 0: 1 })]] });
+        else if (changes.includes(k)) b.checkpoint({ maps: (cur = cur === one ? two : one) });
+        else if (k === 100) b.checkpoint({ maps: cur });
+        else b.checkpoint({});
+      }
+    };
+    // A live reader follows the recording: the engine scans the new part only.
+    write(65_000);
+    const live = await openRecording(dir, { readOnly: true });
+    const following = new Engine(live);
+    expect(changePoints(following)).toEqual([5, 64_000]);
+    write(n);
+    b.close();
+    live.refresh();
+    expect(changePoints(following)).toEqual(changes);
+    // Scanned at once, over the window boundary.
+    const reader = await openRecording(dir);
+    const engine = new Engine(reader);
+    try {
+      expect(changePoints(engine)).toEqual(changes);
+      expect(engine.mapsSpan(65_535)).toEqual({ from: 65_535, to: 65_536 });
+      expect(engine.mapsSpan(70)).toEqual({ from: 5, to: 64_000 });
+    } finally {
+      for (const e of [engine, following]) e.close();
+      for (const r of [reader, live]) r.close();
+    }
+  }, 60_000);
+});
+
 describe('typed reads', () => {
   it('reads every type: sign extension, floats, C strings, bytes, page-crossing', async () => {
     const p = new Uint8Array(4096);

@@ -43,6 +43,8 @@ import { upperBound } from '../../shared/sorted.js';
 
 const PAGE_MASK = ~(PAGE_SIZE - 1n);
 const YIELD_MS = 25;
+/** Checkpoints of the maps-version column read at once when looking for maps changes. */
+const MAPS_SCAN_WINDOW = 65_536;
 
 /** A request the engine cannot serve as asked (a checkpoint out of range, a bad address...). */
 export class EngineError extends Error {
@@ -465,9 +467,16 @@ export class Engine {
     const mc = this.mapsChanges;
     if (mc.scanned < n) {
       // Only where the store's maps version changes can the map differ (same version: same text).
-      const mv = this.reader.columns().mapsVersion;
-      for (let i = Math.max(1, mc.scanned); i < n; i++) {
-        if (mv[i] !== mv[i - 1] && !sameMaps(this.reader.mapsAt(i - 1), this.reader.mapsAt(i))) mc.points.push(i);
+      // The column is read in bounded windows, each starting one checkpoint back for its first comparison.
+      for (let start = Math.max(1, mc.scanned); start < n; ) {
+        const end = Math.min(n, start + MAPS_SCAN_WINDOW);
+        const w = this.reader.columns(start - 1, end);
+        const mv = w.mapsVersion;
+        for (let j = 1; j < w.count; j++) {
+          const i = start - 1 + j;
+          if (mv[j] !== mv[j - 1] && !sameMaps(this.reader.mapsAt(i - 1), this.reader.mapsAt(i))) mc.points.push(i);
+        }
+        mc.scanned = start = end;
       }
       mc.scanned = n;
     }
