@@ -9,7 +9,6 @@ export function recordingInfo(r: RecordingReader) {
   const first = n > 0 ? r.checkpoint(0) : null;
   const last = n > 0 ? r.checkpoint(n - 1) : null;
   let threads = 0;
-  const cols = r.columns();
   for (let k = 0; k < n; k++) threads = Math.max(threads, r.checkpoint(k).threads);
   const durationNs = first && last ? last.timeNs - first.timeNs : 0n;
   const triggers: Record<string, number> = {};
@@ -17,7 +16,6 @@ export function recordingInfo(r: RecordingReader) {
     const t = r.checkpoint(k).trigger;
     triggers[t] = (triggers[t] ?? 0) + 1;
   }
-  void cols;
   return {
     path: r.path,
     program: r.meta.program,
