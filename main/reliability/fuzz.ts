@@ -189,7 +189,11 @@ export async function damageRecording(recording: string, work: string, seed: num
       }
       if (r.checkpointCount === pristine.length && digestCheckpoint(r, r.checkpointCount - 1, true) !== lastAll) throw new Error(`${what}: the last checkpoint's pages differ`);
       r.summary();
-      r.columns();
+      // A window of the columns agrees with the checkpoints' own records.
+      const cols = r.columns(0, Math.min(r.checkpointCount, 1000));
+      for (let k = 0; k < cols.count; k++) {
+        if (cols.dirtyPages[k] !== r.checkpoint(k).dirtyPages) throw new Error(`${what}: checkpoint ${k}'s dirty-page count differs between the columns and its record`);
+      }
       if (r.checkpointCount === pristine.length) stats.intact++;
       else stats.cut++;
     } catch (e) {
