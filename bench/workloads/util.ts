@@ -166,11 +166,15 @@ export async function runRecorded(parent: string, name: string, a: RecordArgs): 
   let nearEmpty = 0;
   let n = 0;
   try {
-    const c = reader.columns();
-    if (c.count > 1) runMs = Number(c.timeNs[c.count - 1]! - c.timeNs[0]!) / 1e6;
-    for (let k = 1; k < c.count; k++) {
-      n++;
-      if (c.dirtyPages[k]! <= 2) nearEmpty++;
+    const count = reader.checkpointCount;
+    if (count > 1) runMs = Number(reader.checkpoint(count - 1).timeNs - reader.checkpoint(0).timeNs) / 1e6;
+    // The dirty-page column in bounded windows (a long recording's index is not all in memory).
+    for (let from = 1; from < count; from += 65_536) {
+      const c = reader.columns(from, Math.min(count, from + 65_536));
+      for (let i = 0; i < c.count; i++) {
+        n++;
+        if (c.dirtyPages[i]! <= 2) nearEmpty++;
+      }
     }
   } finally {
     reader.close();
