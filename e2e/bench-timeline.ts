@@ -23,7 +23,7 @@ import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CheckpointInfo, RecordingMeta } from '../shared/model/recording.js';
 import { TRIGGER_NAMES } from '../shared/protocol/wire.js';
-import { buildTriggerPyramid, sliceTimeline } from '../main/api/timeline.js';
+import { sliceTimeline } from '../main/api/timeline.js';
 import { Pyramid } from '../main/store/summary.js';
 import { UnmappedError, type CheckpointColumns, type RecordingReader, type SummaryLevel } from '../main/store/types.js';
 import { startApp } from './support/app.js';
@@ -55,8 +55,13 @@ export function columnsOnlyReader(path: string, count: number, seed = 7): Record
     trigger[k] = k === 0 ? 0 : k === count - 1 ? 5 : rand() < 0.0001 ? 3 : 1;
     timeNs[k] = BigInt(k) * 20_000n;
   }
-  const columns: CheckpointColumns = { count, timeNs, trigger, dirtyPages, storedBytes: new Uint32Array(count), mapsVersion: new Uint32Array(count) };
-  const summary: SummaryLevel[] = Pyramid.build(dirtyPages, count).view();
+  // Copies of a window, as the store's columns(from, to) gives them.
+  const columns = (from: number, to: number): CheckpointColumns => {
+    if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to < from || to > count) throw new RangeError(`checkpoints [${from}, ${to}) out of range (the recording has ${count})`);
+    const n = to - from;
+    return { from, count: n, timeNs: timeNs.slice(from, to), trigger: trigger.slice(from, to), dirtyPages: dirtyPages.slice(from, to), storedBytes: new Uint32Array(n), mapsVersion: new Uint32Array(n) };
+  };
+  const summary: SummaryLevel[] = Pyramid.build(dirtyPages, trigger, count).view();
   const meta: RecordingMeta = { formatVersion: 1, program: '/synthetic/bench', argv: ['/synthetic/bench'], cwd: '/', pid: 1, backend: 'uffd-wp', attached: false, pageSize: 4096, startedAt: new Date(0).toISOString() };
   const info = (k: number): CheckpointInfo => ({
     index: k,
@@ -77,7 +82,7 @@ export function columnsOnlyReader(path: string, count: number, seed = 7): Record
     stats: { rawBytes: 0, storedBytes: 0, pagesReceived: 0, zeroPages: 0, dedupHits: 0, deltaBlobs: 0, fullBlobs: 0 },
     programAt: () => meta.program,
     checkpoint: info,
-    columns: () => columns,
+    columns,
     summary: () => summary,
     mapsAt: () => [],
     registersAt: () => [],
@@ -127,12 +132,11 @@ export async function benchTimeline(opts: { counts?: readonly number[]; frames?:
     for (const [path, reader] of readers) {
       const n = reader.checkpointCount;
       // Node side: one frame's aggregation.
-      const triggers = buildTriggerPyramid(reader.columns().trigger, n);
       const slices: number[] = [];
       for (let i = -10; i < 50; i++) {
         const from = Math.floor((i / 50) * n * 0.9);
         const t0 = performance.now();
-        sliceTimeline(reader.summary(), reader.columns(), triggers, n, from, Math.min(n, from + Math.floor(n / (1 + Math.abs(i)))), 1600);
+        sliceTimeline(reader.summary(), (a, b) => reader.columns(a, b), n, from, Math.min(n, from + Math.floor(n / (1 + Math.abs(i)))), 1600);
         if (i >= 0) slices.push(performance.now() - t0); // the first ten warm the JIT up
       }
 
