@@ -105,6 +105,14 @@ describe('sliceTimeline', () => {
     }
   });
 
+  it('refuses a range before checkpoint 0, an empty range and no buckets', () => {
+    const rec = recording(100, 3);
+    const summary = Pyramid.build(rec.dirty, rec.trigger, 100).view();
+    for (const [from, to, buckets] of [[-1, 50, 10], [50, 50, 10], [0, 50, 0]] as const) {
+      expect(() => sliceTimeline(summary, reader(rec).read, 100, from, to, buckets)).toThrow(RangeError);
+    }
+  });
+
   it('falls back to columns, read in bounded windows, when the pyramid is missing', () => {
     const count = 200_000;
     const rec = recording(count, 9);

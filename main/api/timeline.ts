@@ -99,6 +99,7 @@ function usableLevels(summary: readonly SummaryLevel[], count: number): SummaryL
  * reader.checkpointCount); `read` gives their columns. Buckets past the count are zeros.
  */
 export function sliceTimeline(summary: readonly SummaryLevel[], read: ReadColumns, count: number, from: number, to: number, buckets: number): TimelineSlice {
+  if (!Number.isInteger(from) || from < 0 || !(to > from) || !Number.isInteger(buckets) || buckets < 1) throw new RangeError(`timeline: bad range [${from}, ${to}) in ${buckets} buckets`);
   const minDirty = new Array<number>(buckets).fill(0);
   const maxDirty = new Array<number>(buckets).fill(0);
   const sumDirty = new Array<number>(buckets).fill(0);
