@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Pyramid, SUMMARY_BUCKET } from '../store/summary.js';
 import type { CheckpointColumns } from '../store/types.js';
-import { MAX_COLUMNS_WINDOW, sliceTimeline, type ReadColumns } from './timeline.js';
+import { MAX_COLUMNS_WINDOW, SEQUENTIAL_STEP, sliceTimeline, type ReadColumns } from './timeline.js';
 import { prng } from '../testing/prng.js';
 
 interface Recording {
@@ -84,14 +84,21 @@ describe('sliceTimeline', () => {
         // Few buckets (wide ones, columns only at their edges) as well as many (zoomed in).
         const buckets = 1 + Math.floor(r() < 0.5 ? r() * 40 : r() * 900);
         const windows = expectExact(rec, count, summary, from, to, buckets);
-        // Bounded reads: at most two windows of SUMMARY_BUCKET a bucket, or one for the view.
+        // Bounded reads: narrow buckets read the view once, in windows of at most
+        // MAX_COLUMNS_WINDOW; wide ones at most two windows of SUMMARY_BUCKET a bucket.
         let read = 0;
         for (const [a, b] of windows) {
           expect(b - a).toBeLessThanOrEqual(MAX_COLUMNS_WINDOW);
           read += b - a;
         }
-        expect(read).toBeLessThanOrEqual(2 * SUMMARY_BUCKET * (buckets + 1));
-        expect(windows.length).toBeLessThanOrEqual(2 * buckets + 1);
+        const view = Math.max(0, Math.min(to, count) - from);
+        if ((to - from) / buckets <= SEQUENTIAL_STEP) {
+          expect(read).toBeLessThanOrEqual(view + 2 * SUMMARY_BUCKET);
+          expect(windows.length).toBeLessThanOrEqual(Math.ceil(view / MAX_COLUMNS_WINDOW) + 1);
+        } else {
+          expect(read).toBeLessThanOrEqual(2 * SUMMARY_BUCKET * (buckets + 1));
+          expect(windows.length).toBeLessThanOrEqual(2 * buckets + 1);
+        }
       }
     });
   }
