@@ -7,7 +7,7 @@
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { INDEX_FILE, LOG_FILE, RecordType } from './format.js';
+import { INDEX_FILE, INDEX_SEGMENTS_FILE, LOG_FILE, RecordType } from './format.js';
 import { openRecording, type Reader } from './reader.js';
 import { writeSyntheticRecording, type SyntheticOptions } from './synthetic.js';
 import { tempDir, verifySynthetic } from './test-support.js';
@@ -56,7 +56,7 @@ beforeAll(async () => {
   cleanup = t.cleanup;
   original = join(t.dir, 'orig.dlr');
   work = join(t.dir, 'work.dlr');
-  await writeSyntheticRecording(original, opts);
+  await writeSyntheticRecording(original, opts, { indexSegmentCheckpoints: 2 }); // two sealed index runs
   copyDir(original, work);
   for (const n of readdirSync(original)) files.set(n, readFileSync(join(original, n)));
   const log = files.get(LOG_FILE)!;
@@ -112,7 +112,7 @@ describe('bit flips and garbage', () => {
 
   afterEach(() => restore());
 
-  it.each([LOG_FILE, 'blobs-000000.seg', INDEX_FILE])('in %s: a clear error or correct data, never anything else', async (name) => {
+  it.each([LOG_FILE, 'blobs-000000.seg', INDEX_FILE, INDEX_SEGMENTS_FILE])('in %s: a clear error or correct data, never anything else', async (name) => {
     const pristine = files.get(name)!;
     const full = opts.checkpoints;
     let errors = 0;
@@ -145,9 +145,9 @@ describe('bit flips and garbage', () => {
       if (got instanceof RecordingError) errors++;
       else if (got < full) cuts++;
       // The index is disposable: damage there must never cost anything.
-      if (name === INDEX_FILE) expect(got).toBe(full);
+      if (name === INDEX_FILE || name === INDEX_SEGMENTS_FILE) expect(got).toBe(full);
     }
     writeFileSync(join(work, name), pristine);
-    if (name !== INDEX_FILE) expect(errors + cuts).toBeGreaterThan(0);
+    if (name !== INDEX_FILE && name !== INDEX_SEGMENTS_FILE) expect(errors + cuts).toBeGreaterThan(0);
   });
 });

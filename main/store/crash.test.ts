@@ -76,7 +76,7 @@ describe('crash safety', () => {
       const t = tempDir();
       cleanups.push(t.cleanup);
       const dir = join(t.dir, 'rec.dlr');
-      const opts: SyntheticOptions & { segmentBytes: number } = {
+      const opts: SyntheticOptions & { segmentBytes: number; indexSegmentCheckpoints: number } = {
         checkpoints: 400,
         heapPages: 24,
         wordsPerCheckpoint: 1 + Math.floor(rand() * 20),
@@ -85,6 +85,7 @@ describe('crash safety', () => {
         zeroEvery: 25,
         outputEvery: 3,
         segmentBytes: 256 * 1024, // several segments, so rollover is killed too
+        indexSegmentCheckpoints: [7, 16, 64][trial % 3]!, // index runs sealed (and killed while sealing) too
       };
       const child = spawnWriter(dir, opts, 'run');
       const target = trial === 0 ? 0 : Math.floor(rand() * 300);
@@ -118,6 +119,7 @@ describe('crash safety', () => {
       expect(again.tailDamage).toBeNull();
       expect(again.checkpointCount).toBe(n);
       expect(verifySynthetic(again, opts, 7)).toBeNull();
+      expect([again.residentRuns, again.rebuiltRuns]).toEqual([0, 0]); // the repair wrote every run's block
       again.close();
     }
   });
@@ -128,12 +130,12 @@ describe('live reading', () => {
     const t = tempDir();
     cleanups.push(t.cleanup);
     const dir = join(t.dir, 'live.dlr');
-    const opts = { checkpoints: 60, heapPages: 16, wordsPerCheckpoint: 4, seed: 9, batch: 20, outputEvery: 5 };
+    const opts = { checkpoints: 60, heapPages: 16, wordsPerCheckpoint: 4, seed: 9, batch: 20, outputEvery: 5, indexSegmentCheckpoints: 8 };
     const child = spawnWriter(dir, opts, 'live');
     cleanups.push(() => child.proc.kill('SIGKILL'));
     await child.waitFor((l) => l === 'READY 20');
     const r = (await openRecording(dir, { readOnly: true })) as Reader;
-    expect(r.snapshotUsed).toBe(false);
+    expect(r.snapshotUsed).toBe(true); // written at each seal
     expect(r.checkpointCount).toBe(20);
     expect(r.exit).toBeNull();
     expect(verifySynthetic(r, opts)).toBeNull();
@@ -147,6 +149,7 @@ describe('live reading', () => {
     expect(r.checkpointCount).toBe(20);
     r.refresh();
     expect(r.checkpointCount).toBe(40);
+    expect(r.residentRuns).toBe(0); // the writer's blocks replace what the reader sealed
     expect(r.columns(0, 40).count).toBe(40);
     expect(r.summary()[0]!.sum[0]).toBe(Array.from(r.columns(0, 40).dirtyPages).reduce((s, v) => s + v, 0));
     expect(verifySynthetic(r, opts)).toBeNull();

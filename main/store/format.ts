@@ -5,15 +5,17 @@
  *
  *   log                 the commit log: header, then append-only records (the source of truth)
  *   blobs-NNNNNN.seg    blob segments: header, then append-only blobs (page and register contents)
- *   index               snapshot of the in-memory index as of some log offset (written at close
- *                       and now and then while recording; optional, disposable)
+ *   index               snapshot of the index as of some log offset: what is not sealed yet
+ *                       (written at close and at each seal; optional, disposable)
+ *   index-segments      sealed index segments, the index of each whole run of checkpoints
+ *                       (index-segments.ts; optional, disposable)
  *   writer.pid          present while a writer is live (holds its pid; stale after kill -9)
  *
  * File header (log, segments and index share it), 24 bytes:
  *
  *   0        8         12        20       24
  *   +--------+---------+---------+--------+
- *   | magic  | version |  rec id | crc32  |   magic: "DLR-LOG\n" / "DLR-SEG\n" / "DLR-IDX\n"
+ *   | magic  | version |  rec id | crc32  |   magic: "DLR-LOG\n" / "DLR-SEG\n" / "DLR-IX2\n" / "DLR-ISG\n"
  *   +--------+---------+---------+--------+   rec id: 8 random bytes shared by every file of one
  *                                             recording; crc32 covers bytes 0..20.
  *
@@ -45,10 +47,12 @@ export const FORMAT_VERSION = 1;
 export const HEADER_SIZE = 24;
 export const MAGIC_LOG = 'DLR-LOG\n';
 export const MAGIC_SEGMENT = 'DLR-SEG\n';
-export const MAGIC_INDEX = 'DLR-IDX\n';
+export const MAGIC_INDEX = 'DLR-IX2\n'; // 'DLR-IDX\n' held the whole index: an old one is ignored (rebuilt)
+export const MAGIC_INDEX_SEGMENTS = 'DLR-ISG\n';
 
 export const LOG_FILE = 'log';
 export const INDEX_FILE = 'index';
+export const INDEX_SEGMENTS_FILE = 'index-segments';
 export const LOCK_FILE = 'writer.pid';
 export const segmentFile = (n: number): string => `blobs-${String(n).padStart(6, '0')}.seg`;
 export const SEGMENT_RE = /^blobs-(\d{6})\.seg$/;

@@ -26,7 +26,7 @@ import { applyRunsRange, CodecError, decodeFull } from './codec.js';
 import { BlobKind, PAGE_SIZE } from './format.js';
 import { lz4Decode } from './lz4.js';
 import type { RecordingIndex } from './recording-index.js';
-import type { PageVersions, VersionList } from './versions.js';
+import type { VersionList } from './versions.js';
 import { RecordingError, type RangeCursor } from './types.js';
 import { upperBound } from '../../shared/sorted.js';
 
@@ -127,17 +127,17 @@ export class PageRangeCursor implements RangeCursor {
     return this.tracked && this.changed ? this.cur : null;
   }
 
-  /** The page's version list (one object per page for the index's life, so kept once found). */
+  /** The page's version list, asked again only when the recording grew (it may then be a new object). */
   private versionList(): VersionList | undefined {
-    const versions = this.index.versions;
-    if (this.list === undefined || this.listOf !== versions) {
-      this.list = versions.get(this.page);
-      this.listOf = versions;
+    const n = this.index.count;
+    if (this.listAt !== n) {
+      this.list = this.index.versionList(this.page);
+      this.listAt = n;
     }
     return this.list;
   }
   private list: VersionList | undefined = undefined;
-  private listOf: PageVersions | null = null;
+  private listAt = -1; // the checkpoint count the list was asked at
 
   /** Whether a zero range ever covered the page (events are checked once each, as they come). */
   private zeroed(): boolean {
@@ -150,7 +150,7 @@ export class PageRangeCursor implements RangeCursor {
 
   /** The page's change points with its zeroings merged in (index.versionsOf), kept until the recording grows. */
   private zeroVersions(): Uint32Array {
-    const n = this.index.versions.get(this.page)?.n ?? 0;
+    const n = this.versionList()?.n ?? 0;
     const z = this.index.zero.n;
     if (!this.merged || this.mergedN !== n || this.mergedZ !== z) {
       this.merged = this.index.versionsOf(this.page);

@@ -31,6 +31,8 @@ import { checkRecord, type LogStop, scanLog } from './log.js';
 import { Lru } from './lru.js';
 import { RecordingIndex, type Warning } from './recording-index.js';
 import { type CheckpointRecord, decodeCheckpoint, decodeTagged } from './records.js';
+import { type BlockRef, DEFAULT_SEGMENT_CHECKPOINTS, FILE_HEAD, type LogRef, SegmentFile, type SealedSegment } from './index-segments.js';
+import type { SealedRun } from './recording-index.js';
 import { loadSnapshot, writeSnapshot } from './snapshot.js';
 import { PageRangeCursor } from './range-cursor.js';
 import { type CheckpointColumns, type RangeCursor, RecordingError, type RecordingReader, type SummaryLevel, type TerminalChunk, UnmappedError } from './types.js';
@@ -80,12 +82,18 @@ export class Reader implements RecordingReader {
   private readonly records = new Lru<number, CheckpointRecord>(64);
   private readonly mapsTables = new Lru<number, MapsTable>(64);
   private readonly outputData: Array<Uint8Array | undefined> = [];
+  /** The sealed index runs on disk (null: none usable, runs are rebuilt from the log), and the blocks seen in it by first checkpoint. */
+  private segments: SegmentFile | null = null;
+  private readonly blocks = new Map<number, BlockRef & { count: number; last: LogRef }>();
+  private blocksScanned = FILE_HEAD;
   private storedBytes = 0;
   private closed = false;
   /** Why the log scan stopped before the end of the file (a torn or damaged tail), if it did. */
   tailDamage: LogStop | null = null;
   /** Whether the open started from the index snapshot (false: the whole log was replayed). */
   snapshotUsed = false;
+  /** Sealed index runs rebuilt from the log because their block was missing or damaged. */
+  rebuiltRuns = 0;
 
   private constructor(
     readonly path: string,
@@ -117,8 +125,13 @@ export class Reader implements RecordingReader {
       r = new Reader(dir, logPath, logFd, id);
       const live = writerIsLive(dir);
       const size = fstatSync(logFd).size;
-      const snap = loadSnapshot(dir, id, logPath, logFd, size);
-      r.index = typeof snap === 'string' ? new RecordingIndex(logPath) : snap;
+      const segments = SegmentFile.open(dir, id, !readOnly && !live);
+      r.segments = typeof segments === 'string' ? null : segments;
+      let snap = loadSnapshot(dir, id, logPath, logFd, size);
+      if (typeof snap !== 'string' && r.segments && snap.segmentCheckpoints !== r.segments.segmentCheckpoints) snap = 'index snapshot and index segments disagree on the run length';
+      r.index = typeof snap === 'string' ? new RecordingIndex(logPath, r.segments?.segmentCheckpoints ?? DEFAULT_SEGMENT_CHECKPOINTS) : snap;
+      r.index.source = { load: (run) => r!.loadRun(run) };
+      r.index.onSeal = (run) => r!.adopt(run);
       r.snapshotUsed = typeof snap !== 'string';
       const from = r.index.logEnd;
       r.scan(size);
@@ -154,6 +167,46 @@ export class Reader implements RecordingReader {
     return size >= end;
   }
 
+  /** A sealed run not in memory: its block, or (missing, damaged, not this log's) rebuilt from the log and kept. */
+  private loadRun(run: SealedRun): SealedSegment {
+    if (run.block && this.segments) {
+      try {
+        const s = this.segments.read(run.block);
+        if (s.count === run.count && sameRef(s.last, run.last)) return s;
+      } catch (e) {
+        if (!(e instanceof RecordingError)) throw e;
+      }
+    }
+    // Rebuilt once, then kept (a writable open writes a block for it when it next repairs).
+    this.rebuiltRuns++;
+    const s = this.index.rebuildRun(run, this.logFd);
+    run.block = null;
+    run.resident = s;
+    return s;
+  }
+
+  /** Sealed index runs held in memory for want of a block on disk (a reader ahead of its writer, or of a crashed one). */
+  get residentRuns(): number {
+    return this.index.sealed.filter((r) => r.resident).length;
+  }
+
+  /** A run this reader sealed: dropped from memory once the writer's block for it is on disk. */
+  private adopt(run: SealedRun): void {
+    let b = this.blocks.get(run.first);
+    if (!b && this.segments) {
+      this.segments.refresh();
+      for (const found of this.segments.scan(this.blocksScanned)) {
+        this.blocks.set(found.first, found);
+        this.blocksScanned = found.offset + found.length;
+      }
+      b = this.blocks.get(run.first);
+    }
+    if (b && b.count === run.count && sameRef(b.last, run.last)) {
+      run.block = { first: b.first, offset: b.offset, length: b.length };
+      run.resident = null;
+    }
+  }
+
   /** Crash repair for a writable open with no live writer. */
   private repair(replayed: boolean): void {
     const stop = this.tailDamage;
@@ -181,7 +234,33 @@ export class Reader implements RecordingReader {
       }
     }
     this.segmentSizes.clear();
-    if (replayed || stop) writeSnapshot(this.path, this.id, this.index);
+    const appended = this.repairSegments();
+    if (replayed || stop || appended) writeSnapshot(this.path, this.id, this.index);
+  }
+
+  /**
+   * The index segments after a crash: blocks past the last one a sealed run uses are cut (runs
+   * the log no longer has, a torn block), and runs with no block get one. Returns whether any
+   * block was written.
+   */
+  private repairSegments(): boolean {
+    const runs = this.index.sealed;
+    if (!this.segments) {
+      this.segments = SegmentFile.create(this.path, this.id, this.index.segmentCheckpoints);
+      for (const run of runs) run.block = null;
+    }
+    let end = FILE_HEAD;
+    for (const run of runs) if (run.block) end = Math.max(end, run.block.offset + run.block.length);
+    if (this.segments.size > end) this.segments.truncate(end);
+    let appended = false;
+    runs.forEach((run, i) => {
+      if (run.block) return;
+      run.block = this.segments!.append(run.resident ?? this.index.run(i));
+      run.resident = null;
+      appended = true;
+    });
+    if (appended) this.segments.sync();
+    return appended;
   }
 
   /** Every byte on disk, all files. */
@@ -253,8 +332,8 @@ export class Reader implements RecordingReader {
     this.checkK(k);
     const hit = this.records.get(k);
     if (hit) return hit;
-    const offset = this.index.recordOffset[k]!;
-    const rec = checkRecord(readAt(this.logFd, offset, this.index.recordLength[k]!));
+    const offset = this.index.recordOffsetOf(k);
+    const rec = checkRecord(readAt(this.logFd, offset, this.index.recordLengthOf(k)));
     if (!rec) throw new RecordingError(`the record of checkpoint ${k} at byte ${offset} changed on disk (checksum mismatch)`, this.logPath);
     const c = decodeCheckpoint(rec.body, this.logPath, offset);
     this.records.set(k, c);
@@ -280,7 +359,8 @@ export class Reader implements RecordingReader {
     this.live();
     const ix = this.index;
     if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to < from || to > ix.count) throw new RangeError(`checkpoints [${from}, ${to}) out of range (the recording has ${ix.count})`);
-    return { from, count: to - from, timeNs: ix.timeNs.slice(from, to), trigger: ix.trigger.slice(from, to), dirtyPages: ix.dirtyPages.slice(from, to), storedBytes: ix.storedBytes.slice(from, to), mapsVersion: ix.mapsVersion.slice(from, to) };
+    const c = ix.columns(from, to);
+    return { from, count: to - from, timeNs: c.timeNs, trigger: c.trigger, dirtyPages: c.dirtyPages, storedBytes: c.storedBytes, mapsVersion: c.mapsVersion };
   }
 
   summary(): readonly SummaryLevel[] {
@@ -290,7 +370,7 @@ export class Reader implements RecordingReader {
 
   private mapsTable(k: number): MapsTable {
     this.checkK(k);
-    const v = this.index.mapsVersion[k]!;
+    const v = this.index.mapsVersionOf(k);
     const hit = this.mapsTables.get(v);
     if (hit) return hit;
     const loc = this.index.maps[v]!;
@@ -363,16 +443,16 @@ export class Reader implements RecordingReader {
   }
 
   /**
-   * With no zero range in the recording, a read-only view of the index's list (no copy: a
-   * diff asks for every mapped page, and a page that changes at every checkpoint has as many
-   * entries as checkpoints); else the list merged with the zeroings (index.versionsOf).
+   * With no zero range in the recording, a read-only view of the page's list (index.versionList:
+   * no copy for a page with versions in the tail only); else the list merged with the zeroings
+   * (index.versionsOf).
    */
   versionsOf(pageAddr: bigint): Uint32Array {
     this.live();
     if (pageAddr < 0n || (pageAddr & PAGE_MASK_N) !== 0n || pageAddr >= ADDRESS_LIMIT) throw new RangeError(`page address 0x${pageAddr.toString(16)} is not a page-aligned address`);
     const page = Number(pageAddr >> PAGE_SHIFT_N);
     if (this.index.zero.n > 0) return this.index.versionsOf(page);
-    const l = this.index.versions.get(page);
+    const l = this.index.versionList(page);
     return l ? l.cps.subarray(0, l.n) : new Uint32Array(0);
   }
 
@@ -405,6 +485,7 @@ export class Reader implements RecordingReader {
     this.live();
     const size = fstatSync(this.logFd).size;
     if (size > this.index.logEnd) this.scan(size);
+    for (const run of this.index.sealed) if (run.resident) this.adopt(run); // the writer's block may be there now
     this.measure();
   }
 
@@ -412,6 +493,9 @@ export class Reader implements RecordingReader {
     if (this.closed) return;
     this.closed = true;
     this.blobs.close();
+    this.segments?.close();
     closeSync(this.logFd);
   }
 }
+
+const sameRef = (a: LogRef, b: LogRef): boolean => a.offset === b.offset && a.length === b.length && a.crc === b.crc;

@@ -15,13 +15,15 @@
  * RecordingError, not a cut.
  */
 import type { ExitInfo, RecordingMeta } from '../../shared/model/recording.js';
+import { upperBound } from '../../shared/sorted.js';
 import { FORMAT_VERSION, HEADER_SIZE, PAGE_SHIFT_N, PAGE_MASK_N, PAGE_SIZE, RecordType } from './format.js';
 import { ensure } from './growable.js';
-import type { LogRecord } from './log.js';
+import { type BlockRef, DEFAULT_SEGMENT_CHECKPOINTS, entriesOf, type LogRef, type SealedSegment } from './index-segments.js';
+import { type LogRecord, scanLog } from './log.js';
 import { type CheckpointRecord, decodeCheckpoint, decodeMeta, decodeTagged } from './records.js';
 import { Pyramid } from './summary.js';
 import { RecordingError } from './types.js';
-import { PageVersions } from './versions.js';
+import { PageVersions, VersionList } from './versions.js';
 import { ZeroRanges } from './zero-ranges.js';
 
 export interface Located {
@@ -46,10 +48,75 @@ export interface Counters {
 
 const EXIT_KINDS = ['exited', 'signaled', 'detached'] as const;
 
+/** A sealed run of checkpoints: where its index is (a block of the segments file, or only in memory) and where its records are in the log. */
+export interface SealedRun {
+  readonly first: number;
+  readonly count: number;
+  /** The first record of the run's first checkpoint, and the run's last record: a rebuild rescans the log between them. */
+  readonly logFrom: number;
+  readonly last: LogRef;
+  block: BlockRef | null;
+  /** The sealed index itself while no block holds it (a reader ahead of the writer's block). */
+  resident: SealedSegment | null;
+}
+
+/** A page's sealed history: the runs (indices in sealed) where it has versions, and its latest sealed version. */
+export interface PageHistory {
+  runs: Uint32Array;
+  n: number;
+  lastCp: number;
+  lastVofs: number;
+}
+
+/** How sealed runs come back into memory: the reader reads them from the segments file or rebuilds them from the log. */
+export interface SealedSource {
+  load(run: SealedRun, index: number): SealedSegment;
+}
+
+type Columns = Pick<SealedSegment, 'timeNs' | 'trigger' | 'dirtyPages' | 'storedBytes' | 'recordOffset' | 'recordLength' | 'mapsVersion'>;
+const COLUMNS = ['timeNs', 'trigger', 'dirtyPages', 'storedBytes', 'recordOffset', 'recordLength', 'mapsVersion'] as const;
+
+/** The sealed form of n checkpoints' columns (from index 0) and their versions: columns copied, versions grouped by page. */
+function sealedSegment(cols: Columns, versions: PageVersions, first: number, n: number, last: LogRef): SealedSegment {
+  const lists = [...versions.lists.entries()].sort((a, b) => a[0] - b[0]);
+  const e = versions.entries;
+  const pageNumber = new Float64Array(lists.length);
+  const pageStart = new Uint32Array(lists.length + 1);
+  const cps = new Uint32Array(e);
+  const vofs = new Float64Array(e);
+  let at = 0;
+  lists.forEach(([page, l], i) => {
+    pageNumber[i] = page;
+    pageStart[i] = at;
+    cps.set(l.cps.subarray(0, l.n), at);
+    vofs.set(l.vofs.subarray(0, l.n), at);
+    at += l.n;
+  });
+  pageStart[lists.length] = at;
+  return {
+    first,
+    count: n,
+    last,
+    timeNs: cols.timeNs.slice(0, n),
+    recordOffset: cols.recordOffset.slice(0, n),
+    dirtyPages: cols.dirtyPages.slice(0, n),
+    storedBytes: cols.storedBytes.slice(0, n),
+    recordLength: cols.recordLength.slice(0, n),
+    mapsVersion: cols.mapsVersion.slice(0, n),
+    trigger: cols.trigger.slice(0, n),
+    pageNumber,
+    pageStart,
+    cps,
+    vofs,
+  };
+}
+
 export class RecordingIndex {
   meta: RecordingMeta | null = null;
   exit: ExitInfo | null = null;
   count = 0;
+  /** The tail: checkpoints [tailFirst, count), columns indexed from tailFirst, and their versions. */
+  tailFirst = 0;
   timeNs = new BigInt64Array(16);
   trigger = new Uint8Array(16);
   dirtyPages = new Uint32Array(16);
@@ -58,28 +125,36 @@ export class RecordingIndex {
   recordLength = new Uint32Array(16);
   mapsVersion = new Uint32Array(16);
   versions = new PageVersions();
+  /** Sealed runs, in order: run i holds checkpoints [i·segmentCheckpoints, (i+1)·segmentCheckpoints). */
+  sealed: SealedRun[] = [];
+  pages = new Map<number, PageHistory>();
   zero = new ZeroRanges();
   maps: Located[] = [];
   programs: Array<{ from: number; path: string }> = [];
   outputs = { n: 0, tag: new Int32Array(16), offset: new Float64Array(16), length: new Uint32Array(16) };
   warnings: Warning[] = [];
   counters: Counters = { pagesReceived: 0, zeroPages: 0, dedupHits: 0, deltaBlobs: 0, fullBlobs: 0 };
-  private summaryPyramid: Pyramid | null = null;
+  pyramid = new Pyramid();
   /** vofs past the last blob any committed checkpoint relies on. */
   highWater = HEADER_SIZE;
   /** Log offset just past the last applied record, and where that record is. */
   logEnd = HEADER_SIZE;
   last: Located & { crc: number } = { offset: 0, length: 0, crc: 0 };
+  /** Called with each run sealed (the writer writes it out; a reader looks for the writer's block). */
+  onSeal: ((run: SealedRun, index: number) => void) | null = null;
+  /** Sealed runs not resident are loaded through this (readers set it). */
+  source: SealedSource | null = null;
+  /** Recently loaded sealed runs, oldest first. */
+  private readonly loaded = new Map<number, SealedSegment>();
+  private static readonly LOADED = 8;
+  /** Sealed parts of recently asked version lists: page -> the list over its first `runs` runs. */
+  private readonly sealedLists = new Map<number, { runs: number; list: VersionList }>();
+  private static readonly SEALED_LISTS = 64;
 
-  constructor(readonly logPath: string) {}
-
-  /** The summary pyramid, caught up from the columns when asked (only readers ask: the timeline). */
-  get pyramid(): Pyramid {
-    if (!this.summaryPyramid) this.summaryPyramid = new Pyramid();
-    const p = this.summaryPyramid;
-    while (p.count < this.count) p.push(this.dirtyPages[p.count]!, this.trigger[p.count]!);
-    return p;
-  }
+  constructor(
+    readonly logPath: string,
+    readonly segmentCheckpoints = DEFAULT_SEGMENT_CHECKPOINTS,
+  ) {}
 
   /**
    * Applies one record. `holds(highWater)` says whether the blob segments hold everything up to
@@ -157,6 +232,7 @@ export class RecordingIndex {
     }
     this.logEnd = r.offset + r.length;
     this.last = { offset: r.offset, length: r.length, crc: r.crc };
+    if (r.type === RecordType.Checkpoint && this.count - this.tailFirst >= this.segmentCheckpoints) this.seal(r);
     return undefined;
   }
 
@@ -165,30 +241,236 @@ export class RecordingIndex {
   }
 
   private addCheckpoint(k: number, timeNs: bigint, trigger: number, dirty: number, stored: number, r: LogRecord, mapsVersion: number): void {
-    this.timeNs = ensure(this.timeNs, k + 1);
-    this.trigger = ensure(this.trigger, k + 1);
-    this.dirtyPages = ensure(this.dirtyPages, k + 1);
-    this.storedBytes = ensure(this.storedBytes, k + 1);
-    this.recordOffset = ensure(this.recordOffset, k + 1);
-    this.recordLength = ensure(this.recordLength, k + 1);
-    this.mapsVersion = ensure(this.mapsVersion, k + 1);
-    this.timeNs[k] = timeNs;
-    this.trigger[k] = trigger;
-    this.dirtyPages[k] = dirty;
-    this.storedBytes[k] = stored;
-    this.recordOffset[k] = r.offset;
-    this.recordLength[k] = r.length;
-    this.mapsVersion[k] = mapsVersion;
+    const t = k - this.tailFirst;
+    this.timeNs = ensure(this.timeNs, t + 1);
+    this.trigger = ensure(this.trigger, t + 1);
+    this.dirtyPages = ensure(this.dirtyPages, t + 1);
+    this.storedBytes = ensure(this.storedBytes, t + 1);
+    this.recordOffset = ensure(this.recordOffset, t + 1);
+    this.recordLength = ensure(this.recordLength, t + 1);
+    this.mapsVersion = ensure(this.mapsVersion, t + 1);
+    this.timeNs[t] = timeNs;
+    this.trigger[t] = trigger;
+    this.dirtyPages[t] = dirty;
+    this.storedBytes[t] = stored;
+    this.recordOffset[t] = r.offset;
+    this.recordLength[t] = r.length;
+    this.mapsVersion[t] = mapsVersion;
+    this.pyramid.push(dirty, trigger);
     this.count = k + 1;
+  }
+
+  /** The tail, whole: sealed into a run, and the tail starts over (memory back to a run's worth). */
+  private seal(r: LogRecord): void {
+    const n = this.count - this.tailFirst;
+    const last = { offset: r.offset, length: r.length, crc: r.crc };
+    const seg = sealedSegment(this, this.versions, this.tailFirst, n, last);
+    const index = this.sealed.length;
+    const run: SealedRun = { first: this.tailFirst, count: n, logFrom: this.recordOffset[0]!, last, block: null, resident: seg };
+    this.sealed.push(run);
+    for (let i = 0; i < seg.pageNumber.length; i++) {
+      const e = seg.pageStart[i + 1]! - 1;
+      this.notePageRun(seg.pageNumber[i]!, index, seg.cps[e]!, seg.vofs[e]!);
+    }
+    this.tailFirst = this.count;
+    this.versions = new PageVersions();
+    this.timeNs = new BigInt64Array(16);
+    this.trigger = new Uint8Array(16);
+    this.dirtyPages = new Uint32Array(16);
+    this.storedBytes = new Uint32Array(16);
+    this.recordOffset = new Float64Array(16);
+    this.recordLength = new Uint32Array(16);
+    this.mapsVersion = new Uint32Array(16);
+    this.onSeal?.(run, index);
+  }
+
+  /**
+   * A sealed run rebuilt from its checkpoint records in the log (its block is missing or
+   * damaged): the same bytes the writer sealed, as every record is CRC-checked again.
+   */
+  rebuildRun(run: SealedRun, logFd: number): SealedSegment {
+    const cols: Columns = {
+      timeNs: new BigInt64Array(run.count),
+      trigger: new Uint8Array(run.count),
+      dirtyPages: new Uint32Array(run.count),
+      storedBytes: new Uint32Array(run.count),
+      recordOffset: new Float64Array(run.count),
+      recordLength: new Uint32Array(run.count),
+      mapsVersion: new Uint32Array(run.count),
+    };
+    const versions = new PageVersions();
+    let k = run.first;
+    const end = run.last.offset + run.last.length;
+    const result = scanLog(logFd, run.logFrom, end, (rec) => {
+      if (rec.type !== RecordType.Checkpoint) return undefined;
+      const c = decodeCheckpoint(rec.body, this.logPath, rec.offset);
+      if (c.index !== k) this.bad(rec, `checkpoint ${c.index} where ${k} was expected`);
+      const t = k - run.first;
+      cols.timeNs[t] = c.timeNs;
+      cols.trigger[t] = c.trigger;
+      cols.dirtyPages[t] = c.dirtyPages;
+      cols.storedBytes[t] = c.storedBytes;
+      cols.recordOffset[t] = rec.offset;
+      cols.recordLength[t] = rec.length;
+      cols.mapsVersion[t] = c.mapsVersion;
+      for (let i = 0; i < c.pageNumbers.length; i++) versions.push(c.pageNumbers[i]!, k, c.pageVofs[i]!);
+      k++;
+      return undefined;
+    });
+    if (result.stop || k !== run.first + run.count) {
+      throw new RecordingError(`cannot rebuild the index of checkpoints ${run.first}..${run.first + run.count - 1} from the log: ${result.stop?.reason ?? `${k - run.first} of ${run.count} checkpoints found`}`, this.logPath);
+    }
+    return sealedSegment(cols, versions, run.first, run.count, run.last);
+  }
+
+  /** Records that page has versions in sealed run `index`, the latest being (lastCp, lastVofs). */
+  notePageRun(page: number, index: number, lastCp: number, lastVofs: number): void {
+    let h = this.pages.get(page);
+    if (!h) {
+      h = { runs: new Uint32Array(2), n: 0, lastCp, lastVofs };
+      this.pages.set(page, h);
+    }
+    h.runs = ensure(h.runs, h.n + 1);
+    h.runs[h.n++] = index;
+    h.lastCp = lastCp;
+    h.lastVofs = lastVofs;
+  }
+
+  /** Sealed run i, from memory, the cache, or its source. */
+  run(i: number): SealedSegment {
+    const r = this.sealed[i]!;
+    if (r.resident) return r.resident;
+    let s = this.loaded.get(i);
+    if (s) {
+      this.loaded.delete(i);
+      this.loaded.set(i, s);
+      return s;
+    }
+    if (!this.source) throw new RecordingError(`the index of checkpoints ${r.first}..${r.first + r.count - 1} is not in memory`, this.logPath);
+    s = this.source.load(r, i);
+    this.loaded.set(i, s);
+    if (this.loaded.size > RecordingIndex.LOADED) this.loaded.delete(this.loaded.keys().next().value!);
+    return s;
+  }
+
+  /** Where checkpoint k's columns are (the tail's arrays or a sealed run's) and its position in them. */
+  private at(k: number): [Columns, number] {
+    if (k >= this.tailFirst) return [this, k - this.tailFirst];
+    const s = this.run(Math.floor(k / this.segmentCheckpoints));
+    return [s, k - s.first];
+  }
+
+  recordOffsetOf(k: number): number {
+    const [c, i] = this.at(k);
+    return c.recordOffset[i]!;
+  }
+
+  recordLengthOf(k: number): number {
+    const [c, i] = this.at(k);
+    return c.recordLength[i]!;
+  }
+
+  mapsVersionOf(k: number): number {
+    const [c, i] = this.at(k);
+    return c.mapsVersion[i]!;
+  }
+
+  /** Copies of the columns of checkpoints [from, to). */
+  columns(from: number, to: number): Columns {
+    const n = to - from;
+    const out: Columns = {
+      timeNs: new BigInt64Array(n),
+      trigger: new Uint8Array(n),
+      dirtyPages: new Uint32Array(n),
+      storedBytes: new Uint32Array(n),
+      recordOffset: new Float64Array(n),
+      recordLength: new Uint32Array(n),
+      mapsVersion: new Uint32Array(n),
+    };
+    for (let k = from; k < to; ) {
+      const [c, i] = this.at(k);
+      const end = Math.min(to, k >= this.tailFirst ? this.count : k - i + this.segmentCheckpoints);
+      out.timeNs.set(c.timeNs.subarray(i, i + end - k), k - from);
+      for (const col of COLUMNS) if (col !== 'timeNs') (out[col] as Uint32Array).set((c[col] as Uint32Array).subarray(i, i + end - k), k - from);
+      k = end;
+    }
+    return out;
   }
 
   /** The blob (vofs, 0 = zero) holding page `page` at checkpoint k. */
   blobAt(page: number, k: number): number {
-    const l = this.versions.get(page);
-    const i = l ? l.at(k) : -1;
-    const since = i >= 0 ? l!.cps[i]! : -1;
+    let since = -1;
+    let vofs = 0;
+    if (k >= this.tailFirst) {
+      const l = this.versions.get(page);
+      const i = l ? l.at(k) : -1;
+      if (i >= 0) {
+        since = l!.cps[i]!;
+        vofs = l!.vofs[i]!;
+      }
+    }
+    if (since < 0) {
+      const h = this.pages.get(page);
+      if (h && k >= h.lastCp) {
+        since = h.lastCp; // the writer's case (k = the last checkpoint): never a load
+        vofs = h.lastVofs;
+      } else if (h) {
+        // The last run at or before k's with versions of the page (in k's own run they may all come after k).
+        for (let j = upperBound(h.runs, Math.floor(k / this.segmentCheckpoints), h.n) - 1; j >= 0 && since < 0; j--) {
+          const s = this.run(h.runs[j]!);
+          const [lo, hi] = entriesOf(s, page);
+          const i = upperBound(s.cps, k, hi, lo) - 1;
+          if (i >= lo) {
+            since = s.cps[i]!;
+            vofs = s.vofs[i]!;
+          }
+        }
+      }
+    }
     if (this.zero.latestCovering(page, since, k) >= 0) return 0;
-    return i >= 0 ? l!.vofs[i]! : 0;
+    return since >= 0 ? vofs : 0;
+  }
+
+  /**
+   * The page's whole version list (sealed runs, then the tail), valid for the checkpoints
+   * committed when asked: the tail's own list when the page has no sealed versions, else a
+   * copy. The sealed part is cached for the last pages asked (a search follows a few pages).
+   */
+  versionList(page: number): VersionList | undefined {
+    const tail = this.versions.get(page);
+    const h = this.pages.get(page);
+    if (!h) return tail;
+    let hit = this.sealedLists.get(page);
+    if (!hit || hit.runs !== h.n) {
+      const parts: Array<[SealedSegment, number, number]> = [];
+      let total = 0;
+      for (let j = 0; j < h.n; j++) {
+        const s = this.run(h.runs[j]!);
+        const [lo, hi] = entriesOf(s, page);
+        parts.push([s, lo, hi]);
+        total += hi - lo;
+      }
+      const list = new VersionList(new Uint32Array(total), new Float64Array(total), total);
+      let at = 0;
+      for (const [s, lo, hi] of parts) {
+        list.cps.set(s.cps.subarray(lo, hi), at);
+        list.vofs.set(s.vofs.subarray(lo, hi), at);
+        at += hi - lo;
+      }
+      hit = { runs: h.n, list };
+      this.sealedLists.delete(page);
+      this.sealedLists.set(page, hit);
+      if (this.sealedLists.size > RecordingIndex.SEALED_LISTS) this.sealedLists.delete(this.sealedLists.keys().next().value!);
+    }
+    const sealed = hit.list;
+    if (!tail) return sealed;
+    const n = sealed.n + tail.n;
+    const out = new VersionList(new Uint32Array(n), new Float64Array(n), n);
+    out.cps.set(sealed.cps.subarray(0, sealed.n));
+    out.cps.set(tail.cps.subarray(0, tail.n), sealed.n);
+    out.vofs.set(sealed.vofs.subarray(0, sealed.n));
+    out.vofs.set(tail.vofs.subarray(0, tail.n), sealed.n);
+    return out;
   }
 
   /**
@@ -196,7 +478,7 @@ export class RecordingIndex {
    * zeroed it while it held non-zero content (merged here, so huge ranges cost nothing stored).
    */
   versionsOf(page: number): Uint32Array {
-    const l = this.versions.get(page);
+    const l = this.versionList(page);
     const zs = this.zero.covering(page);
     const n = l ? l.n : 0;
     if (zs.length === 0) return l ? l.cps.slice(0, n) : new Uint32Array(0);

@@ -1,26 +1,33 @@
 /**
  * The index snapshot (file `index`): the RecordingIndex as of some log offset, so an open reads
- * one file of typed arrays and replays only the log records after it. The writer writes one at
- * close and, on a geometric schedule, from flush(); a writable open writes one after a crash. Disposable: missing,
- * stale (the log it describes is not the log on disk) or corrupt means a full log scan instead,
- * never an error. Written to a temporary name, fsynced, then renamed over, so it is whole or
- * absent.
+ * one small file and replays only the log records after it. Sealed runs are not in it: it
+ * lists their blocks in the segments file (index-segments.ts), which must be on disk before a
+ * snapshot naming them is written. What it holds grows with pages, events and runs, not with
+ * checkpoints (the tail is at most one run). The writer writes one at each seal and at close;
+ * a writable open writes one after a crash. Disposable: missing, stale (the log it describes is
+ * not the log on disk) or corrupt means a full log scan instead, never an error. Written to a
+ * temporary name, fsynced, then renamed over, so it is whole or absent.
  *
  * Layout, after the 24-byte file header (format.ts), sections aligned so each array is a view
  * of the loaded buffer:
  *
  *   u32 json length, UTF-8 JSON {meta, exit, programs, maps, warnings, counters, highWater,
- *       logEnd, last: {offset, length, crc}, lz4?}, zero padding to 8
- *   then the arrays below as they are, or (small snapshots; JSON "lz4": [length of the arrays,
- *   length of the block]) one LZ4 block of them, zero padding to 4:
- *   u32 count (checkpoints), u32 z (zero events), u32 o (output chunks), u32 p (pages with
- *       versions), u32 e (version entries), u32 0
- *   8-byte arrays:  i64 timeNs[count], f64 recordOffset[count], f64 zeroFirst[z], f64 zeroEnd[z],
- *                   f64 outputOffset[o], f64 pageNumber[p], f64 versionVofs[e]
- *   4-byte arrays:  u32 dirtyPages[count], u32 storedBytes[count], u32 recordLength[count],
- *                   u32 mapsVersion[count], u32 zeroCp[z], i32 outputTag[o], u32 outputLength[o],
- *                   u32 versionCount[p], u32 versionCp[e]
- *   1-byte array:   u8 trigger[count], zero padding to 4
+ *       logEnd, last: {offset, length, crc}, segmentCheckpoints, sealed: [[first, count, logFrom,
+ *       last offset, last length, last crc, block offset, block length], ...], lz4?}, zero
+ *       padding to 8
+ *   then the arrays below as they are, or (JSON "lz4": [length of the arrays, length of the
+ *   block]) one LZ4 block of them, zero padding to 4:
+ *   u32 n (tail checkpoints), z (zero events), o (output chunks), p (tail pages with versions),
+ *       e (tail version entries), q (pages with sealed versions), r (their runs, summed),
+ *       c (summary cells), 0
+ *   8-byte arrays:  i64 timeNs[n], f64 recordOffset[n], f64 zeroFirst[z], f64 zeroEnd[z],
+ *                   f64 outputOffset[o], f64 pageNumber[p], f64 versionVofs[e],
+ *                   f64 sealedPage[q], f64 sealedLastVofs[q], f64 summarySum[c]
+ *   4-byte arrays:  u32 dirtyPages[n], u32 storedBytes[n], u32 recordLength[n],
+ *                   u32 mapsVersion[n], u32 zeroCp[z], i32 outputTag[o], u32 outputLength[o],
+ *                   u32 versionCount[p], u32 versionCp[e], u32 sealedLastCp[q],
+ *                   u32 sealedRunCount[q], u32 sealedRuns[r], u32 summaryMin[c], u32 summaryMax[c]
+ *   1-byte arrays:  u8 trigger[n], u8 summaryTriggers[c], zero padding to 4
  *   u32 crc32 of every byte before it
  *
  * Staleness: the snapshot names the log offset it covers and the offset, length and CRC of the
@@ -32,21 +39,29 @@ import { crc32 } from 'node:zlib';
 import { lz4Decode, lz4Encode } from './lz4.js';
 import { ByteReader, ByteWriter, utf8 } from './bytes.js';
 import { checkHeader, encodeHeader, FILE_MODE, readAt, sameId } from './files.js';
-import { HEADER_SIZE, INDEX_FILE, MAGIC_INDEX, RECORD_HEADER } from './format.js';
-import { RecordingIndex } from './recording-index.js';
+import { HEADER_SIZE, INDEX_FILE, MAGIC_INDEX } from './format.js';
+import { FILE_HEAD, matchesLog } from './index-segments.js';
+import { RecordingIndex, type SealedRun } from './recording-index.js';
+import { Pyramid, SUMMARY_BUCKET } from './summary.js';
 import { VersionList } from './versions.js';
 
 /** Writes the snapshot of `ix` into dir; returns its size in bytes. */
 export function writeSnapshot(dir: string, id: Uint8Array, ix: RecordingIndex): number {
-  const n = ix.count;
+  if (ix.sealed.some((r) => !r.block)) throw new Error('a snapshot lists sealed runs by their blocks: write those first');
+  const n = ix.count - ix.tailFirst;
   const z = ix.zero;
   const o = ix.outputs;
   const pages = [...ix.versions.lists.entries()];
   const e = ix.versions.entries;
+  const hist = [...ix.pages.entries()];
+  const runs = hist.reduce((t, [, h]) => t + h.n, 0);
+  const cells = ix.pyramid.cells();
+  const c = cells.min.length;
   // The arrays first (their own buffer, 8-aligned like the file offset they land at), so the
   // JSON can say whether they are stored LZ4-compressed.
-  const a = new ByteWriter(64 + n * 41 + z.n * 20 + o.n * 16 + pages.length * 12 + e * 12);
-  for (const v of [n, z.n, o.n, pages.length, e, 0]) a.u32(v);
+  const a = new ByteWriter(64 + n * 41 + z.n * 20 + o.n * 16 + pages.length * 12 + e * 12 + hist.length * 24 + runs * 4 + c * 17);
+  for (const v of [n, z.n, o.n, pages.length, e, hist.length, runs, c, 0]) a.u32(v);
+  a.align(8);
   const put = (arr: { buffer: ArrayBufferLike; byteOffset: number }, count: number, size: number): void => {
     a.bytes(new Uint8Array(arr.buffer, arr.byteOffset, count * size));
   };
@@ -57,6 +72,9 @@ export function writeSnapshot(dir: string, id: Uint8Array, ix: RecordingIndex): 
   put(o.offset, o.n, 8);
   put(Float64Array.from(pages, ([p]) => p), pages.length, 8);
   for (const [, l] of pages) put(l.vofs, l.n, 8);
+  put(Float64Array.from(hist, ([p]) => p), hist.length, 8);
+  put(Float64Array.from(hist, ([, h]) => h.lastVofs), hist.length, 8);
+  put(cells.sum, c, 8);
   put(ix.dirtyPages, n, 4);
   put(ix.storedBytes, n, 4);
   put(ix.recordLength, n, 4);
@@ -66,7 +84,13 @@ export function writeSnapshot(dir: string, id: Uint8Array, ix: RecordingIndex): 
   put(o.length, o.n, 4);
   put(Uint32Array.from(pages, ([, l]) => l.n), pages.length, 4);
   for (const [, l] of pages) put(l.cps, l.n, 4);
+  put(Uint32Array.from(hist, ([, h]) => h.lastCp), hist.length, 4);
+  put(Uint32Array.from(hist, ([, h]) => h.n), hist.length, 4);
+  for (const [, h] of hist) put(h.runs, h.n, 4);
+  put(cells.min, c, 4);
+  put(cells.max, c, 4);
   put(ix.trigger, n, 1);
+  put(cells.triggers, c, 1);
   a.align(4);
   let arrays = a.view();
   let lz4: [number, number] | undefined; // [length of the arrays, of their LZ4 block]
@@ -78,8 +102,22 @@ export function writeSnapshot(dir: string, id: Uint8Array, ix: RecordingIndex): 
       arrays = packed.subarray(0, len);
     }
   }
+  const sealed = ix.sealed.map((r) => [r.first, r.count, r.logFrom, r.last.offset, r.last.length, r.last.crc, r.block!.offset, r.block!.length]);
   const json = utf8.encode(
-    JSON.stringify({ meta: ix.meta, exit: ix.exit, programs: ix.programs, maps: ix.maps, warnings: ix.warnings, counters: ix.counters, highWater: ix.highWater, logEnd: ix.logEnd, last: ix.last, ...(lz4 ? { lz4 } : {}) }),
+    JSON.stringify({
+      meta: ix.meta,
+      exit: ix.exit,
+      programs: ix.programs,
+      maps: ix.maps,
+      warnings: ix.warnings,
+      counters: ix.counters,
+      highWater: ix.highWater,
+      logEnd: ix.logEnd,
+      last: ix.last,
+      segmentCheckpoints: ix.segmentCheckpoints,
+      sealed,
+      ...(lz4 ? { lz4 } : {}),
+    }),
   );
   const w = new ByteWriter(HEADER_SIZE + 16 + json.length + arrays.length);
   w.bytes(encodeHeader(MAGIC_INDEX, id));
@@ -117,13 +155,15 @@ interface SnapshotJson {
   highWater: number;
   logEnd: number;
   last: RecordingIndex['last'];
+  segmentCheckpoints: number;
+  sealed: number[][];
   lz4?: [number, number];
 }
 
 /**
- * Snapshots whose arrays are at most this big are stored LZ4-compressed (about half the bytes:
- * for a short recording the snapshot was a third of what it stored). Bigger ones stay plain
- * so that opening a long recording maps its arrays as views of the file with no decoding.
+ * Snapshots whose arrays are at most this big are stored LZ4-compressed (about half the bytes).
+ * Bigger ones (a recording of very many pages) stay plain, so an open maps their arrays as
+ * views of the file with no decoding.
  */
 const COMPRESS_LIMIT = 32 * 1024 * 1024;
 
@@ -161,10 +201,7 @@ export function loadSnapshot(dir: string, id: Uint8Array, logPath: string, logFd
       if (j.logEnd !== HEADER_SIZE) return 'index snapshot is inconsistent';
     } else {
       if (j.last.offset + j.last.length !== j.logEnd) return 'index snapshot is inconsistent';
-      const h = readAt(logFd, j.last.offset, RECORD_HEADER);
-      if (h.length < RECORD_HEADER) return 'index snapshot is stale';
-      const hv = new DataView(h.buffer, h.byteOffset, RECORD_HEADER);
-      if (hv.getUint32(0, true) !== j.last.crc || hv.getUint32(4, true) + RECORD_HEADER !== j.last.length) return 'index snapshot is stale';
+      if (!matchesLog(j.last, logFd, logSize)) return 'index snapshot is stale';
     }
     r.align(8);
     if (j.lz4 !== undefined) {
@@ -175,15 +212,27 @@ export function loadSnapshot(dir: string, id: Uint8Array, logPath: string, logFd
       if (lz4Decode(packed, buf) !== j.lz4[0]) return 'index snapshot arrays do not decode';
       r = new ByteReader(buf, path, 0, 'index snapshot');
     }
-    const [n, zn, on, pn, e] = [r.u32('count'), r.u32('zero events'), r.u32('outputs'), r.u32('pages'), r.u32('versions')];
+    if (!isNum(j.segmentCheckpoints) || j.segmentCheckpoints < 1 || !Array.isArray(j.sealed)) return 'index snapshot lacks fields';
+    const per = j.segmentCheckpoints;
+    const sealed: SealedRun[] = [];
+    for (const [i, v] of j.sealed.entries()) {
+      if (!Array.isArray(v) || v.length !== 8 || !v.every(isNum)) return 'index snapshot lacks fields';
+      const [first, count, logFrom, lastOffset, lastLength, lastCrc, blockOffset, blockLength] = v as [number, number, number, number, number, number, number, number];
+      if (first !== i * per || count !== per || logFrom < HEADER_SIZE || lastOffset < logFrom || lastOffset + lastLength > j.logEnd || blockOffset < FILE_HEAD || blockLength < 24) return 'index snapshot is inconsistent';
+      sealed.push({ first, count, logFrom, last: { offset: lastOffset, length: lastLength, crc: lastCrc }, block: { first, offset: blockOffset, length: blockLength }, resident: null });
+    }
+    const [n, zn, on, pn, e, qn, rn, cn] = [r.u32('tail'), r.u32('zero events'), r.u32('outputs'), r.u32('pages'), r.u32('versions'), r.u32('sealed pages'), r.u32('sealed runs'), r.u32('summary cells')];
     r.u32('reserved');
+    r.align(8);
     const view = <T>(make: new (b: ArrayBufferLike, off: number, len: number) => T, count: number, size: number): T => {
       r.need(count * size, 'array');
       const v = new make(buf.buffer, buf.byteOffset + r.pos, count);
       r.pos += count * size;
       return v;
     };
-    const ix = new RecordingIndex(logPath);
+    const tailFirst = sealed.length * per;
+    const count = tailFirst + n;
+    const ix = new RecordingIndex(logPath, per);
     ix.timeNs = view(BigInt64Array, n, 8);
     ix.recordOffset = view(Float64Array, n, 8);
     ix.zero.first = view(Float64Array, zn, 8);
@@ -191,6 +240,9 @@ export function loadSnapshot(dir: string, id: Uint8Array, logPath: string, logFd
     const outOffset = view(Float64Array, on, 8);
     const pageNumbers = view(Float64Array, pn, 8);
     const vofs = view(Float64Array, e, 8);
+    const histPage = view(Float64Array, qn, 8);
+    const histVofs = view(Float64Array, qn, 8);
+    const sum = view(Float64Array, cn, 8);
     ix.dirtyPages = view(Uint32Array, n, 4);
     ix.storedBytes = view(Uint32Array, n, 4);
     ix.recordLength = view(Uint32Array, n, 4);
@@ -200,24 +252,43 @@ export function loadSnapshot(dir: string, id: Uint8Array, logPath: string, logFd
     const outLength = view(Uint32Array, on, 4);
     const counts = view(Uint32Array, pn, 4);
     const cps = view(Uint32Array, e, 4);
+    const histCp = view(Uint32Array, qn, 4);
+    const histN = view(Uint32Array, qn, 4);
+    const histRuns = view(Uint32Array, rn, 4);
+    const min = view(Uint32Array, cn, 4);
+    const max = view(Uint32Array, cn, 4);
     ix.trigger = view(Uint8Array, n, 1);
+    const triggers = view(Uint8Array, cn, 1);
     r.align(4);
     if (j.lz4 === undefined) r.end(); // (a decoded buffer ends with its arrays)
     let at = 0;
     for (let i = 0; i < pn; i++) {
       const c = counts[i]!;
       if (at + c > e) return 'index snapshot version counts do not add up';
+      for (let x = at; x < at + c; x++) if (cps[x]! < tailFirst || cps[x]! >= count || (x > at && cps[x]! <= cps[x - 1]!)) return 'index snapshot is inconsistent';
       ix.versions.lists.set(pageNumbers[i]!, new VersionList(cps.subarray(at, at + c), vofs.subarray(at, at + c), c));
       at += c;
     }
     if (at !== e) return 'index snapshot version counts do not add up';
+    at = 0;
+    for (let i = 0; i < qn; i++) {
+      const c = histN[i]!;
+      if (c === 0 || at + c > rn || histCp[i]! >= tailFirst) return 'index snapshot is inconsistent';
+      for (let x = at; x < at + c; x++) if (histRuns[x]! >= sealed.length || (x > at && histRuns[x]! <= histRuns[x - 1]!)) return 'index snapshot is inconsistent';
+      ix.pages.set(histPage[i]!, { runs: histRuns.subarray(at, at + c), n: c, lastCp: histCp[i]!, lastVofs: histVofs[i]! });
+      at += c;
+    }
+    if (at !== rn || cn !== Math.ceil(count / SUMMARY_BUCKET)) return 'index snapshot is inconsistent';
     for (let k = 0; k < n; k++) {
       if (ix.mapsVersion[k]! >= j.maps.length || ix.recordOffset[k]! + ix.recordLength[k]! > j.logEnd) return 'index snapshot is inconsistent';
     }
     ix.versions.entries = e;
     ix.zero.n = zn;
     ix.outputs = { n: on, tag: outTag, offset: outOffset, length: outLength };
-    ix.count = n;
+    ix.sealed = sealed;
+    ix.tailFirst = tailFirst;
+    ix.count = count;
+    ix.pyramid = Pyramid.fromCells({ min, max, sum, triggers }, count);
     ix.meta = j.meta;
     ix.exit = j.exit;
     ix.programs = j.programs;
@@ -227,7 +298,6 @@ export function loadSnapshot(dir: string, id: Uint8Array, logPath: string, logFd
     ix.highWater = j.highWater;
     ix.logEnd = j.logEnd;
     ix.last = j.last;
-    // The summary pyramid is built when first asked for (RecordingIndex.pyramid): not at open.
     return ix;
   } catch (err) {
     return `index snapshot unreadable: ${(err as Error).message}`;

@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessageType, Trigger } from '../../shared/protocol/wire.js';
 import { encodeHeader } from './files.js';
-import { INDEX_FILE, LOCK_FILE, LOG_FILE } from './format.js';
+import { INDEX_FILE, INDEX_SEGMENTS_FILE, LOCK_FILE, LOG_FILE } from './format.js';
 import { openRecording, type Reader } from './reader.js';
 import { SYN, SyntheticProgram, writeSyntheticRecording } from './synthetic.js';
 import { equalBytes, msg, page, tempDir, verifySynthetic } from './test-support.js';
 import { SUMMARY_BUCKET } from './summary.js';
-import { RecordingError, UnmappedError } from './types.js';
+import { type RecordingReader, RecordingError, UnmappedError } from './types.js';
 import { RecordingWriter } from './writer.js';
 
 const MAPS = ['00400000-00402000 r-xp 00000000 08:01 12 /bin/prog', '00600000-00640000 rw-p 00000000 00:00 0 [heap]', '00700000-00701000 ---p 00000000 00:00 0', '7ff000000000-7ff000004000 rw-p 00000000 00:00 0 [stack]', ''].join('\n');
@@ -344,6 +344,68 @@ describe('recording round trip', () => {
     c.close();
   });
 
+  it('seals the index in runs: the same answers from blocks, from a full log scan, and rebuilt from the log', async () => {
+    const d = dir();
+    const opts = { checkpoints: 300, heapPages: 48, wordsPerCheckpoint: 6, zeroEvery: 40, outputEvery: 7, threads: 2, seed: 11 };
+    await writeSyntheticRecording(d, opts, { indexSegmentCheckpoints: 32 });
+    const plain = dir();
+    await writeSyntheticRecording(plain, opts); // one run, never sealed: the reference
+    const ref = await openRecording(plain, { readOnly: true });
+    const pages = Array.from({ length: 48 }, (_, i) => SYN.heap + BigInt(i) * 4096n).concat([SYN.data]);
+    const same = (r: Reader): void => {
+      expect(r.checkpointCount).toBe(300);
+      expect(verifySynthetic(r, opts)).toBeNull();
+      expect(r.columns(0, 300)).toEqual(ref.columns(0, 300));
+      expect(r.columns(31, 97)).toEqual(ref.columns(31, 97));
+      expect(r.summary()).toEqual(ref.summary());
+      for (const addr of pages) {
+        expect(Array.from(r.versionsOf(addr))).toEqual(Array.from(ref.versionsOf(addr)));
+        // A cursor over a word follows the same changes across run boundaries.
+        const changes = (x: RecordingReader): number[] => {
+          const c = x.rangeCursor(addr, 8, 8);
+          const out: number[] = [];
+          for (let k: number | null = 0; k !== null; ) if ((k = c.nextChangeAfter(k)) !== null) out.push(k);
+          return out;
+        };
+        expect(changes(r)).toEqual(changes(ref));
+      }
+    };
+    const blocks = (await openRecording(d, { readOnly: true })) as Reader;
+    expect(blocks.snapshotUsed).toBe(true);
+    same(blocks);
+    expect([blocks.residentRuns, blocks.rebuiltRuns]).toEqual([0, 0]);
+    blocks.close();
+
+    unlinkSync(join(d, INDEX_FILE)); // every run sealed again by the reader, and matched to its block
+    const scanned = (await openRecording(d, { readOnly: true })) as Reader;
+    expect(scanned.snapshotUsed).toBe(false);
+    same(scanned);
+    expect([scanned.residentRuns, scanned.rebuiltRuns]).toEqual([0, 0]);
+    scanned.close();
+
+    const segs = readFileSync(join(d, INDEX_SEGMENTS_FILE));
+    const damaged = Buffer.from(segs);
+    damaged[segs.length >> 1]! ^= 0x40; // inside some block
+    writeFileSync(join(d, INDEX_SEGMENTS_FILE), damaged);
+    (await openRecording(d)).close(); // a writable open without a snapshot: repairs, writes one
+    const rebuilt = (await openRecording(d, { readOnly: true })) as Reader;
+    same(rebuilt);
+    expect([rebuilt.rebuiltRuns, rebuilt.residentRuns]).toEqual([1, 1]); // the damaged block, rebuilt from the log once and kept
+    rebuilt.close();
+
+    unlinkSync(join(d, INDEX_SEGMENTS_FILE));
+    const missing = (await openRecording(d, { readOnly: true })) as Reader;
+    same(missing);
+    expect(missing.rebuiltRuns).toBe(9); // every run (the 10th is the tail)
+    missing.close();
+    (await openRecording(d)).close(); // writes the file anew
+    const repaired = (await openRecording(d, { readOnly: true })) as Reader;
+    same(repaired);
+    expect([repaired.snapshotUsed, repaired.residentRuns, repaired.rebuiltRuns]).toEqual([true, 0, 0]);
+    repaired.close();
+    ref.close();
+  });
+
   it('writes interim snapshots while recording, so an open after a crash replays only the tail', async () => {
     const d = dir();
     const opts = { checkpoints: 400, heapPages: 16, seed: 2 };
@@ -388,7 +450,7 @@ describe('recording directory', () => {
     expect(readdirSync(d)).toContain(LOCK_FILE);
     w.close();
     check();
-    expect(readdirSync(d).sort()).toEqual(['blobs-000000.seg', INDEX_FILE, LOG_FILE]);
+    expect(readdirSync(d).sort()).toEqual(['blobs-000000.seg', INDEX_FILE, INDEX_SEGMENTS_FILE, LOG_FILE]);
   });
 
   it('refuses a non-empty directory, and accepts an empty one', async () => {

@@ -64,6 +64,28 @@ export class Pyramid {
     return p;
   }
 
+  /** The pyramid of `count` checkpoints from its finest level (a snapshot keeps only that). */
+  static fromCells(cells: { min: Uint32Array; max: Uint32Array; sum: Float64Array; triggers: Uint8Array }, count: number): Pyramid {
+    const p = new Pyramid();
+    const l0 = p.levels[0]!;
+    const n = Math.ceil(count / SUMMARY_BUCKET);
+    for (let c = 0; c < n; c++) l0.add(c, cells.min[c]!, cells.max[c]!, cells.sum[c]!, cells.triggers[c]!);
+    p.count = count;
+    for (let top = l0; top.n > 1; ) {
+      const up = new Level(top.bucket * 2);
+      for (let c = 0; c < top.n; c++) up.add(c >> 1, top.min[c]!, top.max[c]!, top.sum[c]!, top.triggers[c]!);
+      p.levels.push(up);
+      top = up;
+    }
+    return p;
+  }
+
+  /** The finest level's cells (what a snapshot keeps). */
+  cells(): { min: Uint32Array; max: Uint32Array; sum: Float64Array; triggers: Uint8Array } {
+    const l = this.levels[0]!;
+    return { min: l.min.subarray(0, l.n), max: l.max.subarray(0, l.n), sum: l.sum.subarray(0, l.n), triggers: l.triggers.subarray(0, l.n) };
+  }
+
   view(): SummaryLevel[] {
     return this.levels.map((l) => ({ bucket: l.bucket, min: l.min.subarray(0, l.n), max: l.max.subarray(0, l.n), sum: l.sum.subarray(0, l.n), triggers: l.triggers.subarray(0, l.n) }));
   }

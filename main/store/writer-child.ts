@@ -16,8 +16,8 @@ import { RecordingWriter } from './writer.js';
 
 const [dir, optsJson, mode] = process.argv.slice(2);
 if (!dir || !optsJson || !mode) throw new Error('usage: writer-child.ts DIR OPTIONS_JSON run|live');
-const opts = JSON.parse(optsJson) as SyntheticOptions & { batch?: number; segmentBytes?: number };
-const w = await RecordingWriter.create(dir, opts.segmentBytes ? { segmentBytes: opts.segmentBytes } : {});
+const opts = JSON.parse(optsJson) as SyntheticOptions & { batch?: number; segmentBytes?: number; indexSegmentCheckpoints?: number };
+const w = await RecordingWriter.create(dir, { segmentBytes: opts.segmentBytes, indexSegmentCheckpoints: opts.indexSegmentCheckpoints });
 const prog = new SyntheticProgram(opts);
 w.ingest(prog.hello());
 let k = 0;

@@ -40,7 +40,8 @@ import { DEFAULT_SEGMENT_LIMIT, HEADER_SIZE, LOCK_FILE, LOG_FILE, MAGIC_LOG, MAX
 import { frameRecord } from './log.js';
 import { Lru } from './lru.js';
 import { defaultMirrorBytes, PageMirror } from './mirror.js';
-import { RecordingIndex } from './recording-index.js';
+import { DEFAULT_SEGMENT_CHECKPOINTS, SegmentFile } from './index-segments.js';
+import { RecordingIndex, type SealedRun } from './recording-index.js';
 import { type CheckpointRecord, encodeCheckpoint, encodeMeta, encodeTagged, STORED_BYTES_AT, type ThreadRef } from './records.js';
 import { writeSnapshot } from './snapshot.js';
 import { RecordingError } from './types.js';
@@ -52,8 +53,10 @@ export interface WriterOptions {
   segmentBytes?: number;
   /** Longest delta chain the writer builds (default DEFAULT_DELTA_CHAIN, at most MAX_DEPTH + 1). */
   deltaChain?: number;
-  /** Checkpoints before flush() writes the first interim index snapshot (default 50 000). */
+  /** Checkpoints before flush() writes the first interim index snapshot (default 50 000; later ones at each seal). */
   firstSnapshotAt?: number;
+  /** Checkpoints per sealed index run (default DEFAULT_SEGMENT_CHECKPOINTS); tests pass a few to exercise sealing. */
+  indexSegmentCheckpoints?: number;
   /**
    * Memory for the latest content of each page (default 512 MiB, at most 1/8 of RAM). Pages
    * past it are stored as full versions; tests pass a few pages to exercise that.
@@ -156,6 +159,8 @@ export class RecordingWriter {
   private lockBytes = 0; // writer.pid
   private snapshotBytes = 0;
   private nextSnapshotAt = 50_000;
+  private sealedAtSnapshot = 0; // sealed runs the last snapshot listed
+  private sealedUnwritten: SealedRun[] = []; // sealed runs whose block is not written yet
   private closed = false;
   private early: Uint8Array[] = []; // terminal output that arrived before the Hello
 
@@ -164,11 +169,14 @@ export class RecordingWriter {
     private readonly id: Uint8Array,
     private readonly logFd: number,
     private readonly blobs: BlobStore,
+    private readonly segments: SegmentFile,
     private readonly hash: (content: Uint8Array) => bigint, // unsigned 64 bits
     private readonly deltaChain: number,
     mirrorBytes: number,
   ) {
-    this.index = new RecordingIndex(join(dir, LOG_FILE));
+    this.index = new RecordingIndex(join(dir, LOG_FILE), segments.segmentCheckpoints);
+    // A sealed run's block is written after its records (writeOut), and then it leaves memory.
+    this.index.onSeal = (run) => this.sealedUnwritten.push(run);
     this.mirror = new PageMirror(mirrorBytes);
   }
 
@@ -193,9 +201,10 @@ export class RecordingWriter {
     const pid = `${process.pid}\n`;
     writeFileSync(join(dir, LOCK_FILE), pid, { mode: FILE_MODE, flag: 'wx' });
     const blobs = BlobStore.create(dir, id, opts.segmentBytes ?? DEFAULT_SEGMENT_LIMIT);
+    const segments = SegmentFile.create(dir, id, Math.max(1, opts.indexSegmentCheckpoints ?? DEFAULT_SEGMENT_CHECKPOINTS));
     fsyncSync(logFd);
     fsyncDir(dir);
-    const w = new RecordingWriter(dir, id, logFd, blobs, hash, Math.max(1, Math.min(MAX_DEPTH + 1, opts.deltaChain ?? DEFAULT_DELTA_CHAIN)), opts.mirrorBytes ?? defaultMirrorBytes());
+    const w = new RecordingWriter(dir, id, logFd, blobs, segments, hash, Math.max(1, Math.min(MAX_DEPTH + 1, opts.deltaChain ?? DEFAULT_DELTA_CHAIN)), opts.mirrorBytes ?? defaultMirrorBytes());
     w.lockBytes = pid.length;
     if (opts.firstSnapshotAt !== undefined) w.nextSnapshotAt = Math.max(1, opts.firstSnapshotAt);
     w.deferWrites = opts.deferWrites ?? false;
@@ -214,7 +223,7 @@ export class RecordingWriter {
     const c = this.index.counters;
     return {
       rawBytes: c.pagesReceived * PAGE_SIZE,
-      storedBytes: this.logEnd + this.blobs.bytesAppended + this.lockBytes + this.snapshotBytes,
+      storedBytes: this.logEnd + this.blobs.bytesAppended + this.lockBytes + this.snapshotBytes + this.segments.size,
       pagesReceived: c.pagesReceived,
       zeroPages: c.zeroPages,
       dedupHits: c.dedupHits,
@@ -540,7 +549,7 @@ export class RecordingWriter {
   private writeOut(): void {
     this.blobs.writePending();
     this.blobBytesAtWriteOut = this.blobs.bytesWritten;
-    if (this.logPendingBytes === 0) return;
+    if (this.logPendingBytes === 0) return this.writeSealed();
     const parts = this.logPending;
     const all = parts.length === 1 ? parts[0]! : new Uint8Array(this.logPendingBytes);
     if (parts.length > 1) {
@@ -567,6 +576,27 @@ export class RecordingWriter {
     this.logPending = [];
     this.logPendingBytes = 0;
     this.logPendingCheckpoints = [];
+    this.writeSealed();
+  }
+
+  /** Blocks of the runs sealed since the last write-out (their records are written now). */
+  private writeSealed(): void {
+    for (const run of this.sealedUnwritten) {
+      run.block = this.segments.append(run.resident!);
+      run.resident = null;
+    }
+    this.sealedUnwritten = [];
+  }
+
+  /** Whether flush() writes a snapshot: a run was sealed since the last one, or the first one is due. */
+  private snapshotDue(): boolean {
+    return this.index.sealed.length > this.sealedAtSnapshot || this.index.count >= this.nextSnapshotAt;
+  }
+
+  private snapshot(): void {
+    this.snapshotBytes = writeSnapshot(this.dir, this.id, this.index);
+    this.sealedAtSnapshot = this.index.sealed.length;
+    this.nextSnapshotAt = Math.ceil(this.index.count * 1.5);
   }
 
   /**
@@ -581,11 +611,9 @@ export class RecordingWriter {
     if (this.closed) return;
     this.writeOut();
     const logFd = this.logFd;
-    await Promise.all([this.blobs.syncAsync(), new Promise<void>((resolve, reject) => fsync(logFd, (e) => (e ? reject(e) : resolve())))]);
-    if (!this.closed && this.index.count >= this.nextSnapshotAt) {
-      this.snapshotBytes = writeSnapshot(this.dir, this.id, this.index);
-      this.nextSnapshotAt = Math.ceil(this.index.count * 1.5);
-    }
+    await Promise.all([this.blobs.syncAsync(), new Promise<void>((resolve, reject) => fsync(logFd, (e) => (e ? reject(e) : resolve()))), this.segments.syncAsync()]);
+    // (A run sealed meanwhile has no block yet: the next flush lists it.)
+    if (!this.closed && this.snapshotDue() && this.sealedUnwritten.length === 0) this.snapshot();
   }
 
   /** Durability point: everything committed so far survives a crash of the machine. */
@@ -594,12 +622,11 @@ export class RecordingWriter {
     this.writeOut();
     this.blobs.sync();
     fsyncSync(this.logFd);
-    // Interim snapshots on a geometric schedule (x1.5), so an open after a crash replays at
-    // most a third of the log while the snapshots written add up to a few times the last one.
-    if (this.index.count >= this.nextSnapshotAt) {
-      this.snapshotBytes = writeSnapshot(this.dir, this.id, this.index);
-      this.nextSnapshotAt = Math.ceil(this.index.count * 1.5);
-    }
+    this.segments.sync();
+    // Interim snapshots: the first one on a geometric schedule (x1.5, so an open after a crash
+    // replays at most a third of the log), then at each seal (a snapshot holds at most a run's
+    // worth of checkpoints, so an open replays at most two runs of the log).
+    if (this.snapshotDue()) this.snapshot();
   }
 
   /** Final flush, the index snapshot (fast next open), writer.pid removed. An open checkpoint is dropped. */
@@ -611,7 +638,8 @@ export class RecordingWriter {
     this.nextSnapshotAt = Infinity; // the final snapshot follows
     this.flush();
     this.closed = true;
-    this.snapshotBytes = writeSnapshot(this.dir, this.id, this.index);
+    this.snapshot();
+    this.segments.close();
     this.lockBytes = 0;
     try {
       unlinkSync(join(this.dir, LOCK_FILE));
