@@ -31,7 +31,7 @@ import { checkRecord, type LogStop, scanLog } from './log.js';
 import { Lru } from './lru.js';
 import { RecordingIndex, type Warning } from './recording-index.js';
 import { type CheckpointRecord, decodeCheckpoint, decodeTagged } from './records.js';
-import { type BlockRef, DEFAULT_SEGMENT_CHECKPOINTS, FILE_HEAD, type LogRef, SegmentFile, type SealedSegment } from './index-segments.js';
+import { type BlockRef, DEFAULT_SEGMENT_CHECKPOINTS, FILE_HEAD, type LogRef, type PageEntries, type ResidentRun, type RunColumns, type RunIndex, SegmentFile, type StoredRun } from './index-segments.js';
 import type { SealedRun } from './recording-index.js';
 import { loadSnapshot, writeSnapshot } from './snapshot.js';
 import { PageRangeCursor } from './range-cursor.js';
@@ -167,17 +167,24 @@ export class Reader implements RecordingReader {
     return size >= end;
   }
 
-  /** A sealed run not in memory: its block, or (missing, damaged, not this log's) rebuilt from the log and kept. */
-  private loadRun(run: SealedRun): SealedSegment {
+  /**
+   * A sealed run not in memory: read from its block (sections checked as they are read), or,
+   * when the block is missing, damaged or not this log's, rebuilt from the log and kept.
+   */
+  private loadRun(run: SealedRun): RunIndex {
     if (run.block && this.segments) {
       try {
         const s = this.segments.read(run.block);
-        if (s.count === run.count && sameRef(s.last, run.last)) return s;
+        if (s.count === run.count && sameRef(s.last, run.last)) return new RunOrRebuild(s, () => this.rebuild(run));
       } catch (e) {
         if (!(e instanceof RecordingError)) throw e;
       }
     }
-    // Rebuilt once, then kept (a writable open writes a block for it when it next repairs).
+    return this.rebuild(run);
+  }
+
+  /** Run `run` rebuilt from the log, and kept (a writable open writes a block for it when it next repairs). */
+  private rebuild(run: SealedRun): ResidentRun {
     this.rebuiltRuns++;
     const s = this.index.rebuildRun(run, this.logFd);
     run.block = null;
@@ -253,9 +260,9 @@ export class Reader implements RecordingReader {
     for (const run of runs) if (run.block) end = Math.max(end, run.block.offset + run.block.length);
     if (this.segments.size > end) this.segments.truncate(end);
     let appended = false;
-    runs.forEach((run, i) => {
+    runs.forEach((run) => {
       if (run.block) return;
-      run.block = this.segments!.append(run.resident ?? this.index.run(i));
+      run.block = this.segments!.append(run.resident ?? this.rebuild(run));
       run.resident = null;
       appended = true;
     });
@@ -499,3 +506,49 @@ export class Reader implements RecordingReader {
 }
 
 const sameRef = (a: LogRef, b: LogRef): boolean => a.offset === b.offset && a.length === b.length && a.crc === b.crc;
+
+/** A run read from its block until a section of it turns out damaged, then rebuilt from the log. */
+class RunOrRebuild implements RunIndex {
+  private current: RunIndex;
+
+  constructor(
+    private readonly stored: StoredRun,
+    private readonly rebuild: () => ResidentRun,
+  ) {
+    this.current = stored;
+  }
+
+  get first(): number {
+    return this.stored.first;
+  }
+
+  get count(): number {
+    return this.stored.count;
+  }
+
+  get last(): LogRef {
+    return this.stored.last;
+  }
+
+  get bytes(): number {
+    return this.current.bytes;
+  }
+
+  private use<T>(f: (r: RunIndex) => T): T {
+    try {
+      return f(this.current);
+    } catch (e) {
+      if (!(e instanceof RecordingError) || this.current !== this.stored) throw e;
+      this.current = this.rebuild();
+      return f(this.current);
+    }
+  }
+
+  columns(): RunColumns {
+    return this.use((r) => r.columns());
+  }
+
+  entries(page: number): PageEntries | null {
+    return this.use((r) => r.entries(page));
+  }
+}

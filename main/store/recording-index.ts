@@ -18,7 +18,7 @@ import type { ExitInfo, RecordingMeta } from '../../shared/model/recording.js';
 import { upperBound } from '../../shared/sorted.js';
 import { FORMAT_VERSION, HEADER_SIZE, PAGE_SHIFT_N, PAGE_MASK_N, PAGE_SIZE, RecordType } from './format.js';
 import { ensure } from './growable.js';
-import { type BlockRef, DEFAULT_SEGMENT_CHECKPOINTS, entriesOf, type LogRef, type SealedSegment } from './index-segments.js';
+import { type BlockRef, DEFAULT_SEGMENT_CHECKPOINTS, type LogRef, type PageEntries, ResidentRun, type RunColumns, type RunIndex } from './index-segments.js';
 import { type LogRecord, scanLog } from './log.js';
 import { type CheckpointRecord, decodeCheckpoint, decodeMeta, decodeTagged } from './records.js';
 import { Pyramid } from './summary.js';
@@ -57,7 +57,7 @@ export interface SealedRun {
   readonly last: LogRef;
   block: BlockRef | null;
   /** The sealed index itself while no block holds it (a reader ahead of the writer's block). */
-  resident: SealedSegment | null;
+  resident: ResidentRun | null;
 }
 
 /** A page's sealed history: the runs (indices in sealed) where it has versions, and its latest sealed version. */
@@ -70,14 +70,14 @@ export interface PageHistory {
 
 /** How sealed runs come back into memory: the reader reads them from the segments file or rebuilds them from the log. */
 export interface SealedSource {
-  load(run: SealedRun, index: number): SealedSegment;
+  load(run: SealedRun, index: number): RunIndex;
 }
 
-type Columns = Pick<SealedSegment, 'timeNs' | 'trigger' | 'dirtyPages' | 'storedBytes' | 'recordOffset' | 'recordLength' | 'mapsVersion'>;
+type Columns = RunColumns;
 const COLUMNS = ['timeNs', 'trigger', 'dirtyPages', 'storedBytes', 'recordOffset', 'recordLength', 'mapsVersion'] as const;
 
 /** The sealed form of n checkpoints' columns (from index 0) and their versions: columns copied, versions grouped by page. */
-function sealedSegment(cols: Columns, versions: PageVersions, first: number, n: number, last: LogRef): SealedSegment {
+function sealedRun(cols: Columns, versions: PageVersions, first: number, n: number, last: LogRef): ResidentRun {
   const lists = [...versions.lists.entries()].sort((a, b) => a[0] - b[0]);
   const e = versions.entries;
   const pageNumber = new Float64Array(lists.length);
@@ -93,10 +93,7 @@ function sealedSegment(cols: Columns, versions: PageVersions, first: number, n: 
     at += l.n;
   });
   pageStart[lists.length] = at;
-  return {
-    first,
-    count: n,
-    last,
+  const own: Columns = {
     timeNs: cols.timeNs.slice(0, n),
     recordOffset: cols.recordOffset.slice(0, n),
     dirtyPages: cols.dirtyPages.slice(0, n),
@@ -104,11 +101,8 @@ function sealedSegment(cols: Columns, versions: PageVersions, first: number, n: 
     recordLength: cols.recordLength.slice(0, n),
     mapsVersion: cols.mapsVersion.slice(0, n),
     trigger: cols.trigger.slice(0, n),
-    pageNumber,
-    pageStart,
-    cps,
-    vofs,
   };
+  return new ResidentRun(first, n, last, own, pageNumber, pageStart, cps, vofs);
 }
 
 export class RecordingIndex {
@@ -144,9 +138,10 @@ export class RecordingIndex {
   onSeal: ((run: SealedRun, index: number) => void) | null = null;
   /** Sealed runs not resident are loaded through this (readers set it). */
   source: SealedSource | null = null;
-  /** Recently loaded sealed runs, oldest first. */
-  private readonly loaded = new Map<number, SealedSegment>();
-  private static readonly LOADED = 8;
+  /** Recently used sealed runs read from blocks, oldest first, within a memory budget (each keeps what was read of it). */
+  private readonly loaded = new Map<number, RunIndex>();
+  private static readonly LOADED = 64;
+  private static readonly LOADED_BYTES = 128 * 1024 * 1024;
   /** Sealed parts of recently asked version lists: page -> the list over its first `runs` runs. */
   private readonly sealedLists = new Map<number, { runs: number; list: VersionList }>();
   private static readonly SEALED_LISTS = 64;
@@ -264,7 +259,7 @@ export class RecordingIndex {
   private seal(r: LogRecord): void {
     const n = this.count - this.tailFirst;
     const last = { offset: r.offset, length: r.length, crc: r.crc };
-    const seg = sealedSegment(this, this.versions, this.tailFirst, n, last);
+    const seg = sealedRun(this, this.versions, this.tailFirst, n, last);
     const index = this.sealed.length;
     const run: SealedRun = { first: this.tailFirst, count: n, logFrom: this.recordOffset[0]!, last, block: null, resident: seg };
     this.sealed.push(run);
@@ -288,7 +283,7 @@ export class RecordingIndex {
    * A sealed run rebuilt from its checkpoint records in the log (its block is missing or
    * damaged): the same bytes the writer sealed, as every record is CRC-checked again.
    */
-  rebuildRun(run: SealedRun, logFd: number): SealedSegment {
+  rebuildRun(run: SealedRun, logFd: number): ResidentRun {
     const cols: Columns = {
       timeNs: new BigInt64Array(run.count),
       trigger: new Uint8Array(run.count),
@@ -320,7 +315,7 @@ export class RecordingIndex {
     if (result.stop || k !== run.first + run.count) {
       throw new RecordingError(`cannot rebuild the index of checkpoints ${run.first}..${run.first + run.count - 1} from the log: ${result.stop?.reason ?? `${k - run.first} of ${run.count} checkpoints found`}`, this.logPath);
     }
-    return sealedSegment(cols, versions, run.first, run.count, run.last);
+    return sealedRun(cols, versions, run.first, run.count, run.last);
   }
 
   /** Records that page has versions in sealed run `index`, the latest being (lastCp, lastVofs). */
@@ -337,19 +332,28 @@ export class RecordingIndex {
   }
 
   /** Sealed run i, from memory, the cache, or its source. */
-  run(i: number): SealedSegment {
+  run(i: number): RunIndex {
     const r = this.sealed[i]!;
     if (r.resident) return r.resident;
     let s = this.loaded.get(i);
     if (s) {
-      this.loaded.delete(i);
-      this.loaded.set(i, s);
+      if (this.loaded.size > 1) {
+        this.loaded.delete(i);
+        this.loaded.set(i, s);
+      }
       return s;
     }
     if (!this.source) throw new RecordingError(`the index of checkpoints ${r.first}..${r.first + r.count - 1} is not in memory`, this.logPath);
+    // Runs grow as they are read: the budget is checked when another one comes in.
+    let bytes = 0;
+    for (const x of this.loaded.values()) bytes += x.bytes;
+    for (const [j, x] of this.loaded) {
+      if (this.loaded.size < RecordingIndex.LOADED && bytes <= RecordingIndex.LOADED_BYTES) break;
+      this.loaded.delete(j);
+      bytes -= x.bytes;
+    }
     s = this.source.load(r, i);
     this.loaded.set(i, s);
-    if (this.loaded.size > RecordingIndex.LOADED) this.loaded.delete(this.loaded.keys().next().value!);
     return s;
   }
 
@@ -357,7 +361,7 @@ export class RecordingIndex {
   private at(k: number): [Columns, number] {
     if (k >= this.tailFirst) return [this, k - this.tailFirst];
     const s = this.run(Math.floor(k / this.segmentCheckpoints));
-    return [s, k - s.first];
+    return [s.columns(), k - s.first];
   }
 
   recordOffsetOf(k: number): number {
@@ -417,12 +421,11 @@ export class RecordingIndex {
       } else if (h) {
         // The last run at or before k's with versions of the page (in k's own run they may all come after k).
         for (let j = upperBound(h.runs, Math.floor(k / this.segmentCheckpoints), h.n) - 1; j >= 0 && since < 0; j--) {
-          const s = this.run(h.runs[j]!);
-          const [lo, hi] = entriesOf(s, page);
-          const i = upperBound(s.cps, k, hi, lo) - 1;
-          if (i >= lo) {
-            since = s.cps[i]!;
-            vofs = s.vofs[i]!;
+          const e = this.run(h.runs[j]!).entries(page);
+          const i = e ? upperBound(e.cps, k) - 1 : -1;
+          if (i >= 0) {
+            since = e!.cps[i]!;
+            vofs = e!.vofs[i]!;
           }
         }
       }
@@ -442,20 +445,20 @@ export class RecordingIndex {
     if (!h) return tail;
     let hit = this.sealedLists.get(page);
     if (!hit || hit.runs !== h.n) {
-      const parts: Array<[SealedSegment, number, number]> = [];
+      const parts: PageEntries[] = [];
       let total = 0;
       for (let j = 0; j < h.n; j++) {
-        const s = this.run(h.runs[j]!);
-        const [lo, hi] = entriesOf(s, page);
-        parts.push([s, lo, hi]);
-        total += hi - lo;
+        const e = this.run(h.runs[j]!).entries(page);
+        if (!e) throw new RecordingError(`the index of checkpoints from ${this.sealed[h.runs[j]!]!.first} lacks page 0x${page.toString(16)}`, this.logPath);
+        parts.push(e);
+        total += e.cps.length;
       }
       const list = new VersionList(new Uint32Array(total), new Float64Array(total), total);
       let at = 0;
-      for (const [s, lo, hi] of parts) {
-        list.cps.set(s.cps.subarray(lo, hi), at);
-        list.vofs.set(s.vofs.subarray(lo, hi), at);
-        at += hi - lo;
+      for (const e of parts) {
+        list.cps.set(e.cps, at);
+        list.vofs.set(e.vofs, at);
+        at += e.cps.length;
       }
       hit = { runs: h.n, list };
       this.sealedLists.delete(page);
