@@ -95,6 +95,7 @@ export function columnsOnlyReader(path: string, count: number, seed = 7): Record
     versionsOf: () => new Uint32Array(0),
     rangeCursor: () => ({ nextChangeAfter: () => null, bytesBefore: () => null, bytesAtChange: () => null }),
     terminalOutput: () => [],
+    terminalTail: () => ({ data: new Uint8Array(0), totalBytes: 0 }),
     refresh: () => undefined,
     close: () => undefined,
   };

@@ -378,17 +378,8 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
   async terminal({ rec, k }: ParamsOf<'terminal'>): Promise<TerminalSnapshot> {
     const { reader, engine } = this.get(rec);
     engine.checkCheckpoint(k);
-    const chunks = reader.terminalOutput(k);
-    const total = chunks.reduce((n, c) => n + c.data.length, 0);
-    let keep = Math.min(total, TERMINAL_TAIL);
-    const out = new Uint8Array(keep);
-    for (let i = chunks.length - 1; i >= 0 && keep > 0; i--) {
-      const d = chunks[i]!.data;
-      const take = Math.min(keep, d.length);
-      out.set(d.subarray(d.length - take), keep - take);
-      keep -= take;
-    }
-    let text = new TextDecoder().decode(out);
+    const { data, totalBytes: total } = reader.terminalTail(k, TERMINAL_TAIL);
+    let text = new TextDecoder().decode(data);
     if (total > TERMINAL_TAIL) text = text.slice(text.indexOf('\n') + 1);
     return { text, totalBytes: total, truncated: total > TERMINAL_TAIL };
   }

@@ -26,7 +26,7 @@ import { parseMaps } from '../../shared/model/recording.js';
 import { TRIGGER_NAMES } from '../../shared/protocol/wire.js';
 import { BlobStore } from './blobs.js';
 import { checkHeader, readAt } from './files.js';
-import { HEADER_SIZE, LOCK_FILE, LOG_FILE, MAGIC_LOG, PAGE_SHIFT_N, PAGE_MASK_N, PAGE_SIZE, SEGMENT_RE, SEGMENT_SPAN, segmentFile } from './format.js';
+import { HEADER_SIZE, LOCK_FILE, LOG_FILE, MAGIC_LOG, PAGE_SHIFT_N, PAGE_MASK_N, PAGE_SIZE, RECORD_HEADER, SEGMENT_RE, SEGMENT_SPAN, segmentFile } from './format.js';
 import { checkRecord, type LogStop, scanLog } from './log.js';
 import { Lru } from './lru.js';
 import { RecordingIndex, type Warning } from './recording-index.js';
@@ -39,6 +39,8 @@ import { type CheckpointColumns, type RangeCursor, RecordingError, type Recordin
 import { upperBound } from '../../shared/sorted.js';
 
 const ADDRESS_LIMIT = 1n << 64n;
+/** An output record's bytes besides the output: the record header and the checkpoint tag. */
+const OUTPUT_RECORD_OVERHEAD = RECORD_HEADER + 4;
 
 export interface OpenOptions {
   /** Never modify the recording (default false: a writable open repairs a crashed recording). */
@@ -81,7 +83,8 @@ export class Reader implements RecordingReader {
   private readonly segmentSizes = new Map<number, number>();
   private readonly records = new Lru<number, CheckpointRecord>(64);
   private readonly mapsTables = new Lru<number, MapsTable>(64);
-  private readonly outputData: Array<Uint8Array | undefined> = [];
+  /** Decoded output chunks, recent ones only (a chatty program's output would not fit). */
+  private readonly outputData = new Lru<number, Uint8Array>(64);
   /** The sealed index runs on disk (null: none usable, runs are rebuilt from the log), and the blocks seen in it by first checkpoint. */
   private segments: SegmentFile | null = null;
   private readonly blocks = new Map<number, BlockRef & { count: number; last: LogRef }>();
@@ -476,16 +479,38 @@ export class Reader implements RecordingReader {
     for (let i = 0; i < o.n; i++) {
       const tag = o.tag[i]!;
       if (k !== undefined && tag > k) break; // tags never decrease
-      let data = this.outputData[i];
-      if (!data) {
-        const rec = checkRecord(readAt(this.logFd, o.offset[i]!, o.length[i]!));
-        if (!rec) throw new RecordingError(`the output record at byte ${o.offset[i]} changed on disk (checksum mismatch)`, this.logPath);
-        data = decodeTagged(rec.body, 1, this.logPath, o.offset[i]!, 'output record').rest.slice();
-        this.outputData[i] = data;
-      }
-      out.push({ checkpoint: tag, data });
+      out.push({ checkpoint: tag, data: this.outputChunk(i) });
     }
     return out;
+  }
+
+  terminalTail(k: number, maxBytes: number): { data: Uint8Array; totalBytes: number } {
+    this.live();
+    const o = this.index.outputs;
+    const end = upperBound(o.tag, k, o.n); // tags never decrease
+    let total = 0;
+    for (let i = 0; i < end; i++) total += o.length[i]! - OUTPUT_RECORD_OVERHEAD;
+    const parts: Uint8Array[] = [];
+    let need = Math.min(maxBytes, total);
+    for (let i = end - 1; i >= 0 && need > 0; i--) {
+      const d = this.outputChunk(i);
+      const take = Math.min(need, d.length);
+      parts.unshift(d.subarray(d.length - take));
+      need -= take;
+    }
+    return { data: parts.length === 1 ? parts[0]!.slice() : Buffer.concat(parts), totalBytes: total };
+  }
+
+  /** The bytes of output chunk i, read back from its log record. */
+  private outputChunk(i: number): Uint8Array {
+    const hit = this.outputData.get(i);
+    if (hit) return hit;
+    const o = this.index.outputs;
+    const rec = checkRecord(readAt(this.logFd, o.offset[i]!, o.length[i]!));
+    if (!rec) throw new RecordingError(`the output record at byte ${o.offset[i]} changed on disk (checksum mismatch)`, this.logPath);
+    const data = decodeTagged(rec.body, 1, this.logPath, o.offset[i]!, 'output record').rest.slice();
+    this.outputData.set(i, data);
+    return data;
   }
 
   refresh(): void {

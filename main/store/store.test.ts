@@ -145,6 +145,13 @@ describe('recording round trip', () => {
       expect(text(2)).toBe('i=0\r\n');
       expect(text(3)).toBe('i=0\r\ni=1\r\ndone\r\nbye\r\ncut short\r\n');
       expect(r.terminalOutput().map((c) => c.checkpoint)).toEqual([1, 3, 3, 3, 3]);
+      // The tail of the same text, across chunk boundaries, with the whole length.
+      for (let k = 0; k < 4; k++) {
+        for (const max of [0, 1, 4, 5, 6, 13, 100]) {
+          const { data, totalBytes } = r.terminalTail(k, max);
+          expect([new TextDecoder().decode(data), totalBytes]).toEqual([text(k).slice(Math.max(0, text(k).length - max)), text(k).length]);
+        }
+      }
       expect(r.checkpoint(1).trigger).toBe('syscall');
     } finally {
       r.close();

@@ -114,6 +114,12 @@ export interface RecordingReader {
    * checkpoint it also holds what came after it (the program's last words before exiting).
    */
   terminalOutput(k?: number): readonly TerminalChunk[];
+  /**
+   * The last maxBytes (at most) of what the program had printed when checkpoint k was taken
+   * (terminalOutput(k) concatenated), and how many bytes that is in all: reads only the chunks
+   * it returns, so a terminal view costs the same at any point of a long recording.
+   */
+  terminalTail(k: number, maxBytes: number): { data: Uint8Array; totalBytes: number };
   /** Picks up checkpoints committed since open (for a recording still being written). */
   refresh(): void;
   close(): void;
