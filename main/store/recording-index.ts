@@ -70,7 +70,7 @@ export interface PageHistory {
 
 /** How sealed runs come back into memory: the reader reads them from the segments file or rebuilds them from the log. */
 export interface SealedSource {
-  load(run: SealedRun, index: number): RunIndex;
+  load(run: SealedRun): RunIndex;
 }
 
 type Columns = RunColumns;
@@ -135,7 +135,7 @@ export class RecordingIndex {
   logEnd = HEADER_SIZE;
   last: Located & { crc: number } = { offset: 0, length: 0, crc: 0 };
   /** Called with each run sealed (the writer writes it out; a reader looks for the writer's block). */
-  onSeal: ((run: SealedRun, index: number) => void) | null = null;
+  onSeal: ((run: SealedRun) => void) | null = null;
   /** Sealed runs not resident are loaded through this (readers set it). */
   source: SealedSource | null = null;
   /** Recently used sealed runs read from blocks, oldest first, within a memory budget (each keeps what was read of it). */
@@ -276,7 +276,7 @@ export class RecordingIndex {
     this.recordOffset = new Float64Array(16);
     this.recordLength = new Uint32Array(16);
     this.mapsVersion = new Uint32Array(16);
-    this.onSeal?.(run, index);
+    this.onSeal?.(run);
   }
 
   /**
@@ -352,7 +352,7 @@ export class RecordingIndex {
       this.loaded.delete(j);
       bytes -= x.bytes;
     }
-    s = this.source.load(r, i);
+    s = this.source.load(r);
     this.loaded.set(i, s);
     return s;
   }
