@@ -164,7 +164,9 @@ async function finish(): Promise<void> {
   // after kill -9 of the recorder, now and then). terminate() stops the loop instead.
 }
 
-const server = createServer((s) => {
+// Half-open: a recorder whose stdout is a terminal ends its stream with a half-close and waits
+// for the session's 'release' (its live terminal caught up) before it exits.
+const server = createServer({ allowHalfOpen: true }, (s) => {
   if (socket) {
     s.destroy(); // one recorder per session
     return;
@@ -172,6 +174,11 @@ const server = createServer((s) => {
   socket = s;
   s.on('data', onData);
   s.on('error', () => undefined); // the recorder dying is reported by its exit status
+  s.on('end', () => {
+    post({ kind: 'ended' });
+    socketClosed = true;
+    maybeFinish();
+  });
   s.on('close', () => {
     socketClosed = true;
     maybeFinish();
@@ -208,6 +215,9 @@ port.on('message', (msg: ToWorker) => {
     case 'finish':
       finishRequested = true;
       maybeFinish();
+      break;
+    case 'release':
+      socket?.destroy();
       break;
   }
 });

@@ -8,10 +8,12 @@ export interface IngestWorkerData {
 
 export type ToWorker =
   | { kind: 'control'; type: 'checkpoint' | 'pause' | 'resume' | 'stop'; stopAction?: 0 | 1 }
-  | { kind: 'finish' }; // the recorder is gone: close the store once its stream ends, report
+  | { kind: 'finish' } // the recorder is gone: close the store once its stream ends, report
+  | { kind: 'release' }; // the live terminal caught up: close the connection, the recorder may exit
 
 export type FromWorker =
   | { kind: 'listening' }
+  | { kind: 'ended' } // the recorder ended its stream and waits for 'release' (its pty may still hold output)
   | { kind: 'hello'; pid: number; backend: string; exe: string }
   | { kind: 'progress'; checkpoints: number; stats: RecordingStats }
   | { kind: 'warning'; message: string }

@@ -286,6 +286,19 @@ export class RecordingSession {
     while (Date.now() - Math.max(this.lastOutputAt, exitedAt) < 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }
 
+  /**
+   * The recorder ended its stream and waits (5 s at most) for us to close the connection before
+   * it exits: node-pty drops what it has not delivered 200 ms after the recorder's exit, so the
+   * live terminal first catches up with the pty (100 ms of quiet, 3 s at most).
+   */
+  private async release(): Promise<void> {
+    if ('pty' in this.child) {
+      const from = Date.now();
+      while (Date.now() - Math.max(this.lastOutputAt, from) < 100 && Date.now() - from < 3000) await new Promise((r) => setTimeout(r, 20));
+    }
+    this.worker.postMessage({ kind: 'release' } satisfies ToWorker);
+  }
+
   private onTerminalData(d: string): void {
     this.lastOutputAt = Date.now();
     for (const l of this.outputListeners) l(d);
@@ -317,6 +330,9 @@ export class RecordingSession {
         break;
       case 'failed':
         this.workerFailure = m.message;
+        break;
+      case 'ended':
+        void this.release();
         break;
       case 'listening':
       case 'done':

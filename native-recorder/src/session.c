@@ -122,6 +122,39 @@ static void resume_world(struct session *s);
 
 /* ---- messages to the user and the stream ---- */
 
+/* How long the recorder waits, after the end of the stream, for DeLorean to let it go. */
+#define RELEASE_WAIT_MS 5000
+
+/*
+ * DeLorean shows our stdout (its pty) live, and node-pty drops what it has not read yet 200 ms
+ * after our exit: the echo of a burst the program printed just before it ended would be lost
+ * to the screen (never to the recording). So when our stdout is a terminal, the end of the
+ * stream is a half-close, and we wait for DeLorean to close the connection once its screen has
+ * caught up (at most RELEASE_WAIT_MS: DeLorean may be stuck).
+ */
+static void await_release(struct session *s)
+{
+	if (!s->is_socket || !isatty(STDOUT_FILENO) || shutdown(s->out_fd, SHUT_WR) < 0)
+		return;
+	uint64_t deadline = now_ns() + (uint64_t)RELEASE_WAIT_MS * 1000000u;
+	for (;;) {
+		uint64_t now = now_ns();
+		if (now >= deadline)
+			return;
+		struct pollfd p = { .fd = s->out_fd, .events = POLLIN };
+		int n = poll(&p, 1, (int)((deadline - now) / 1000000u) + 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		uint8_t buf[256];
+		ssize_t k = recv(s->out_fd, buf, sizeof buf, MSG_DONTWAIT);
+		if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR))
+			return; /* released (or DeLorean is gone) */
+		/* A control message sent before DeLorean saw the end: nothing to do any more. */
+	}
+}
+
 static void end_stream(struct session *s, enum wire_exit_kind kind, int32_t code)
 {
 	if (!s->wire_open)
@@ -135,6 +168,8 @@ static void end_stream(struct session *s, enum wire_exit_kind kind, int32_t code
 		if (s->exit_code == EXIT_OK)
 			s->exit_code = s->is_socket ? EXIT_LOST_CONNECTION : EXIT_INTERNAL;
 		fprintf(stderr, "delorean-recorder: cannot send the end of the recording: %s\n", strerror(errno));
+	} else {
+		await_release(s);
 	}
 	s->wire_open = false;
 	close(s->out_fd);
