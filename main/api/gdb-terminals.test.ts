@@ -4,9 +4,12 @@
  * (an independent path from the gdb server's). Also: what is refused before anything starts,
  * and that closing the terminal, or its recording, ends gdb and its server.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startBridge } from '../bridge/server.js';
 import type { AnyEvent } from '../../shared/api/contract.js';
 import { Engine } from '../engine/engine.js';
 import { haveGdb, valueAt } from '../gdb/testing.js';
@@ -120,5 +123,36 @@ describe('gdb terminals', () => {
     expect(await service.closeRecording({ rec })).toEqual({ closed: true });
     expect(exited(a.sessionId)).toBe(true);
     expect(await listening(a.port)).toBe(false);
+  });
+
+  it('a bridge client that goes away (a closed tab) takes its gdb terminals with it', async () => {
+    const web = join(tmp.path, 'web');
+    mkdirSync(web, { recursive: true });
+    writeFileSync(join(web, 'index.html'), '<!doctype html>'); // the bridge serves a renderer: any will do here
+    const bridge = await startBridge({ endpoint: service, webRoot: web });
+    try {
+      const ws = new WebSocket(`ws://127.0.0.1:${bridge.port}/api?token=${bridge.token}`, { origin: bridge.origin });
+      await new Promise((ok, fail) => ws.once('open', ok).once('error', fail));
+      const call = (id: number, method: string, params: object): Promise<{ result?: { sessionId: string; port: number } }> =>
+        new Promise((ok) => {
+          const onMessage = (data: WebSocket.RawData): void => {
+            const m = JSON.parse(data.toString()) as { id?: number; result?: { sessionId: string; port: number } };
+            if (m.id !== id) return;
+            ws.off('message', onMessage);
+            ok(m);
+          };
+          ws.on('message', onMessage);
+          ws.send(JSON.stringify({ id, method, params }));
+        });
+      await call(1, 'openRecording', { path: rec });
+      const { result } = await call(2, 'gdbOpen', { rec, k: 4 });
+      await until(() => output(result!.sessionId).includes('(gdb) '), () => output(result!.sessionId));
+      expect(await listening(result!.port)).toBe(true);
+      ws.close();
+      await until(() => exited(result!.sessionId), () => output(result!.sessionId));
+      expect(await listening(result!.port)).toBe(false);
+    } finally {
+      await bridge.close();
+    }
   });
 });

@@ -116,7 +116,10 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
 
   function serveClient(ws: WebSocket): void {
     clients.add(ws);
-    const searches = new Set<string>(); // started by this client: cancelled if it goes away
+    // Started by this client, ended if it goes away (a closed tab): searches cancelled, gdb
+    // terminals closed (each is a gdb and a gdb server, which nothing else could reach).
+    const searches = new Set<string>();
+    const gdbSessions = new Set<string>();
     ws.on('message', (data: RawData, isBinary: boolean) => {
       void handleMessage(data, isBinary).then((reply) => {
         if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(reply));
@@ -125,6 +128,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     ws.on('close', () => {
       clients.delete(ws);
       for (const searchId of searches) void opts.endpoint.cancelSearch({ searchId });
+      for (const sessionId of gdbSessions) void opts.endpoint.invoke('gdbClose', { sessionId });
     });
     ws.on('error', () => ws.terminate());
 
@@ -147,6 +151,8 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
       if (searchId) searches.add(searchId);
       const outcome = await opts.endpoint.invoke(method, params ?? {});
       if (searchId) searches.delete(searchId);
+      if (method === 'gdbOpen' && outcome.ok && isRecord(outcome.result) && typeof outcome.result.sessionId === 'string') gdbSessions.add(outcome.result.sessionId);
+      if (method === 'gdbClose' && isRecord(params) && typeof params.sessionId === 'string') gdbSessions.delete(params.sessionId);
       return outcome.ok ? { id, result: outcome.result } : { id, error: outcome.error };
     }
   }
