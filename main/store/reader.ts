@@ -369,8 +369,7 @@ export class Reader implements RecordingReader {
     this.live();
     const ix = this.index;
     if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to < from || to > ix.count) throw new RangeError(`checkpoints [${from}, ${to}) out of range (the recording has ${ix.count})`);
-    const c = ix.columns(from, to);
-    return { from, count: to - from, timeNs: c.timeNs, trigger: c.trigger, dirtyPages: c.dirtyPages, storedBytes: c.storedBytes, mapsVersion: c.mapsVersion };
+    return { from, count: to - from, ...ix.columns(from, to) };
   }
 
   summary(): readonly SummaryLevel[] {

@@ -74,7 +74,6 @@ export interface SealedSource {
 }
 
 type Columns = RunColumns;
-const COLUMNS = ['timeNs', 'trigger', 'dirtyPages', 'storedBytes', 'recordOffset', 'recordLength', 'mapsVersion'] as const;
 
 /** The sealed form of n checkpoints' columns (from index 0) and their versions: columns copied, versions grouped by page. */
 function sealedRun(cols: Columns, versions: PageVersions, first: number, n: number, last: LogRef): ResidentRun {
@@ -379,24 +378,20 @@ export class RecordingIndex {
     return c.mapsVersion[i]!;
   }
 
-  /** Copies of the columns of checkpoints [from, to). */
-  columns(from: number, to: number): Columns {
+  /** Copies of the public columns of checkpoints [from, to) (not where records are: that stays in the store). */
+  columns(from: number, to: number): Omit<Columns, 'recordOffset' | 'recordLength'> {
     const n = to - from;
-    const out: Columns = {
-      timeNs: new BigInt64Array(n),
-      trigger: new Uint8Array(n),
-      dirtyPages: new Uint32Array(n),
-      storedBytes: new Uint32Array(n),
-      recordOffset: new Float64Array(n),
-      recordLength: new Uint32Array(n),
-      mapsVersion: new Uint32Array(n),
-    };
+    const out = { timeNs: new BigInt64Array(n), trigger: new Uint8Array(n), dirtyPages: new Uint32Array(n), storedBytes: new Uint32Array(n), mapsVersion: new Uint32Array(n) };
     for (let k = from; k < to; ) {
       const [c, i] = this.at(k);
-      const end = Math.min(to, k >= this.tailFirst ? this.count : k - i + this.segmentCheckpoints);
-      out.timeNs.set(c.timeNs.subarray(i, i + end - k), k - from);
-      for (const col of COLUMNS) if (col !== 'timeNs') (out[col] as Uint32Array).set((c[col] as Uint32Array).subarray(i, i + end - k), k - from);
-      k = end;
+      const m = Math.min(to, k >= this.tailFirst ? this.count : k - i + this.segmentCheckpoints) - k;
+      const at = k - from;
+      out.timeNs.set(c.timeNs.subarray(i, i + m), at);
+      out.trigger.set(c.trigger.subarray(i, i + m), at);
+      out.dirtyPages.set(c.dirtyPages.subarray(i, i + m), at);
+      out.storedBytes.set(c.storedBytes.subarray(i, i + m), at);
+      out.mapsVersion.set(c.mapsVersion.subarray(i, i + m), at);
+      k += m;
     }
     return out;
   }
