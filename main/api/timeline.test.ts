@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Pyramid, SUMMARY_BUCKET } from '../store/summary.js';
 import type { CheckpointColumns } from '../store/types.js';
-import { MAX_COLUMNS_WINDOW, SEQUENTIAL_STEP, sliceTimeline, type ReadColumns } from './timeline.js';
+import { MAX_COLUMNS_WINDOW, SEQUENTIAL_STEP, SNAP_STEP, sliceTimeline, type ReadColumns } from './timeline.js';
 import { prng } from '../testing/prng.js';
 
 interface Recording {
@@ -33,13 +33,14 @@ function reader(rec: Recording, count = rec.count): { read: ReadColumns; windows
   return { read, windows };
 }
 
-/** The slice computed the obvious way, checkpoint by checkpoint. */
+/** The slice computed the obvious way, checkpoint by checkpoint (buckets over SNAP_STEP wide cut at multiples of SUMMARY_BUCKET). */
 function bruteForce(rec: Recording, count: number, from: number, to: number, buckets: number) {
   const step = (to - from) / buckets;
+  const snap = (k: number): number => (step > SNAP_STEP && k < count ? k - (k % SUMMARY_BUCKET) : k);
   const out = { min: [] as number[], max: [] as number[], sum: [] as number[], trig: [] as number[] };
   for (let i = 0; i < buckets; i++) {
-    const a = Math.floor(from + i * step);
-    const b = Math.min(count, Math.max(a + 1, Math.floor(from + (i + 1) * step)));
+    const a = snap(Math.floor(from + i * step));
+    const b = snap(Math.min(count, Math.max(a + 1, Math.floor(from + (i + 1) * step))));
     let mn = Infinity;
     let mx = 0;
     let sm = 0;
@@ -95,6 +96,10 @@ describe('sliceTimeline', () => {
         if ((to - from) / buckets <= SEQUENTIAL_STEP) {
           expect(read).toBeLessThanOrEqual(view + 2 * SUMMARY_BUCKET);
           expect(windows.length).toBeLessThanOrEqual(Math.ceil(view / MAX_COLUMNS_WINDOW) + 1);
+        } else if ((to - from) / buckets > SNAP_STEP) {
+          // Wide buckets read the newest checkpoints past the last whole pyramid cell, at most.
+          for (const [a] of windows) expect(a).toBeGreaterThanOrEqual(count - (count % SUMMARY_BUCKET) - SUMMARY_BUCKET);
+          expect(read).toBeLessThanOrEqual(SUMMARY_BUCKET);
         } else {
           expect(read).toBeLessThanOrEqual(2 * SUMMARY_BUCKET * (buckets + 1));
           expect(windows.length).toBeLessThanOrEqual(2 * buckets + 1);

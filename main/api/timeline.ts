@@ -2,10 +2,16 @@
  * Timeline slices: checkpoints [from, to) cut into N buckets, each summarised as min/max/sum
  * of dirty pages and the set of triggers in it, for a canvas that draws one bucket per pixel.
  *
- * Exact, and O(N log n) in pyramid cells whatever a bucket covers: each bucket [a, b) is cut
- * into its unaligned edges (under SUMMARY_BUCKET checkpoints each, from checkpoint columns)
- * and the aligned run between them, which splits into aligned power-of-two blocks (as in a
- * segment tree), each one cell of the store's summary pyramid (dirty pages and triggers).
+ * O(N log n) in pyramid cells whatever a bucket covers: each bucket [a, b) is cut into its
+ * unaligned edges (under SUMMARY_BUCKET checkpoints each, from checkpoint columns) and the
+ * aligned run between them, which splits into aligned power-of-two blocks (as in a segment
+ * tree), each one cell of the store's summary pyramid (dirty pages and triggers).
+ *
+ * Exact, except that buckets wider than SNAP_STEP checkpoints start and end at multiples of
+ * SUMMARY_BUCKET (but the last ends at the count): under 2% of a bucket, never a pixel's
+ * difference, and such a view then reads no columns but the newest few, which are in memory.
+ * Exact edges there cost a column window per bucket edge, so a whole-range view of a live
+ * recording loaded the columns of every sealed index run into the store's cache.
  *
  * Columns are read in bounded windows (at most MAX_COLUMNS_WINDOW), never the whole recording:
  * straight through the view when its buckets are at most SEQUENTIAL_STEP checkpoints wide,
@@ -25,6 +31,8 @@ export type ReadColumns = (from: number, to: number) => CheckpointColumns;
 export const MAX_COLUMNS_WINDOW = 65_536;
 /** Checkpoints a bucket up to which sliceTimeline reads the view's columns straight through. */
 export const SEQUENTIAL_STEP = 1024;
+/** Buckets wider than this are cut at multiples of SUMMARY_BUCKET. */
+export const SNAP_STEP = 64 * SUMMARY_BUCKET;
 
 const alignDown = (k: number): number => Math.floor(k / SUMMARY_BUCKET) * SUMMARY_BUCKET;
 const alignUp = (k: number): number => Math.ceil(k / SUMMARY_BUCKET) * SUMMARY_BUCKET;
@@ -117,11 +125,16 @@ export function sliceTimeline(summary: readonly SummaryLevel[], read: ReadColumn
   // a window at each bucket edge.
   const columns = new ColumnWindows(read, count, step <= SEQUENTIAL_STEP ? alignUp(Math.min(to, count)) : 0);
 
+  const snap = step > SNAP_STEP;
   const f = new Fold();
   for (let i = 0; i < buckets; i++) {
-    const a = Math.floor(from + i * step);
+    let a = Math.floor(from + i * step);
     if (a >= count) break;
-    const b = Math.min(count, Math.max(a + 1, Math.floor(from + (i + 1) * step)));
+    let b = Math.min(count, Math.max(a + 1, Math.floor(from + (i + 1) * step)));
+    if (snap) {
+      a = alignDown(a);
+      if (b < count) b = alignDown(b);
+    }
     f.reset();
     const A = alignUp(a);
     const B = alignDown(b);
