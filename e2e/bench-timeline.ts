@@ -96,6 +96,7 @@ export function columnsOnlyReader(path: string, count: number, seed = 7): Record
     rangeCursor: () => ({ nextChangeAfter: () => null, bytesBefore: () => null, bytesAtChange: () => null }),
     terminalOutput: () => [],
     terminalTail: () => ({ data: new Uint8Array(0), totalBytes: 0 }),
+    mapsVersionChanges: () => new Uint32Array(count > 0 ? 1 : 0),
     refresh: () => undefined,
     close: () => undefined,
   };

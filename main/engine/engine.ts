@@ -39,12 +39,10 @@ import { evaluate, Evaluator, holds, PAGE_SIZE, runCompiled, type EvalEnv, type 
 import { decodeRegisters, isRegisterName, REGISTER_NAMES, type DecodedRegisters } from './registers.js';
 import { SourceResolver, type SourceLocation } from './source.js';
 import { ElfCache, nearest, SymbolError, SymbolTable, type SymbolLocation } from './symbols.js';
-import { upperBound } from '../../shared/sorted.js';
+import { lowerBound, upperBound } from '../../shared/sorted.js';
 
 const PAGE_MASK = ~(PAGE_SIZE - 1n);
 const YIELD_MS = 25;
-/** Checkpoints of the maps-version column read at once when looking for maps changes. */
-const MAPS_SCAN_WINDOW = 65_536;
 
 /** A request the engine cannot serve as asked (a checkpoint out of range, a bad address...). */
 export class EngineError extends Error {
@@ -457,8 +455,8 @@ export class Engine {
 
   /**
    * The first checkpoint after k whose memory map differs from k's. Change points are found
-   * once (and extended as a live recording grows) from the maps-version column, comparing the
-   * maps of neighbours by content where the version changes.
+   * once (and extended as a live recording grows) from the store's maps-version change points,
+   * comparing the maps of neighbours by content where the version changes.
    */
   nextMapsChange(k: number): number | null {
     const n = this.reader.checkpointCount;
@@ -467,16 +465,10 @@ export class Engine {
     const mc = this.mapsChanges;
     if (mc.scanned < n) {
       // Only where the store's maps version changes can the map differ (same version: same text).
-      // The column is read in bounded windows, each starting one checkpoint back for its first comparison.
-      for (let start = Math.max(1, mc.scanned); start < n; ) {
-        const end = Math.min(n, start + MAPS_SCAN_WINDOW);
-        const w = this.reader.columns(start - 1, end);
-        const mv = w.mapsVersion;
-        for (let j = 1; j < w.count; j++) {
-          const i = start - 1 + j;
-          if (mv[j] !== mv[j - 1] && !sameMaps(this.reader.mapsAt(i - 1), this.reader.mapsAt(i))) mc.points.push(i);
-        }
-        mc.scanned = start = end;
+      const versions = this.reader.mapsVersionChanges();
+      for (let j = lowerBound(versions, mc.scanned); j < versions.length; j++) {
+        const i = versions[j]!;
+        if (i > 0 && i < n && !sameMaps(this.reader.mapsAt(i - 1), this.reader.mapsAt(i))) mc.points.push(i);
       }
       mc.scanned = n;
     }

@@ -407,6 +407,11 @@ export class Reader implements RecordingReader {
     return this.mapsTable(k).entries;
   }
 
+  mapsVersionChanges(): Uint32Array {
+    this.live();
+    return this.index.mapsChangeAt.subarray(0, this.index.mapsChanges);
+  }
+
   registersAt(k: number): readonly ThreadRegisters[] {
     return this.record(k).threads.map((t) => {
       const len = t.gpLen + t.fpLen;

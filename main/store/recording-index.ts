@@ -118,6 +118,14 @@ export class RecordingIndex {
   recordLength = new Uint32Array(16);
   mapsVersion = new Uint32Array(16);
   versions = new PageVersions();
+  /**
+   * Where the maps version changes: from checkpoint mapsChangeAt[i] on it is mapsChangeTo[i]
+   * (the first entry is checkpoint 0). Per change, not per checkpoint: a read finds the maps
+   * of any checkpoint without reading a sealed run's columns.
+   */
+  mapsChangeAt = new Uint32Array(16);
+  mapsChangeTo = new Uint32Array(16);
+  mapsChanges = 0;
   /** Sealed runs, in order: run i holds checkpoints [i·segmentCheckpoints, (i+1)·segmentCheckpoints). */
   sealed: SealedRun[] = [];
   pages = new Map<number, PageHistory>();
@@ -250,6 +258,14 @@ export class RecordingIndex {
     this.recordOffset[t] = r.offset;
     this.recordLength[t] = r.length;
     this.mapsVersion[t] = mapsVersion;
+    const m = this.mapsChanges;
+    if (m === 0 || this.mapsChangeTo[m - 1] !== mapsVersion) {
+      this.mapsChangeAt = ensure(this.mapsChangeAt, m + 1);
+      this.mapsChangeTo = ensure(this.mapsChangeTo, m + 1);
+      this.mapsChangeAt[m] = k;
+      this.mapsChangeTo[m] = mapsVersion;
+      this.mapsChanges = m + 1;
+    }
     this.pyramid.push(dirty, trigger);
     this.count = k + 1;
   }
@@ -374,8 +390,7 @@ export class RecordingIndex {
   }
 
   mapsVersionOf(k: number): number {
-    const [c, i] = this.at(k);
-    return c.mapsVersion[i]!;
+    return this.mapsChangeTo[upperBound(this.mapsChangeAt, k, this.mapsChanges) - 1]!;
   }
 
   /** Copies of the public columns of checkpoints [from, to) (not where records are: that stays in the store). */

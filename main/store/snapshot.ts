@@ -19,14 +19,15 @@
  *   block]) one LZ4 block of them, zero padding to 4:
  *   u32 n (tail checkpoints), z (zero events), o (output chunks), p (tail pages with versions),
  *       e (tail version entries), q (pages with sealed versions), r (their runs, summed),
- *       c (summary cells), 0
+ *       c (summary cells), m (maps version changes), 0
  *   8-byte arrays:  i64 timeNs[n], f64 recordOffset[n], f64 zeroFirst[z], f64 zeroEnd[z],
  *                   f64 outputOffset[o], f64 pageNumber[p], f64 versionVofs[e],
  *                   f64 sealedPage[q], f64 sealedLastVofs[q], f64 summarySum[c]
  *   4-byte arrays:  u32 dirtyPages[n], u32 storedBytes[n], u32 recordLength[n],
  *                   u32 mapsVersion[n], u32 zeroCp[z], i32 outputTag[o], u32 outputLength[o],
  *                   u32 versionCount[p], u32 versionCp[e], u32 sealedLastCp[q],
- *                   u32 sealedRunCount[q], u32 sealedRuns[r], u32 summaryMin[c], u32 summaryMax[c]
+ *                   u32 sealedRunCount[q], u32 sealedRuns[r], u32 summaryMin[c], u32 summaryMax[c],
+ *                   u32 mapsChangeAt[m], u32 mapsChangeTo[m]
  *   1-byte arrays:  u8 trigger[n], u8 summaryTriggers[c], zero padding to 4
  *   u32 crc32 of every byte before it
  *
@@ -59,8 +60,9 @@ export function writeSnapshot(dir: string, id: Uint8Array, ix: RecordingIndex): 
   const c = cells.min.length;
   // The arrays first (their own buffer, 8-aligned like the file offset they land at), so the
   // JSON can say whether they are stored LZ4-compressed.
-  const a = new ByteWriter(64 + n * 41 + z.n * 20 + o.n * 16 + pages.length * 12 + e * 12 + hist.length * 24 + runs * 4 + c * 17);
-  for (const v of [n, z.n, o.n, pages.length, e, hist.length, runs, c, 0]) a.u32(v);
+  const a = new ByteWriter(64 + ix.mapsChanges * 8 + n * 41 + z.n * 20 + o.n * 16 + pages.length * 12 + e * 12 + hist.length * 24 + runs * 4 + c * 17);
+  const m = ix.mapsChanges;
+  for (const v of [n, z.n, o.n, pages.length, e, hist.length, runs, c, m, 0]) a.u32(v);
   a.align(8);
   const put = (arr: { buffer: ArrayBufferLike; byteOffset: number }, count: number, size: number): void => {
     a.bytes(new Uint8Array(arr.buffer, arr.byteOffset, count * size));
@@ -89,6 +91,8 @@ export function writeSnapshot(dir: string, id: Uint8Array, ix: RecordingIndex): 
   for (const [, h] of hist) put(h.runs, h.n, 4);
   put(cells.min, c, 4);
   put(cells.max, c, 4);
+  put(ix.mapsChangeAt, m, 4);
+  put(ix.mapsChangeTo, m, 4);
   put(ix.trigger, n, 1);
   put(cells.triggers, c, 1);
   a.align(4);
@@ -221,7 +225,7 @@ export function loadSnapshot(dir: string, id: Uint8Array, logPath: string, logFd
       if (first !== i * per || count !== per || logFrom < HEADER_SIZE || lastOffset < logFrom || lastOffset + lastLength > j.logEnd || blockOffset < FILE_HEAD || blockLength < 24) return 'index snapshot is inconsistent';
       sealed.push({ first, count, logFrom, last: { offset: lastOffset, length: lastLength, crc: lastCrc }, block: { first, offset: blockOffset, length: blockLength }, resident: null });
     }
-    const [n, zn, on, pn, e, qn, rn, cn] = [r.u32('tail'), r.u32('zero events'), r.u32('outputs'), r.u32('pages'), r.u32('versions'), r.u32('sealed pages'), r.u32('sealed runs'), r.u32('summary cells')];
+    const [n, zn, on, pn, e, qn, rn, cn, mn] = [r.u32('tail'), r.u32('zero events'), r.u32('outputs'), r.u32('pages'), r.u32('versions'), r.u32('sealed pages'), r.u32('sealed runs'), r.u32('summary cells'), r.u32('maps changes')];
     r.u32('reserved');
     r.align(8);
     const view = <T>(make: new (b: ArrayBufferLike, off: number, len: number) => T, count: number, size: number): T => {
@@ -257,6 +261,8 @@ export function loadSnapshot(dir: string, id: Uint8Array, logPath: string, logFd
     const histRuns = view(Uint32Array, rn, 4);
     const min = view(Uint32Array, cn, 4);
     const max = view(Uint32Array, cn, 4);
+    const mapsChangeAt = view(Uint32Array, mn, 4);
+    const mapsChangeTo = view(Uint32Array, mn, 4);
     ix.trigger = view(Uint8Array, n, 1);
     const triggers = view(Uint8Array, cn, 1);
     r.align(4);
@@ -279,6 +285,13 @@ export function loadSnapshot(dir: string, id: Uint8Array, logPath: string, logFd
       at += c;
     }
     if (at !== rn || cn !== Math.ceil(count / SUMMARY_BUCKET)) return 'index snapshot is inconsistent';
+    if ((count > 0) !== (mn > 0) || (mn > 0 && mapsChangeAt[0] !== 0)) return 'index snapshot is inconsistent';
+    for (let i = 0; i < mn; i++) {
+      if (mapsChangeTo[i]! >= j.maps.length || (i > 0 && (mapsChangeAt[i]! <= mapsChangeAt[i - 1]! || mapsChangeAt[i]! >= count))) return 'index snapshot is inconsistent';
+    }
+    ix.mapsChangeAt = mapsChangeAt;
+    ix.mapsChangeTo = mapsChangeTo;
+    ix.mapsChanges = mn;
     for (let k = 0; k < n; k++) {
       if (ix.mapsVersion[k]! >= j.maps.length || ix.recordOffset[k]! + ix.recordLength[k]! > j.logEnd) return 'index snapshot is inconsistent';
     }

@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseMaps } from '../../shared/model/recording.js';
 import { MessageType, Trigger } from '../../shared/protocol/wire.js';
 import { encodeHeader } from './files.js';
 import { INDEX_FILE, INDEX_SEGMENTS_FILE, LOCK_FILE, LOG_FILE } from './format.js';
@@ -349,6 +350,30 @@ describe('recording round trip', () => {
     expect(c.snapshotUsed).toBe(true);
     expect(verifySynthetic(c, opts, 10)).toBeNull();
     c.close();
+  });
+
+  it('keeps where the maps change, across sealed runs, a snapshot and a full log scan', async () => {
+    const d = dir();
+    const w = await RecordingWriter.create(d, { indexSegmentCheckpoints: 4 });
+    w.ingest(msg.hello());
+    const texts = [MAPS, MAPS.replace('/bin/prog', '/bin/other'), MAPS.replace('[heap]', '[other]')];
+    const versionAt = (k: number): number => (k < 5 ? 0 : k < 9 ? 1 : k < 13 ? 0 : 2); // 0 again at 9: the same text, an old version
+    for (let k = 0; k < 16; k++) {
+      if (k === 0 || versionAt(k) !== versionAt(k - 1)) w.ingest(msg.maps(texts[versionAt(k)]!));
+      w.ingest(msg.begin(k, k === 0 ? Trigger.Start : Trigger.Syscall));
+      w.ingest(msg.regs(777, k));
+      w.ingest(msg.end(k, 0, 1));
+    }
+    w.close();
+    for (const scan of [false, true]) {
+      if (scan) unlinkSync(join(d, INDEX_FILE));
+      const r = (await openRecording(d, { readOnly: true })) as Reader;
+      expect(r.snapshotUsed).toBe(!scan);
+      expect(Array.from(r.mapsVersionChanges())).toEqual([0, 5, 9, 13]);
+      for (let k = 0; k < 16; k++) expect(r.mapsAt(k)).toEqual(parseMaps(texts[versionAt(k)]!).sort((a, b) => (a.start < b.start ? -1 : 1)));
+      expect(Array.from(r.columns(0, 16).mapsVersion)).toEqual([0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 2, 2, 2]);
+      r.close();
+    }
   });
 
   it('seals the index in runs: the same answers from blocks, from a full log scan, and rebuilt from the log', async () => {

@@ -92,6 +92,11 @@ export interface RecordingReader {
   /** The timeline's pyramid: level 0 has buckets of SUMMARY_BUCKET (summary.ts) checkpoints, each next level doubles them; finer detail from columns(). */
   summary(): readonly SummaryLevel[];
   mapsAt(k: number): readonly MapEntry[];
+  /**
+   * The checkpoints at which the maps version changes (ascending, 0 first): mapsAt can differ
+   * from the checkpoint before only there. A view, valid until the next refresh().
+   */
+  mapsVersionChanges(): Uint32Array;
   registersAt(k: number): readonly ThreadRegisters[];
   /**
    * The 4096 bytes of the page at pageAddr as of checkpoint k (partial rollback: the latest
