@@ -97,6 +97,7 @@ export function columnsOnlyReader(path: string, count: number, seed = 7): Record
     terminalOutput: () => [],
     terminalTail: () => ({ data: new Uint8Array(0), totalBytes: 0 }),
     mapsVersionChanges: () => new Uint32Array(count > 0 ? 1 : 0),
+    sameContent: () => true,
     refresh: () => undefined,
     close: () => undefined,
   };

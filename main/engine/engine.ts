@@ -590,9 +590,7 @@ export class Engine {
     for (const [start, end] of shared) {
       for (let page = start; page < end; page += PAGE_SIZE) {
         done++;
-        const v = this.reader.versionsOf(page);
-        const i = upperBound(v, lo);
-        if (i >= v.length || v[i]! > hi) continue; // no new version in (lo, hi]
+        if (this.reader.sameContent(page, lo, hi)) continue; // the same blob: no need to compare
         const a = this.reader.pageAt(k1, page);
         const b = this.reader.pageAt(k2, page);
         const ranges = byteRanges(a, b);

@@ -470,6 +470,14 @@ export class Reader implements RecordingReader {
     return l ? l.cps.subarray(0, l.n) : new Uint32Array(0);
   }
 
+  sameContent(pageAddr: bigint, k1: number, k2: number): boolean {
+    this.checkK(k1);
+    this.checkK(k2);
+    if (pageAddr < 0n || (pageAddr & PAGE_MASK_N) !== 0n || pageAddr >= ADDRESS_LIMIT) throw new RangeError(`page address 0x${pageAddr.toString(16)} is not a page-aligned address`);
+    const page = Number(pageAddr >> PAGE_SHIFT_N);
+    return this.index.blobAt(page, k1) === this.index.blobAt(page, k2);
+  }
+
   rangeCursor(pageAddr: bigint, off: number, len: number): RangeCursor {
     this.live();
     if (pageAddr < 0n || (pageAddr & PAGE_MASK_N) !== 0n || pageAddr >= ADDRESS_LIMIT) throw new RangeError(`page address 0x${pageAddr.toString(16)} is not a page-aligned address`);

@@ -111,6 +111,11 @@ export interface RecordingReader {
    * ascending. Exact search and change lists walk these instead of every checkpoint.
    */
   versionsOf(pageAddr: bigint): Uint32Array;
+  /**
+   * Whether the page at pageAddr holds the very same stored content at checkpoints k1 and k2
+   * (then its bytes are equal; false promises nothing): a diff skips such pages unread.
+   */
+  sameContent(pageAddr: bigint, k1: number, k2: number): boolean;
   /** A cursor over bytes [off, off+len) of the page at pageAddr (inside the page): see RangeCursor. */
   rangeCursor(pageAddr: bigint, off: number, len: number): RangeCursor;
   /**
