@@ -429,8 +429,7 @@ export class Reader implements RecordingReader {
 
   pageAt(k: number, pageAddr: bigint): Uint8Array {
     this.checkK(k);
-    if (pageAddr < 0n || (pageAddr & PAGE_MASK_N) !== 0n || pageAddr >= ADDRESS_LIMIT) throw new RangeError(`page address 0x${pageAddr.toString(16)} is not a page-aligned address`);
-    const page = Number(pageAddr >> PAGE_SHIFT_N);
+    const page = pageNumber(pageAddr);
     if (!this.readable(k, page)) throw new UnmappedError(pageAddr, k);
     const vofs = this.index.blobAt(page, k);
     return vofs === 0 ? new Uint8Array(PAGE_SIZE) : this.blobs.read(vofs, PAGE_SIZE).data.slice();
@@ -463,8 +462,7 @@ export class Reader implements RecordingReader {
    */
   versionsOf(pageAddr: bigint): Uint32Array {
     this.live();
-    if (pageAddr < 0n || (pageAddr & PAGE_MASK_N) !== 0n || pageAddr >= ADDRESS_LIMIT) throw new RangeError(`page address 0x${pageAddr.toString(16)} is not a page-aligned address`);
-    const page = Number(pageAddr >> PAGE_SHIFT_N);
+    const page = pageNumber(pageAddr);
     if (this.index.zero.n > 0) return this.index.versionsOf(page);
     const l = this.index.versionList(page);
     return l ? l.cps.subarray(0, l.n) : new Uint32Array(0);
@@ -473,15 +471,13 @@ export class Reader implements RecordingReader {
   sameContent(pageAddr: bigint, k1: number, k2: number): boolean {
     this.checkK(k1);
     this.checkK(k2);
-    if (pageAddr < 0n || (pageAddr & PAGE_MASK_N) !== 0n || pageAddr >= ADDRESS_LIMIT) throw new RangeError(`page address 0x${pageAddr.toString(16)} is not a page-aligned address`);
-    const page = Number(pageAddr >> PAGE_SHIFT_N);
+    const page = pageNumber(pageAddr);
     return this.index.blobAt(page, k1) === this.index.blobAt(page, k2);
   }
 
   rangeCursor(pageAddr: bigint, off: number, len: number): RangeCursor {
     this.live();
-    if (pageAddr < 0n || (pageAddr & PAGE_MASK_N) !== 0n || pageAddr >= ADDRESS_LIMIT) throw new RangeError(`page address 0x${pageAddr.toString(16)} is not a page-aligned address`);
-    return new PageRangeCursor(this.index, this.blobs, Number(pageAddr >> PAGE_SHIFT_N), off, len, this.path);
+    return new PageRangeCursor(this.index, this.blobs, pageNumber(pageAddr), off, len, this.path);
   }
 
   terminalOutput(k?: number): readonly TerminalChunk[] {
@@ -540,6 +536,12 @@ export class Reader implements RecordingReader {
     this.segments?.close();
     closeSync(this.logFd);
   }
+}
+
+/** The page number of a page address; a RangeError if it is not one. */
+function pageNumber(pageAddr: bigint): number {
+  if (pageAddr < 0n || (pageAddr & PAGE_MASK_N) !== 0n || pageAddr >= ADDRESS_LIMIT) throw new RangeError(`page address 0x${pageAddr.toString(16)} is not a page-aligned address`);
+  return Number(pageAddr >> PAGE_SHIFT_N);
 }
 
 const sameRef = (a: LogRef, b: LogRef): boolean => a.offset === b.offset && a.length === b.length && a.crc === b.crc;
