@@ -334,7 +334,7 @@ export class RecordingIndex {
   }
 
   /** Records that page has versions in sealed run `index`, the latest being (lastCp, lastVofs). */
-  notePageRun(page: number, index: number, lastCp: number, lastVofs: number): void {
+  private notePageRun(page: number, index: number, lastCp: number, lastVofs: number): void {
     let h = this.pages.get(page);
     if (!h) {
       h = { runs: new Uint32Array(2), n: 0, lastCp, lastVofs };
