@@ -300,6 +300,9 @@ export class SegmentFile {
     private end: number,
   ) {}
 
+  /** Bytes written since the last fsync (the writer flushes every 100 ms: most find none). */
+  private unsynced = true;
+
   /** Creates the file (the writer, a repair) with its header; truncates one that exists. */
   static create(dir: string, id: Uint8Array, segmentCheckpoints: number): SegmentFile {
     const path = join(dir, INDEX_SEGMENTS_FILE);
@@ -346,6 +349,7 @@ export class SegmentFile {
     let done = 0;
     while (done < block.length) done += writeSync(this.fd, block, done, block.length - done, at + done);
     this.end += block.length;
+    this.unsynced = true;
     return { first: s.first, offset: at, length: block.length };
   }
 
@@ -353,6 +357,7 @@ export class SegmentFile {
   truncate(end: number): void {
     ftruncateSync(this.fd, end);
     this.end = end;
+    this.unsynced = true;
   }
 
   /** The run in block `ref` (its header read and checked; the rest when asked). */
@@ -384,10 +389,14 @@ export class SegmentFile {
 
   /** Before a snapshot lists the blocks: they must be on disk first. */
   sync(): void {
+    if (!this.unsynced) return;
+    this.unsynced = false;
     fsyncSync(this.fd);
   }
 
   syncAsync(): Promise<void> {
+    if (!this.unsynced) return Promise.resolve();
+    this.unsynced = false;
     return new Promise((resolve, reject) => fsync(this.fd, (e) => (e ? reject(e) : resolve())));
   }
 
