@@ -17,7 +17,7 @@
 import type { ExitInfo, RecordingMeta } from '../../shared/model/recording.js';
 import { upperBound } from '../../shared/sorted.js';
 import { FORMAT_VERSION, HEADER_SIZE, PAGE_SHIFT_N, PAGE_MASK_N, PAGE_SIZE, RecordType } from './format.js';
-import { ensure } from './growable.js';
+import { ensure, type Typed } from './growable.js';
 import { type BlockRef, DEFAULT_SEGMENT_CHECKPOINTS, type LogRef, type PageEntries, ResidentRun, type RunColumns, type RunIndex } from './index-segments.js';
 import { type LogRecord, scanLog } from './log.js';
 import { type CheckpointRecord, decodeCheckpoint, decodeMeta, decodeTagged } from './records.js';
@@ -92,14 +92,16 @@ function sealedRun(cols: Columns, versions: PageVersions, first: number, n: numb
     at += l.n;
   });
   pageStart[lists.length] = at;
+  // The tail's arrays have room to grow: cut to n (a rebuild's are exact already: kept as they are).
+  const cut = <T extends Typed>(a: T): T => (a.length === n ? a : (a.slice(0, n) as T));
   const own: Columns = {
-    timeNs: cols.timeNs.slice(0, n),
-    recordOffset: cols.recordOffset.slice(0, n),
-    dirtyPages: cols.dirtyPages.slice(0, n),
-    storedBytes: cols.storedBytes.slice(0, n),
-    recordLength: cols.recordLength.slice(0, n),
-    mapsVersion: cols.mapsVersion.slice(0, n),
-    trigger: cols.trigger.slice(0, n),
+    timeNs: cut(cols.timeNs),
+    recordOffset: cut(cols.recordOffset),
+    dirtyPages: cut(cols.dirtyPages),
+    storedBytes: cut(cols.storedBytes),
+    recordLength: cut(cols.recordLength),
+    mapsVersion: cut(cols.mapsVersion),
+    trigger: cut(cols.trigger),
   };
   return new ResidentRun(first, n, last, own, pageNumber, pageStart, cps, vofs);
 }
