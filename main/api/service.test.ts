@@ -60,14 +60,17 @@ describe('DeloreanService', () => {
     expect(t.sumDirty.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
   });
 
-  it('slices exactly where buckets are not aligned to the pyramid (its cells plus checkpoint columns)', async () => {
+  it('slices buckets not aligned to the pyramid: exact under a cell a bucket, else cut at cells', async () => {
     const all = await Promise.all(Array.from({ length: N }, (_, k) => service.checkpoint({ rec, k })));
-    for (const [from, to, buckets] of [[0, N, 7], [37, 2901, 5], [1000, N + 50, 3]] as const) {
+    for (const [from, to, buckets] of [[0, N, 7], [37, 2901, 5], [1000, N + 50, 3], [37, 2901, 100], [5, 700, 33]] as const) {
       const t = await service.timeline({ rec, from, to, buckets });
       const step = (to - from) / buckets;
+      // Buckets wider than a pyramid cell (SUMMARY_BUCKET, 64) start and end at its multiples.
+      const edge = (k: number): number => (step > 64 && k < N ? k - (k % 64) : k);
       for (let i = 0; i < buckets; i++) {
-        const a = Math.floor(from + i * step);
-        const cps = all.slice(a, Math.min(N, Math.floor(from + (i + 1) * step)));
+        const a = edge(Math.floor(from + i * step));
+        const cps = all.slice(a, edge(Math.min(N, Math.max(a + 1, Math.floor(from + (i + 1) * step)))));
+        expect(t.checkpoints[i]).toBe(cps.length);
         expect(t.sumDirty[i]).toBe(cps.reduce((s, c) => s + c.dirtyPages, 0));
         expect(t.maxDirty[i]).toBe(Math.max(...cps.map((c) => c.dirtyPages)));
         expect(t.triggers[i]).toBe(cps.reduce((m, c) => m | (1 << TRIGGER_NAMES.indexOf(c.trigger)), 0));

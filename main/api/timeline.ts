@@ -1,24 +1,21 @@
 /**
  * Timeline slices: checkpoints [from, to) cut into N buckets, each summarised as min/max/sum
- * of dirty pages and the set of triggers in it, for a canvas that draws one bucket per pixel.
+ * of dirty pages, the number of checkpoints and the set of triggers in it, for a canvas that
+ * draws one bucket per pixel.
  *
  * O(N log n) in pyramid cells whatever a bucket covers: each bucket [a, b) is cut into its
  * unaligned edges (under SUMMARY_BUCKET checkpoints each, from checkpoint columns) and the
  * aligned run between them, which splits into aligned power-of-two blocks (as in a segment
  * tree), each one cell of the store's summary pyramid (dirty pages and triggers).
  *
- * Exact, except that buckets wider than SNAP_STEP checkpoints start and end at multiples of
- * SUMMARY_BUCKET (but the last ends at the count): under 2% of a bucket, never a pixel's
- * difference, and such a view then reads no columns but the newest few, which are in memory.
- * Exact edges there cost a column window per bucket edge, so a whole-range view of a live
- * recording loaded the columns of every sealed index run into the store's cache.
- *
- * Columns are read in bounded windows (at most MAX_COLUMNS_WINDOW), never the whole recording:
- * straight through the view when its buckets are at most SEQUENTIAL_STEP checkpoints wide,
- * else one SUMMARY_BUCKET-aligned window at each bucket edge. A window is a copy and costs a
- * few microseconds, about as much as copying a thousand checkpoints more (measured on the
- * timeline bench's ranges at 1M and 10M checkpoints, 1600 buckets: median slice 0.3 ms / 1.5 ms
- * reading straight through up to 512-2048 a bucket, 1.6-2.7 ms / 4.5-7 ms with a window per edge).
+ * Buckets wider than SNAP_STEP (one pyramid cell) start and end at multiples of
+ * SUMMARY_BUCKET, the last at the count: a bucket edge moves by less than a bucket (a pixel),
+ * every checkpoint still counts in exactly one bucket, and `checkpoints` says how many each
+ * holds (for a mean). Such a view reads no columns but those past the last whole cell, which
+ * are the newest (in memory). Exact edges there would cost the columns of every sealed index
+ * run under the view: a whole-range view of a live recording filled the store's run cache with
+ * them, 33 bytes a checkpoint, until its budget. Narrower buckets are exact: the view's columns
+ * read straight through, in bounded windows (at most MAX_COLUMNS_WINDOW).
  */
 import type { TimelineSlice } from '../../shared/api/contract.js';
 import { SUMMARY_BUCKET } from '../store/summary.js';
@@ -29,10 +26,8 @@ export type ReadColumns = (from: number, to: number) => CheckpointColumns;
 
 /** The most checkpoints read in one columns window. */
 export const MAX_COLUMNS_WINDOW = 65_536;
-/** Checkpoints a bucket up to which sliceTimeline reads the view's columns straight through. */
-export const SEQUENTIAL_STEP = 1024;
-/** Buckets wider than this are cut at multiples of SUMMARY_BUCKET. */
-export const SNAP_STEP = 64 * SUMMARY_BUCKET;
+/** Buckets wider than this are cut at multiples of SUMMARY_BUCKET; narrower ones are exact. */
+export const SNAP_STEP = SUMMARY_BUCKET;
 
 const alignDown = (k: number): number => Math.floor(k / SUMMARY_BUCKET) * SUMMARY_BUCKET;
 const alignUp = (k: number): number => Math.ceil(k / SUMMARY_BUCKET) * SUMMARY_BUCKET;
@@ -118,14 +113,12 @@ export function sliceTimeline(summary: readonly SummaryLevel[], read: ReadColumn
   const maxDirty = new Array<number>(buckets).fill(0);
   const sumDirty = new Array<number>(buckets).fill(0);
   const trig = new Array<number>(buckets).fill(0);
+  const checkpoints = new Array<number>(buckets).fill(0);
   const levels = usableLevels(summary, count);
   const step = (to - from) / buckets;
-  // Buckets of up to SEQUENTIAL_STEP checkpoints: read the view's columns straight through (a
-  // window costs a few microseconds, more than copying a few hundred checkpoints); wider ones:
-  // a window at each bucket edge.
-  const columns = new ColumnWindows(read, count, step <= SEQUENTIAL_STEP ? alignUp(Math.min(to, count)) : 0);
-
   const snap = step > SNAP_STEP;
+  // Exact buckets read the view's columns straight through; snapped ones only the last cell's.
+  const columns = new ColumnWindows(read, count, snap ? 0 : alignUp(Math.min(to, count)));
   const f = new Fold();
   for (let i = 0; i < buckets; i++) {
     let a = Math.floor(from + i * step);
@@ -163,8 +156,9 @@ export function sliceTimeline(summary: readonly SummaryLevel[], read: ReadColumn
     maxDirty[i] = f.max;
     sumDirty[i] = f.sum;
     trig[i] = f.triggers;
+    checkpoints[i] = b - a;
   }
-  return { from, to, buckets, count, minDirty, maxDirty, sumDirty, triggers: trig };
+  return { from, to, buckets, count, minDirty, maxDirty, sumDirty, checkpoints, triggers: trig };
 }
 
 function trailingZeros(p: number): number {

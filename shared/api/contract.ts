@@ -94,6 +94,8 @@ export interface TimelineSlice {
   readonly minDirty: readonly number[];
   readonly maxDirty: readonly number[];
   readonly sumDirty: readonly number[];
+  /** Checkpoints in each bucket (buckets wider than a pyramid cell have aligned edges, so they differ by up to one cell). */
+  readonly checkpoints: readonly number[];
   /** Bit (1 << TriggerCode) set when a checkpoint of that trigger lies in the bucket. */
   readonly triggers: readonly number[];
 }

@@ -136,7 +136,7 @@ function drawDensity(ctx: CanvasRenderingContext2D, s: TimelineSlice, xOf: (k: n
     const hMax = barHeight(s.maxDirty[i] ?? 0, scaleMax, room);
     ctx.fillStyle = theme.density;
     ctx.fillRect(x0, bottom - hMax, bw, hMax);
-    const n = Math.max(1, Math.ceil(k1) - Math.floor(k0));
+    const n = Math.max(1, s.checkpoints[i] ?? 0);
     const hMean = barHeight((s.sumDirty[i] ?? 0) / n, scaleMax, room);
     ctx.fillStyle = theme.densityHi;
     ctx.fillRect(x0, bottom - hMean, bw, hMean);
