@@ -6,7 +6,10 @@
  *
  * Memory is bounded: at MAX_CAPACITY slots (64 MiB, 2M blobs) the table starts over empty
  * instead of growing, so dedup then finds contents seen since the reset (recent ones, the
- * likeliest to recur; the all-zero page never needs the table).
+ * likeliest to recur; the all-zero page never needs the table). It has two sizes: 1 MiB,
+ * enough for most recordings, and once that is half full, the bound. Doubling in between
+ * saved little and made a long recording's memory step up for half an hour (the last step, of
+ * 32 MiB, came after a million distinct pages); now it settles within its first 32K.
  *
  * A hash match is a candidate, not a proof: the writer compares bytes before reusing a blob,
  * so a collision (forced in tests with a constant hash) costs a second blob, never wrong data.
@@ -79,9 +82,9 @@ export class ContentIndex {
 
   private grow(): void {
     const { hi, lo, vofs } = this;
-    this.hi = new Uint32Array(hi.length * 2);
-    this.lo = new Uint32Array(lo.length * 2);
-    this.vofs = new Float64Array(vofs.length * 2);
+    this.hi = new Uint32Array(this.maxCapacity);
+    this.lo = new Uint32Array(this.maxCapacity);
+    this.vofs = new Float64Array(this.maxCapacity);
     for (let j = 0; j < vofs.length; j++) {
       if (vofs[j] === 0) continue;
       const i = this.slot(hi[j]!, lo[j]!);
