@@ -97,6 +97,8 @@ export class Reader implements RecordingReader {
   snapshotUsed = false;
   /** Sealed index runs rebuilt from the log because their block was missing or damaged. */
   rebuiltRuns = 0;
+  /** First checkpoints of the runs whose block failed its check: rebuilt from the log from then on. */
+  private readonly damagedRuns = new Set<number>();
 
   private constructor(
     readonly path: string,
@@ -172,7 +174,9 @@ export class Reader implements RecordingReader {
 
   /**
    * A sealed run not in memory: read from its block (sections checked as they are read), or,
-   * when the block is missing, damaged or not this log's, rebuilt from the log and kept.
+   * when the block is missing, damaged or not this log's, rebuilt from the log. Either way the
+   * index caches it within its budget: a recording whose index blocks are all lost costs
+   * rebuilds, not memory.
    */
   private loadRun(run: SealedRun): RunIndex {
     if (run.block && this.segments) {
@@ -186,13 +190,12 @@ export class Reader implements RecordingReader {
     return this.rebuild(run);
   }
 
-  /** Run `run` rebuilt from the log, and kept (a writable open writes a block for it when it next repairs). */
+  /** Run `run` rebuilt from the log; its block, if damaged, is not read again (a writable open writes one where none is). */
   private rebuild(run: SealedRun): ResidentRun {
     this.rebuiltRuns++;
-    const s = this.index.rebuildRun(run, this.logFd);
+    if (run.block) this.damagedRuns.add(run.first);
     run.block = null;
-    run.resident = s;
-    return s;
+    return this.index.rebuildRun(run, this.logFd);
   }
 
   /** Sealed index runs held in memory for want of a block on disk (a reader ahead of its writer, or of a crashed one). */
@@ -525,7 +528,8 @@ export class Reader implements RecordingReader {
     this.live();
     const size = fstatSync(this.logFd).size;
     if (size > this.index.logEnd) this.scan(size);
-    for (const run of this.index.sealed) if (run.resident) this.adopt(run); // the writer's block may be there now
+    // The writer's block may be there now (not for a run whose block failed its check).
+    for (const run of this.index.sealed) if (!run.block && !this.damagedRuns.has(run.first)) this.adopt(run);
     this.measure();
   }
 
