@@ -50,7 +50,7 @@ import {
 import type { CheckpointInfo } from '../../shared/model/recording.js';
 import { PredicateSyntaxError } from '../../shared/predicate/parser.js';
 import { Engine, EngineError } from '../engine/engine.js';
-import { GP_NAMES, type DecodedRegisters } from '../engine/registers.js';
+import { GP_NAMES } from '../engine/registers.js';
 import { SymbolError } from '../engine/symbols.js';
 import { RecordError, RecordingSession, type RecordOptions } from '../recorder/session.js';
 import { openRecording as openStore } from '../store/reader.js';

@@ -33,10 +33,4 @@ export function checkCheckpoint(k: number, count: number): number {
   return k;
 }
 
-/** A plain number: 0x hex or decimal, as a bigint. Null when it is not a number (maybe a symbol). */
-export function parseNumber(s: string): bigint | null {
-  if (/^0x[0-9a-f]+$/i.test(s) || /^\d+$/.test(s)) return BigInt(s);
-  return null;
-}
-
 export const hex = (v: bigint | number): string => '0x' + v.toString(16);

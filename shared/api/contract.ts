@@ -412,8 +412,6 @@ export interface DeloreanEvents {
   onGdbExit: { readonly sessionId: string; readonly exitCode: number; readonly signal: number | null };
 }
 export type EventName = keyof DeloreanEvents;
-export const EVENT_NAMES: readonly EventName[] = ['onRecordingProgress', 'onTerminalData', 'onRecordingEnded', 'onSearchProgress', 'onGdbData', 'onGdbExit'];
-export type EventListener = <E extends EventName>(event: E, payload: DeloreanEvents[E]) => void;
 export type AnyEvent = { [E in EventName]: { event: E; payload: DeloreanEvents[E] } }[EventName];
 
 // ---------------------------------------------------------------------------------------------
@@ -481,11 +479,5 @@ export interface DeloreanPreload {
   on(listener: (e: AnyEvent) => void): () => void;
 }
 
-/** The WebSocket bridge's messages (main/bridge/server.ts). */
-export interface BridgeRequest {
-  readonly id: number;
-  readonly method: string;
-  readonly params: unknown;
-}
+/** The WebSocket bridge's reply to a request (main/bridge/server.ts). */
 export type BridgeReply = { readonly id: number | null; readonly result: unknown } | { readonly id: number | null; readonly error: ApiErrorJson };
-export type BridgeEvent = AnyEvent;
