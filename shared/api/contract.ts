@@ -284,7 +284,7 @@ export interface GdbStarted {
 
 const rec = s.string({ min: 1, max: 4096, what: 'a recording handle from openRecording' });
 const checkpoint = s.int(0, Number.MAX_SAFE_INTEGER);
-const id = s.string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/, what: 'an id of 1-64 letters, digits, _ or -' });
+const id = s.string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/, example: 'search-1', what: 'an id of 1-64 letters, digits, _ or -' });
 export const MAX_READ = 65536;
 export const MAX_BUCKETS = 16384;
 
@@ -321,7 +321,7 @@ export const paramSchemas = {
     env: s.optional(s.record(s.string({ max: 65536 }))),
     out: s.optional(s.string({ min: 1, max: 4096 })),
     syscalls: s.optional(s.union(s.literal('all'), s.array(s.string({ min: 1, max: 64 }), 512))),
-    interval: s.optional(s.string({ min: 1, max: 32, pattern: /^\d+(\.\d+)?(ns|us|ms|s)?$/, what: 'an interval such as "10ms"' })),
+    interval: s.optional(s.string({ min: 1, max: 32, pattern: /^\d+(\.\d+)?(ns|us|ms|s)?$/, example: '10ms', what: 'an interval such as "10ms"' })),
     breaks: s.optional(s.array(s.string({ min: 1, max: 256 }), 256)),
     backend: s.optional(s.literal('auto', 'uffd-wp', 'soft-dirty', 'hash')),
     maxCheckpoints: s.optional(s.int(1, 2 ** 32 - 1)),
