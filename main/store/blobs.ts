@@ -408,7 +408,7 @@ export class BlobStore {
       return hit;
     }
     const deltas: Array<{ vofs: number; kind: number; depth: number; payload: Uint8Array }> = [];
-    let root: DecodedBlob | null = null;
+    let root: DecodedBlob;
     for (let v = vofs; ; ) {
       const raw = this.raw(v, len);
       if (!isDelta(raw.kind)) {
