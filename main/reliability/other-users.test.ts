@@ -1,0 +1,93 @@
+/**
+ * What another local user can do to DeLorean run by this one (root here), with a real second
+ * user created for the test (skipped, saying why, where it cannot be):
+ *  - `record --out` into a directory that user planted (empty, mode 0777), with a watcher of
+ *    theirs that puts a link to one of our files in it as soon as `log` appears, or through a
+ *    link they planted at the --out path: refused, nothing of ours written anywhere.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { delorean, PROGRAMS, run, tempDir } from '../testing/cli.js';
+import { createLocalUser, type LocalUser } from '../testing/users.js';
+
+const tmp = tempDir();
+chmodSync(tmp.path, 0o1777); // like /tmp: everyone may create here, and remove only their own
+const created = createLocalUser();
+const other: LocalUser | null = typeof created === 'string' ? null : created;
+if (!other) console.warn(`other-users.test.ts: skipped, ${created as string}`);
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) c.kill('SIGKILL');
+  tmp.cleanup();
+  other?.remove();
+});
+
+const PRECIOUS = 'root only: nobody else may read or change this\n';
+/** A file of ours (0600) another user knows the name of. */
+function ourFile(name: string): string {
+  const p = join(tmp.path, name);
+  writeFileSync(p, PRECIOUS, { mode: 0o600 });
+  return p;
+}
+
+/** A command as the other user, to completion. */
+const asOther = (cmd: string, args: string[]) => run(cmd, args, { asUser: other! });
+
+/** A shell script as the other user, running on in the background until the test ends. */
+function backgroundAsOther(script: string, ...args: string[]): ChildProcess {
+  const c = spawn('setpriv', [`--reuid=${other!.uid}`, `--regid=${other!.gid}`, '--clear-groups', '/bin/sh', '-c', script, 'sh', ...args], { stdio: 'ignore' });
+  children.push(c);
+  return c;
+}
+
+const counter = join(PROGRAMS, 'counter');
+
+describe.skipIf(!other)('record into a path another user prepared', () => {
+  it("refuses their empty 0777 directory, though their watcher links one of our files into it once 'log' appears", async () => {
+    const victim = ourFile('victim-planted');
+    const out = join(tmp.path, 'planted.dlr');
+    expect((await asOther('mkdir', ['-m', '777', out])).code).toBe(0);
+    const watcher = backgroundAsOther('while [ ! -e "$1/log" ]; do :; done; ln -s "$2" "$1/index-segments"; ln -s "$2" "$1/index"', out, victim);
+    const r = await delorean(['record', '--out', out, '--syscalls', 'write', '--', counter, '5']);
+    watcher.kill('SIGKILL');
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('already exists');
+    expect(readFileSync(victim, 'utf8')).toBe(PRECIOUS);
+    expect(readdirSync(out), 'nothing of ours was written into their directory').toEqual([]);
+    expect(statSync(out).uid).toBe(other!.uid);
+  });
+
+  it('refuses a link they planted at --out, to their directory or to nowhere', async () => {
+    const theirs = join(tmp.path, 'their-dir');
+    expect((await asOther('mkdir', ['-m', '777', theirs])).code).toBe(0);
+    for (const [name, to] of [['link-to-dir.dlr', theirs], ['link-to-nowhere.dlr', join(tmp.path, 'nowhere.dlr')]] as const) {
+      const out = join(tmp.path, name);
+      expect((await asOther('ln', ['-s', to, out])).code).toBe(0);
+      const r = await delorean(['record', '--out', out, '--syscalls', 'write', '--', counter, '3']);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain('already exists');
+      expect(lstatSync(out).isSymbolicLink()).toBe(true);
+    }
+    expect(readdirSync(theirs)).toEqual([]);
+    expect(existsSync(join(tmp.path, 'nowhere.dlr'))).toBe(false);
+  });
+
+  it('a new --out is ours alone from the start: their watcher, planting links all along, gets none in', async () => {
+    const victim = ourFile('victim-race');
+    const out = join(tmp.path, 'raced.dlr');
+    const names = ['log', 'index', 'index-segments', 'writer.pid', 'blobs-000000.seg'];
+    const watcher = backgroundAsOther(`while :; do for n in ${names.join(' ')}; do ln -s "$2" "$1/$n" 2>/dev/null; done; done`, out, victim);
+    const r = await delorean(['record', '--out', out, '--syscalls', 'write', '--', counter, '20']);
+    watcher.kill('SIGKILL');
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(victim, 'utf8')).toBe(PRECIOUS);
+    const st = statSync(out);
+    expect([st.uid, st.mode & 0o777]).toEqual([0, 0o700]);
+    for (const n of readdirSync(out)) expect(lstatSync(join(out, n)).isFile(), n).toBe(true);
+    const info = await delorean(['info', out, '--json']);
+    expect(info.code, info.stderr).toBe(0);
+    expect((JSON.parse(info.stdout) as { checkpoints: number }).checkpoints).toBeGreaterThan(20);
+  });
+});
