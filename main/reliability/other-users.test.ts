@@ -3,13 +3,16 @@
  * user created for the test (skipped, saying why, where it cannot be):
  *  - `record --out` into a directory that user planted (empty, mode 0777), with a watcher of
  *    theirs that puts a link to one of our files in it as soon as `log` appears, or through a
- *    link they planted at the --out path: refused, nothing of ours written anywhere.
+ *    link they planted at the --out path: refused, nothing of ours written anywhere;
+ *  - `core -o` onto their file (mode 0666) or their link to ours: refused; with --force the
+ *    name is replaced by a new 0600 file of ours, and their file and our link target keep
+ *    their bytes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { delorean, PROGRAMS, run, tempDir } from '../testing/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { delorean, PROGRAMS, recordProgram, run, tempDir } from '../testing/cli.js';
 import { createLocalUser, type LocalUser } from '../testing/users.js';
 
 const tmp = tempDir();
@@ -89,5 +92,45 @@ describe.skipIf(!other)('record into a path another user prepared', () => {
     const info = await delorean(['info', out, '--json']);
     expect(info.code, info.stderr).toBe(0);
     expect((JSON.parse(info.stdout) as { checkpoints: number }).checkpoints).toBeGreaterThan(20);
+  });
+});
+
+describe.skipIf(!other)('core -o onto a name another user prepared', () => {
+  let rec: string;
+  beforeAll(async () => {
+    rec = (await recordProgram(tmp.path, 'counter', ['5'], ['--syscalls', 'write'])).dir;
+  });
+  const isCore = (path: string): boolean => readFileSync(path).subarray(0, 4).equals(Buffer.from('\x7fELF', 'latin1'));
+
+  it('refuses their 0666 file, and with --force replaces the name by a 0600 file of ours, their file untouched', async () => {
+    const theirs = join(tmp.path, 'their.core');
+    const TheirBytes = 'their file: a core written here would be theirs to read\n';
+    expect((await asOther('sh', ['-c', 'umask 000; printf "%s" "$1" > "$2"; ln "$2" "$2.kept"', 'sh', TheirBytes, theirs])).code).toBe(0);
+    const refused = await delorean(['core', rec, '--at', '3', '-o', theirs]);
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr).toContain(`${theirs} already exists (nothing was written); --force replaces it`);
+    expect(readFileSync(theirs, 'utf8')).toBe(TheirBytes);
+
+    const forced = await delorean(['core', rec, '--at', '3', '-o', theirs, '--force']);
+    expect(forced.code, forced.stderr).toBe(0);
+    const st = statSync(theirs);
+    expect([st.uid, st.mode & 0o777]).toEqual([0, 0o600]);
+    expect(isCore(theirs)).toBe(true);
+    expect(readFileSync(`${theirs}.kept`, 'utf8'), 'their file (another name of it) was not written').toBe(TheirBytes);
+    expect(readdirSync(tmp.path).filter((n) => n.includes('.tmp')), 'no temporary file left').toEqual([]);
+  });
+
+  it('never writes through their link to our file', async () => {
+    const victim = ourFile('victim-core');
+    const link = join(tmp.path, 'link.core');
+    expect((await asOther('ln', ['-s', victim, link])).code).toBe(0);
+    const refused = await delorean(['core', rec, '--at', '2', '-o', link]);
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr).toContain('already exists');
+    const forced = await delorean(['core', rec, '--at', '2', '-o', link, '--force']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(readFileSync(victim, 'utf8')).toBe(PRECIOUS);
+    expect(lstatSync(link).isFile()).toBe(true);
+    expect(isCore(link)).toBe(true);
   });
 });
