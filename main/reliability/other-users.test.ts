@@ -6,13 +6,16 @@
  *    link they planted at the --out path: refused, nothing of ours written anywhere;
  *  - `core -o` onto their file (mode 0666) or their link to ours: refused; with --force the
  *    name is replaced by a new 0600 file of ours, and their file and our link target keep
- *    their bytes.
+ *    their bytes;
+ *  - `gdbserver`: they cannot connect, neither to the default Unix socket nor to --port, while
+ *    we can, with the real gdb.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { delorean, PROGRAMS, recordProgram, run, tempDir } from '../testing/cli.js';
+import { gdb, haveGdb } from '../gdb/testing.js';
+import { delorean, PROGRAMS, recordProgram, ROOT, run, tempDir } from '../testing/cli.js';
 import { createLocalUser, type LocalUser } from '../testing/users.js';
 
 const tmp = tempDir();
@@ -132,5 +135,74 @@ describe.skipIf(!other)('core -o onto a name another user prepared', () => {
     expect(readFileSync(victim, 'utf8')).toBe(PRECIOUS);
     expect(lstatSync(link).isFile()).toBe(true);
     expect(isCore(link)).toBe(true);
+  });
+});
+
+describe.skipIf(!other)('gdbserver admits its user only', () => {
+  let rec: string;
+  beforeAll(async () => {
+    expect(await haveGdb(), 'install gdb').toBe(true);
+    rec = (await recordProgram(tmp.path, 'counter', ['5'], ['--syscalls', 'write'])).dir;
+  });
+
+  /** Starts `delorean gdbserver REC ARGS`; resolves with the address it printed. */
+  async function gdbserver(args: string[]): Promise<{ address: string; stop: () => Promise<number | null> }> {
+    const child = spawn(process.execPath, [join(ROOT, 'bin/delorean.js'), 'gdbserver', rec, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    const exited = new Promise<number | null>((ok) => child.on('close', ok));
+    let out = '';
+    const address = await new Promise<string>((ok, fail) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /Listening on (\S+) \(this user only\)/.exec(out);
+        if (m) ok(m[1]!);
+      });
+      child.on('close', () => fail(new Error(`gdbserver exited: ${out}`)));
+    });
+    return { address, stop: () => (child.kill('SIGINT'), exited) };
+  }
+
+  /**
+   * As the other user: connect, send one packet (qC) and report what came back, in one line:
+   * `refused CODE` (no connection), `closed DATA` (connected, the server hung up) or `reply DATA`.
+   */
+  async function probeAsOther(address: string): Promise<string> {
+    const target = address.startsWith('/') ? `{ path: ${JSON.stringify(address)} }` : `{ host: '127.0.0.1', port: ${Number(address.split(':')[1])} }`;
+    const script = `
+      const s = require('node:net').connect(${target});
+      let got = '';
+      s.on('connect', () => s.write('$qC#b4'));
+      s.on('data', (d) => { got += d; if (got.includes('#')) { console.log('reply ' + got); process.exit(0); } });
+      s.on('error', (e) => { console.log('refused ' + e.code); process.exit(0); });
+      s.on('close', () => { console.log('closed ' + got); process.exit(0); });
+      setTimeout(() => { console.log('silent ' + got); process.exit(0); }, 5000);`;
+    const r = await asOther(process.execPath, ['-e', script]);
+    return r.stdout.trim();
+  }
+
+  it('a Unix socket in a 0700 directory: they cannot connect, our gdb can', async () => {
+    const s = await gdbserver([]);
+    try {
+      expect(s.address.startsWith('/')).toBe(true);
+      expect(statSync(s.address).mode & 0o777).toBe(0o600);
+      expect(statSync(join(s.address, '..')).mode & 0o777).toBe(0o700);
+      expect(await probeAsOther(s.address)).toBe('refused EACCES');
+      const r = await gdb([`target remote ${s.address}`, 'print counter'], counter);
+      expect(r.output).toMatch(/\$1 = 0/);
+    } finally {
+      expect(await s.stop()).toBe(0);
+    }
+  });
+
+  it('--port: 127.0.0.1 only, and a connection of theirs is dropped unanswered; ours is served', async () => {
+    const s = await gdbserver(['--port', '0']);
+    try {
+      expect(s.address).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect(await probeAsOther(s.address)).toMatch(/^(closed|refused ECONNRESET)$/); // hung up on, never answered
+      const r = await gdb([`target remote ${s.address}`, 'print counter'], counter);
+      expect(r.output).toMatch(/\$1 = 0/);
+    } finally {
+      expect(await s.stop()).toBe(0);
+    }
   });
 });
