@@ -65,7 +65,7 @@ describe.skipIf(skip)('Open in gdb', () => {
     await goToCheckpoint(app, k);
     await page.click('[data-testid=open-gdb]');
     await page.waitForSelector(`[data-testid=gdb-tab][data-k="${k}"][data-status=running]`);
-    await waitForRow(app, k, 'Remote debugging using 127.0.0.1:');
+    await waitForRow(app, k, 'Remote debugging using /');
     await waitForRow(app, k, '(gdb)');
     await page.click(`[data-testid=gdb-view][data-k="${k}"] [data-testid=gdb-terminal]`);
     await page.keyboard.type('print counter');

@@ -68,13 +68,13 @@ export function GdbDock(): React.JSX.Element | null {
           </span>
         ))}
         <span className="spacer" />
-        {shown?.status === 'running' && shown.program && shown.port !== null && (
+        {shown?.status === 'running' && shown.program && shown.address !== null && (
           <span className="gdb-where dim" title={HELP}>
             {shown.program.split('/').at(-1)} at{' '}
             <button className="link" onClick={() => select(shown.k)} title="Select this checkpoint in the viewer">
               #{formatCount(shown.k)}
             </button>{' '}
-            · 127.0.0.1:{shown.port} · {HELP}
+            · {shown.address} · {HELP}
           </span>
         )}
       </nav>

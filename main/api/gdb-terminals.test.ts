@@ -48,10 +48,10 @@ async function until(cond: () => boolean, what: () => string): Promise<void> {
   }
 }
 
-/** True when something accepts connections on 127.0.0.1:port. */
-function listening(port: number): Promise<boolean> {
+/** True when something accepts connections on the Unix socket at `address`. */
+function listening(address: string): Promise<boolean> {
   return new Promise((ok) => {
-    const s = connect(port, '127.0.0.1');
+    const s = connect(address);
     s.once('connect', () => (s.destroy(), ok(true)));
     s.once('error', () => ok(false));
   });
@@ -92,16 +92,16 @@ describe('gdb terminals', () => {
       const k = 7;
       const started = await service.gdbOpen({ rec, k, cols: 120, rows: 30 });
       expect(started.program).toMatch(/\/counter$/);
-      await until(() => /Remote debugging using 127\.0\.0\.1:\d+[\s\S]*\(gdb\) $/.test(output(started.sessionId)), () => output(started.sessionId));
+      await until(() => /Remote debugging using \/\S+\/gdb\.sock[\s\S]*\(gdb\) $/.test(output(started.sessionId)), () => output(started.sessionId));
       await service.gdbResize({ sessionId: started.sessionId, cols: 100, rows: 20 });
       await service.gdbInput({ sessionId: started.sessionId, data: 'print counter\r' });
       const want = valueAt(engine, 'u64(&counter)', k);
       await until(() => output(started.sessionId).includes(`$1 = ${want}\r\n`), () => output(started.sessionId));
-      expect(await listening(started.port)).toBe(true);
+      expect(await listening(started.address)).toBe(true);
 
       expect(await service.gdbClose({ sessionId: started.sessionId })).toEqual({ closed: true });
       expect(exited(started.sessionId)).toBe(true);
-      expect(await listening(started.port)).toBe(false);
+      expect(await listening(started.address)).toBe(false);
       expect(await service.gdbClose({ sessionId: started.sessionId })).toEqual({ closed: false });
     } finally {
       engine.close();
@@ -118,11 +118,11 @@ describe('gdb terminals', () => {
     await service.gdbInput({ sessionId: b.sessionId, data: 'y\rquit\r' });
     await until(() => exited(b.sessionId), () => output(b.sessionId));
     await until(() => events.some((e) => e.event === 'onGdbExit' && e.payload.sessionId === b.sessionId && e.payload.exitCode === 0), () => JSON.stringify(events.at(-1)));
-    expect(await listening(b.port)).toBe(false);
+    expect(await listening(b.address)).toBe(false);
 
     expect(await service.closeRecording({ rec })).toEqual({ closed: true });
     expect(exited(a.sessionId)).toBe(true);
-    expect(await listening(a.port)).toBe(false);
+    expect(await listening(a.address)).toBe(false);
   });
 
   it('a bridge client that goes away (a closed tab) takes its gdb terminals with it', async () => {
@@ -133,10 +133,10 @@ describe('gdb terminals', () => {
     try {
       const ws = new WebSocket(`ws://127.0.0.1:${bridge.port}/api?token=${bridge.token}`, { origin: bridge.origin });
       await new Promise((ok, fail) => ws.once('open', ok).once('error', fail));
-      const call = (id: number, method: string, params: object): Promise<{ result?: { sessionId: string; port: number } }> =>
+      const call = (id: number, method: string, params: object): Promise<{ result?: { sessionId: string; address: string } }> =>
         new Promise((ok) => {
           const onMessage = (data: WebSocket.RawData): void => {
-            const m = JSON.parse(data.toString()) as { id?: number; result?: { sessionId: string; port: number } };
+            const m = JSON.parse(data.toString()) as { id?: number; result?: { sessionId: string; address: string } };
             if (m.id !== id) return;
             ws.off('message', onMessage);
             ok(m);
@@ -147,10 +147,10 @@ describe('gdb terminals', () => {
       await call(1, 'openRecording', { path: rec });
       const { result } = await call(2, 'gdbOpen', { rec, k: 4 });
       await until(() => output(result!.sessionId).includes('(gdb) '), () => output(result!.sessionId));
-      expect(await listening(result!.port)).toBe(true);
+      expect(await listening(result!.address)).toBe(true);
       ws.close();
       await until(() => exited(result!.sessionId), () => output(result!.sessionId));
-      expect(await listening(result!.port)).toBe(false);
+      expect(await listening(result!.address)).toBe(false);
     } finally {
       await bridge.close();
     }

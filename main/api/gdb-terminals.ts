@@ -2,8 +2,8 @@
  * "Open in gdb": gdb in a pseudo-terminal, attached to a gdb server over a recording positioned
  * at one checkpoint (main/gdb/server.ts). The service owns these; the renderer sees a terminal.
  *
- *   renderer --gdbOpen(rec, k)--> server = startGdbServer(reader, { at: k })   127.0.0.1:PORT
- *                                 pty: gdb -q PROGRAM -ex 'target remote 127.0.0.1:PORT'
+ *   renderer --gdbOpen(rec, k)--> server = startGdbServer(reader, { at: k })   /tmp/delorean-gdb-X/gdb.sock
+ *                                 pty: gdb -q PROGRAM -ex 'target remote /tmp/delorean-gdb-X/gdb.sock'
  *            <--onGdbData------- pty output
  *            --gdbInput/Resize-> pty
  *            --gdbClose--------> SIGHUP gdb (SIGKILL if it lingers), close the server
@@ -12,8 +12,8 @@
  * Security: the gdb command line holds nothing from the renderer but the checkpoint number,
  * and that only through the server (validated as an integer in range before anything starts).
  * The program path comes from the recording (made absolute, so it can never read as an
- * option); argv is passed without a shell. The server listens on 127.0.0.1 only and takes one
- * client. gdb only reads the program: nothing is executed.
+ * option); argv is passed without a shell. The server listens on a Unix socket no other user
+ * can reach (server.ts) and takes one client. gdb only reads the program: nothing is executed.
  *
  * The server does not own the reader; the recording must stay open while its terminals run,
  * so closing a recording closes its terminals first (closeFor).
@@ -75,12 +75,12 @@ export class GdbTerminals {
     const programAtK = reader.programAt(k);
     const program = isAbsolute(programAtK) ? programAtK : resolve(reader.meta.cwd || '/', programAtK);
     const { spawn } = await import('node-pty');
-    const server = await startGdbServer(reader, { port: 0, at: k });
+    const server = await startGdbServer(reader, { at: k });
     let pty: IPty;
     try {
       // sysroot /: the recorded libraries are read from this machine's files (saves gdb a
       // "remote target does not support file transfer" detour and its warning).
-      const args = ['-q', '-iex', 'set sysroot /', program, '-ex', `target remote 127.0.0.1:${server.port}`];
+      const args = ['-q', '-iex', 'set sysroot /', program, '-ex', `target remote ${server.address}`];
       pty = spawn(gdb, args, { name: 'xterm-256color', cols: size.cols, rows: size.rows, cwd, env: { ...process.env, TERM: 'xterm-256color' } });
     } catch (e) {
       await server.close();
@@ -99,7 +99,7 @@ export class GdbTerminals {
         this.options.emit('onGdbExit', { sessionId, exitCode, signal: signal ? signal : null });
       });
     });
-    return { sessionId, program, port: server.port };
+    return { sessionId, program, address: server.address };
   }
 
   private known(sessionId: string): GdbTerminal {

@@ -3,6 +3,7 @@
  * each exporting `run(args, io)`; this file only dispatches and turns errors into exit codes.
  */
 import { CliError, processIo, type CliIo, type CommandRun } from './io.js';
+import { RecordingError } from '../store/types.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: CommandRun }> }> = {
   record: { summary: 'record a program: delorean record [options] -- PROGRAM [ARGS...]', load: () => import('./commands/record.js') },
@@ -14,7 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Com
   changes: { summary: 'every change of some bytes: delorean changes REC ADDRESS [--len N] [--from K] [--to K] [--json]', load: () => import('./commands/changes.js') },
   bisect: { summary: "first checkpoint where a monotone predicate holds: delorean bisect REC 'PRED' [--from K] [--to K] [--json]", load: () => import('./commands/bisect.js') },
   find: { summary: "exact search for a predicate: delorean find REC 'PRED' [--all] [--from K] [--to K] [--json]", load: () => import('./commands/find.js') },
-  core: { summary: 'write a core file of a checkpoint, for gdb: delorean core REC --at K -o FILE [--json]', load: () => import('./commands/core.js') },
+  core: { summary: 'write a core file of a checkpoint, for gdb: delorean core REC --at K -o FILE [--force] [--json]', load: () => import('./commands/core.js') },
   gdbserver: { summary: 'serve a recording to gdb (target remote): delorean gdbserver REC [--port P] [--at K]', load: () => import('./commands/gdbserver.js') },
   serve: { summary: 'open a recording in a browser: delorean serve [REC] [--port P]', load: () => import('./commands/serve.js') },
   open: { summary: 'open a recording in the desktop app: delorean open REC', load: () => import('./commands/open.js') },
@@ -53,6 +54,11 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     if (e instanceof CliError) {
       io.stderr(`delorean: ${e.message}\n`);
       return e.exitCode;
+    }
+    // A recording file found unreadable while a command runs (it names the file and why).
+    if (e instanceof RecordingError) {
+      io.stderr(`delorean: ${e.message}\n`);
+      return 1;
     }
     io.stderr(`delorean: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 70;

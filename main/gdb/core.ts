@@ -29,8 +29,10 @@
  * big the process was. More than 65534 program headers use the PN_XNUM escape (the real count
  * in section header 0's sh_info), as the kernel does.
  */
-import { open } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { lstat, open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { MapEntry, ThreadRegisters } from '../../shared/model/recording.js';
 import { USER_REGS_SIZE } from '../engine/registers.js';
 import { UnmappedError, type RecordingReader } from '../store/types.js';
@@ -63,6 +65,9 @@ export class CoreError extends Error {
   }
 }
 
+/** The output file exists and was left alone (see CoreOptions.replace). */
+export class CoreExistsError extends CoreError {}
+
 export interface CoreSummary {
   readonly path: string;
   readonly checkpoint: number;
@@ -79,9 +84,16 @@ export interface CoreSummary {
 export interface CoreOptions {
   /** Called after each batch of pages: bytes of mappings done, out of total. */
   readonly onProgress?: (done: number, total: number) => void;
+  /** Replace a file already at `path` (by rename: whatever was there is never written). */
+  readonly replace?: boolean;
 }
 
-/** Writes the core file of checkpoint k to `path` (replacing it). */
+/**
+ * Writes the core file of checkpoint k to `path`: a new file of mode 0600 (a memory image holds
+ * the program's secrets, like a recording), never through a symbolic link, never into an
+ * existing file. An existing one is refused unless `replace`; then the core is written to a
+ * new temporary file in the same directory and renamed over it, so it is replaced atomically.
+ */
 export async function writeCore(reader: RecordingReader, k: number, path: string, opts: CoreOptions = {}): Promise<CoreSummary> {
   const t0 = performance.now();
   if (!Number.isInteger(k) || k < 0 || k >= reader.checkpointCount) {
@@ -133,8 +145,17 @@ export async function writeCore(reader: RecordingReader, k: number, path: string
   });
   const size = offset;
 
-  const file = await open(path, 'w', 0o600); // a memory image holds the program's secrets, like a recording
+  const target = opts.replace ? join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`) : path;
+  if (opts.replace && (await lstat(path).catch(() => null))?.isDirectory()) throw new CoreError(`${path} is a directory`);
+  let file;
+  try {
+    file = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new CoreExistsError(`${path} already exists (nothing was written)`);
+    throw e;
+  }
   let written = 0;
+  let complete = false;
   try {
     await file.write(head, 0, head.length, 0);
     await file.write(notes, 0, notes.length, notesOffset);
@@ -169,8 +190,19 @@ export async function writeCore(reader: RecordingReader, k: number, path: string
     }
     await flush();
     await file.truncate(size);
+    if (opts.replace) await file.sync();
+    complete = true;
   } finally {
     await file.close();
+    if (!complete && opts.replace) await unlink(target).catch(() => undefined);
+  }
+  if (opts.replace) {
+    try {
+      await rename(target, path);
+    } catch (e) {
+      await unlink(target).catch(() => undefined);
+      throw e;
+    }
   }
   return { path, checkpoint: k, size, written, segments: segments.length, threads: threads.length, auxv: auxv !== null, ms: performance.now() - t0 };
 }

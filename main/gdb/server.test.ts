@@ -7,7 +7,8 @@
  */
 import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../engine/engine.js';
 import { decodeGp } from '../engine/registers.js';
@@ -43,7 +44,7 @@ async function serve(name: string, args: string[], at = 0): Promise<Served> {
   return s;
 }
 
-const session = (s: Served, commands: string[]) => gdb([`target remote 127.0.0.1:${s.server.port}`, ...commands], s.program);
+const session = (s: Served, commands: string[]) => gdb([`target remote ${s.server.address}`, ...commands], s.program);
 
 /** The checkpoint named by `monitor info` output lines, in order. */
 const where = (output: string): number[] => [...output.matchAll(/^checkpoint (\d+) of 0\.\.\d+/gm)].map((m) => Number(m[1]));
@@ -158,9 +159,11 @@ class RawClient {
     socket.on('close', () => this.waiters.splice(0).forEach((w) => w()));
   }
 
-  static connect(port: number): Promise<RawClient> {
+  /** To a server's address: a Unix socket's path, or 127.0.0.1:PORT. */
+  static connect(address: string): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1', () => resolve(new RawClient(socket)));
+      const [host, port] = address.split(':');
+      const socket = address.startsWith('/') ? connect(address, () => resolve(new RawClient(socket))) : connect(Number(port), host!, () => resolve(new RawClient(socket)));
       socket.once('error', reject);
     });
   }
@@ -186,9 +189,9 @@ class RawClient {
    * Waits until the server has let go of this (closed) client: it notices a vanished client
    * a moment after the client itself does, and turns newcomers away until then.
    */
-  async released(port: number): Promise<void> {
+  async released(address: string): Promise<void> {
     for (;;) {
-      const probe = await RawClient.connect(port);
+      const probe = await RawClient.connect(address);
       try {
         expect(await probe.request('D')).toBe('OK');
         await probe.closed;
@@ -215,7 +218,7 @@ describe('the wire', () => {
   });
 
   it('garbage, bad checksums and malformed packets get errors; the server lives on', async () => {
-    const c = await RawClient.connect(s.server.port);
+    const c = await RawClient.connect(s.server.address);
     c.send(Buffer.from([0x00, 0xff, 0x7d, 0x2a, 0x23, 0x41, 0x0a])); // noise between packets is skipped
     expect(await c.request('qC')).toMatch(/^QC[0-9a-f]+$/);
     c.send('$g#00'); // wrong checksum
@@ -234,13 +237,13 @@ describe('the wire', () => {
     await c.expect(/^\+?\$E01#[0-9a-f]{2}/);
 
     // A second client while one is connected is turned away.
-    const second = await RawClient.connect(s.server.port);
+    const second = await RawClient.connect(s.server.address);
     await second.closed;
 
     // An endless packet drops the client, not the server.
     c.send('$' + 'a'.repeat(0x20001));
     await c.closed;
-    await c.released(s.server.port);
+    await c.released(s.server.address);
 
     const r = await session(s, ['print counter', 'monitor info']);
     expect(printed(r.output)).toEqual([valueAt(s.engine, 'u64(&counter)', 0)]);
@@ -248,7 +251,7 @@ describe('the wire', () => {
   });
 
   it('Ctrl-C stops a running continue where it is', async () => {
-    const c = await RawClient.connect(s.server.port);
+    const c = await RawClient.connect(s.server.address);
     expect(await c.request('Z0,1234,1')).toBe('OK'); // never hit: the continue would scan to the end
     c.send(Buffer.concat([encodePacket('c'), Buffer.from([0x03])]));
     expect((await c.expect(/\+?\$(T[0-9a-f]{2})[^#]*#[0-9a-f]{2}/))[1]).toBe('T02');
@@ -261,7 +264,7 @@ describe('the wire', () => {
   });
 
   it('no-ack mode, target description, auxv and the executable', async () => {
-    const c = await RawClient.connect(s.server.port);
+    const c = await RawClient.connect(s.server.address);
     expect(await c.request('qSupported:multiprocess+;swbreak+')).toContain('ReverseContinue+');
     expect(await c.request('QStartNoAckMode')).toBe('OK');
     c.send(encodePacket('qXfer:features:read:target.xml:0,ffff'));
@@ -283,19 +286,21 @@ describe('delorean gdbserver', () => {
     const child = spawn(process.execPath, [join(ROOT, 'bin/delorean.js'), 'gdbserver', dir, '--at', '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    const port = await new Promise<number>((resolve, reject) => {
+    const address = await new Promise<string>((resolve, reject) => {
       child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
-        const m = /Listening on 127\.0\.0\.1:(\d+)/.exec(out);
-        if (m) resolve(Number(m[1]));
+        const m = /Listening on (\S+) \(this user only\)/.exec(out);
+        if (m) resolve(m[1]!);
       });
       child.on('close', () => reject(new Error(`gdbserver exited: ${out}`)));
     });
-    expect(out).toContain(`gdb -ex 'target remote 127.0.0.1:${port}' ${join(PROGRAMS, 'counter')}`);
-    const r = await gdb([`target remote 127.0.0.1:${port}`, 'monitor info', 'bt'], join(PROGRAMS, 'counter'));
+    expect(address).toMatch(/\/delorean-gdb-\w+\/gdb\.sock$/);
+    expect(out).toContain(`gdb -ex 'target remote ${address}' ${join(PROGRAMS, 'counter')}`);
+    const r = await gdb([`target remote ${address}`, 'monitor info', 'bt'], join(PROGRAMS, 'counter'));
     expect(where(r.output)).toEqual([3]);
     expect(r.output).toMatch(/in main \(argc=2/);
     child.kill('SIGINT');
     expect(await exited).toBe(0);
+    expect(existsSync(dirname(address)), 'the socket directory is removed').toBe(false);
   });
 });

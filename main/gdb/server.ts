@@ -1,7 +1,13 @@
 /**
- * `startGdbServer(reader, { port, at })`: a GDB remote-protocol server on 127.0.0.1 over one
- * recording, for `gdb -ex 'target remote 127.0.0.1:PORT' PROGRAM` (the CLI's `gdbserver` and
- * the app's "Open in gdb").
+ * `startGdbServer(reader, { at })`: a GDB remote-protocol server over one recording, for
+ * `gdb -ex 'target remote ADDRESS' PROGRAM` (the CLI's `gdbserver` and the app's "Open in gdb").
+ *
+ * Only the user who runs it may connect: the protocol has no authentication and a client reads
+ * every byte of recorded memory. By default it listens on a Unix socket (mode 0600) in a new
+ * directory of mode 0700 under the temp directory, which the kernel lets no other user reach;
+ * `target remote /path/to/socket` connects to it. With `port` it listens on TCP 127.0.0.1
+ * instead and admits a connection only when the kernel's socket table (/proc/net/tcp) says
+ * the client's socket belongs to this user (an identd-style peer-credential check).
  *
  * One client at a time: a second connection is closed at once. A client has left when it
  * detaches or kills (D, k: gdb always does one before closing, so a quick reconnect is not
@@ -13,13 +19,16 @@
  * '-' from gdb resends the last reply. An oversized packet or a socket error drops the client,
  * never the server. The server does not own the reader: close() leaves it open.
  */
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { RecordingReader } from '../store/types.js';
-import { PacketDecoder } from './rsp.js';
+import { encodePacket, PacketDecoder } from './rsp.js';
 import { GdbSession } from './session.js';
 
 export interface GdbServerOptions {
-  /** TCP port on 127.0.0.1; 0 or omitted: a free one. */
+  /** Listen on this TCP port of 127.0.0.1 (0: a free one) instead of a private Unix socket. */
   readonly port?: number;
   /** The checkpoint each client starts at (default 0). */
   readonly at?: number;
@@ -28,7 +37,10 @@ export interface GdbServerOptions {
 }
 
 export interface GdbServer {
-  readonly port: number;
+  /** What gdb's `target remote` takes: the Unix socket's path, or 127.0.0.1:PORT. */
+  readonly address: string;
+  /** The TCP port, when listening on TCP. */
+  readonly port: number | null;
   /** Stops listening and drops the client, if any. */
   close(): Promise<void>;
 }
@@ -48,14 +60,21 @@ export async function startGdbServer(reader: RecordingReader, opts: GdbServerOpt
     throw new GdbServerError(`checkpoint ${at} is out of range: the recording has checkpoints 0..${reader.checkpointCount - 1}`);
   }
   let client: Socket | null = null;
+  const tcp = opts.port !== undefined;
   const server: Server = createServer((socket) => {
+    const from = tcp ? `${socket.remoteAddress}:${socket.remotePort}` : 'the socket';
+    if (tcp && !ownPeer(socket)) {
+      log(`refused a client from ${from}: it is not this user's (uid ${process.getuid?.()})`);
+      socket.destroy();
+      return;
+    }
     if (client) {
-      log(`refused a second client from ${socket.remoteAddress}:${socket.remotePort} (one at a time)`);
+      log(`refused a second client from ${from} (one at a time)`);
       socket.destroy();
       return;
     }
     client = socket;
-    log(`client connected from ${socket.remoteAddress}:${socket.remotePort}`);
+    log(`client connected from ${from}`);
     const release = (): void => {
       if (client === socket) client = null;
     };
@@ -64,28 +83,81 @@ export async function startGdbServer(reader: RecordingReader, opts: GdbServerOpt
       release();
       log('client disconnected');
     });
-    serve(socket, new GdbSession(reader, at, log), log, release);
+    serve(socket, sessionOrRefusal(reader, at, log), log, release);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'EADDRINUSE' ? new GdbServerError(`port ${opts.port} is already in use`) : e),
-    );
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
-  });
+  const dir = tcp ? null : mkdtempSync(join(tmpdir(), 'delorean-gdb-')); // 0700
+  const path = dir ? join(dir, 'gdb.sock') : null;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new GdbServerError(`port ${opts.port} is already in use`) : e));
+      if (path) server.listen(path, () => resolve());
+      else server.listen(opts.port, '127.0.0.1', () => resolve());
+    });
+    if (path) chmodSync(path, 0o600);
+  } catch (e) {
+    server.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   server.on('error', (e) => log(`server error: ${e.message}`)); // after listening: keep serving
   const address = server.address();
-  if (address === null || typeof address === 'string') throw new GdbServerError('the server has no TCP address');
+  const port = address !== null && typeof address === 'object' ? address.port : null;
   return {
-    port: address.port,
+    address: path ?? `127.0.0.1:${port}`,
+    port,
     close: () =>
       new Promise<void>((resolve) => {
         client?.destroy();
-        server.close(() => resolve());
+        server.close(() => {
+          if (dir) rmSync(dir, { recursive: true, force: true });
+          resolve();
+        });
       }),
   };
 }
 
-function serve(socket: Socket, session: GdbSession, log: (line: string) => void, release: () => void): void {
+/**
+ * Whether a loopback TCP client is this user's: the kernel lists every socket with the uid that
+ * made it, so the client's end (local address = our peer, remote = us) names its owner.
+ */
+function ownPeer(socket: Socket): boolean {
+  const uid = process.getuid?.();
+  const { remoteAddress, remotePort, localPort } = socket;
+  if (uid === undefined || remotePort === undefined || localPort === undefined || remoteAddress !== '127.0.0.1') return false;
+  const hexPort = (p: number): string => p.toString(16).toUpperCase().padStart(4, '0');
+  const client = `0100007F:${hexPort(remotePort)}`;
+  const server = `0100007F:${hexPort(localPort)}`;
+  let table: string;
+  try {
+    table = readFileSync('/proc/self/net/tcp', 'latin1');
+  } catch {
+    return false;
+  }
+  for (const line of table.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/); // sl local remote st tx:rx tr:when retrnsmt uid ...
+    if (f[1] === client && f[2] === server) return Number(f[7]) === uid;
+  }
+  return false;
+}
+
+type Answerer = Pick<GdbSession, 'handle' | 'interrupt'>;
+
+/**
+ * A session at `at`, or, when the recording cannot give that checkpoint (a damaged file), one
+ * that answers every packet with an error: the client learns it at once, the server lives on.
+ */
+function sessionOrRefusal(reader: RecordingReader, at: number, log: (line: string) => void): Answerer {
+  try {
+    return new GdbSession(reader, at, log);
+  } catch (e) {
+    const why = `cannot serve checkpoint ${at}: ${e instanceof Error ? e.message : String(e)}`;
+    log(why);
+    const reply = encodePacket(`E.${why.replace(/[$#}*]/g, ' ')}`); // gdb shows an E.text reply's text
+    return { interrupt: () => {}, handle: async () => ({ packets: [reply] }) };
+  }
+}
+
+function serve(socket: Socket, session: Answerer, log: (line: string) => void, release: () => void): void {
   const decoder = new PacketDecoder();
   let ack = true;
   let lastReply: Buffer[] = [];

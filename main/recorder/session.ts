@@ -16,7 +16,7 @@
  * Used by `delorean record`, the desktop app and the browser bridge alike.
  */
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +51,16 @@ export interface RecordOptions {
    */
   moveOff?: boolean;
   terminal: { kind: 'pty'; cols: number; rows: number } | { kind: 'inherit' };
+}
+
+/** Whether anything is at `path`, a dangling symbolic link included. */
+function lexists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface RecordingProgress {
@@ -175,11 +185,16 @@ export class RecordingSession {
     const program = opts.attach !== undefined ? opts.program : resolveProgram(opts.program, cwd, env);
     if (opts.attach !== undefined && !existsSync(`/proc/${opts.attach}`)) throw new RecordError(`cannot attach: no process ${opts.attach}`);
     const out = resolve(opts.out);
-    if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0)) {
-      throw new RecordError(`${out} already exists; choose another --out (nothing was overwritten)`);
-    }
+    // The store makes the directory itself and refuses an existing one (writer.ts); this is the early word.
+    if (lexists(out)) throw new RecordError(`${out} already exists; choose another --out (nothing was overwritten)`);
     const recorder = recorderPath();
-    const socketDir = mkdtempSync(join(tmpdir(), 'delorean-'));
+    // The recorder's socket, private (0700) to this user; the ingest worker removes it once connected.
+    let socketDir: string;
+    try {
+      socketDir = mkdtempSync(join(tmpdir(), 'delorean-'));
+    } catch (e) {
+      throw new RecordError(`cannot make a directory for the recorder's socket in the temp directory ${tmpdir()} (set TMPDIR to one that exists): ${(e as Error).message}`);
+    }
     const socketPath = join(socketDir, 'recorder.sock');
 
     const data: IngestWorkerData = { socketPath, out };

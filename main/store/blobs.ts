@@ -13,11 +13,11 @@
  * it reads back only dedup candidates and chain roots. Anything wrong is a RecordingError
  * naming the segment file and the offset.
  */
-import { closeSync, constants, fsync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { applyDelta, CodecError, decodeFull, isDelta, putVarint } from './codec.js';
-import { checkHeader, encodeHeader, FILE_MODE, fsyncDir, readAt, readInto } from './files.js';
+import { checkHeader, createFile, encodeHeader, fsyncDir, openFile, readAt, readInto } from './files.js';
 import { BLOB_HEADER_MAX, BlobKind, HEADER_SIZE, MAX_DEPTH, MAGIC_SEGMENT, MAX_BLOB, MAX_SEGMENTS, SEGMENT_SPAN, segmentFile } from './format.js';
 import { crc32Of } from './crc32.js';
 import { Lru } from './lru.js';
@@ -111,7 +111,7 @@ export class BlobStore {
 
   private startSegment(n: number): void {
     if (n >= MAX_SEGMENTS) throw new RecordingError(`too many segments`, this.path(n));
-    const fd = openSync(this.path(n), constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
+    const fd = createFile(this.path(n));
     writeSync(fd, encodeHeader(MAGIC_SEGMENT, this.id), 0, HEADER_SIZE, 0);
     this.fds.set(n, fd);
     this.segment = n;
@@ -213,8 +213,9 @@ export class BlobStore {
     if (fd !== undefined) return fd;
     const path = this.path(segment);
     try {
-      fd = openSync(path, constants.O_RDONLY);
+      fd = openFile(path);
     } catch (e) {
+      if (e instanceof RecordingError) throw e;
       throw new RecordingError(`cannot open blob segment for blob 0x${vofs.toString(16)}: ${(e as Error).message}`, path);
     }
     try {

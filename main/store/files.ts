@@ -1,9 +1,15 @@
 /**
  * File plumbing shared by the store: the 24-byte header every store file starts with (layout in
- * format.ts), positioned reads, and the permissions a recording must have (dir 0700, files
- * 0600: memory images hold secrets).
+ * format.ts), positioned reads, the permissions a recording must have (dir 0700, files 0600:
+ * memory images hold secrets), and how its directory and files are created and opened.
+ *
+ * A recording may be written by root where other users can write (/tmp), and opened wherever
+ * it was copied: the directory is always made new by us, every file in it is created new
+ * (never truncated, never through a symbolic link), and an existing file is opened only if it
+ * is a regular file, without following a link or blocking on a FIFO or device.
  */
-import { closeSync, constants, fsyncSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { FORMAT_VERSION, HEADER_SIZE } from './format.js';
@@ -11,6 +17,63 @@ import { RecordingError } from './types.js';
 
 export const FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;
+
+/**
+ * Makes the recording directory, 0700, refusing any existing path (an empty directory planted
+ * by another user, a symbolic link, a file). Its parents are made as needed.
+ */
+export function createRecordingDir(dir: string): void {
+  mkdirSync(dirname(dir), { recursive: true });
+  try {
+    mkdirSync(dir, { mode: DIR_MODE });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new RecordingError('already exists: a recording is written to a new directory, never an existing one (nothing was overwritten)', dir);
+    throw e;
+  }
+  // The umask may have taken bits off; the directory just made is ours, not a link put in its place.
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try {
+    fchmodSync(fd, DIR_MODE);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Creates a new file (0600) for writing: never an existing file, never through a symbolic link. */
+export function createFile(path: string): number {
+  return openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, FILE_MODE);
+}
+
+/**
+ * Opens an existing file of a recording, which must be a regular file: a symbolic link is not
+ * followed, and a FIFO or device is refused without blocking on it. Errors other than these
+ * (ENOENT above all) are the system's, for callers that handle a missing file.
+ */
+export function openFile(path: string, writable = false): number {
+  let fd: number;
+  try {
+    fd = openSync(path, (writable ? constants.O_RDWR : constants.O_RDONLY) | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new RecordingError('is a symbolic link; the files of a recording are never followed through links', path);
+    if (code === 'EISDIR') throw new RecordingError('is a directory, not a regular file', path);
+    throw e;
+  }
+  const st = fstatSync(fd);
+  if (!st.isFile()) {
+    closeSync(fd);
+    throw new RecordingError(`is ${fileKind(st)}, not a regular file`, path);
+  }
+  return fd;
+}
+
+function fileKind(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'a special file';
+}
 
 export function newRecordingId(): Uint8Array {
   return new Uint8Array(randomBytes(8));

@@ -23,12 +23,12 @@
  *       u8 trigger[count], zero padding to 8
  *       versions, page by page: u32 cps[n] (ascending), zero padding to 8, f64 vofs[n]
  */
-import { closeSync, constants, fstatSync, fsync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { upperBound } from '../../shared/sorted.js';
 import { ByteWriter } from './bytes.js';
-import { checkHeader, encodeHeader, FILE_MODE, readAt } from './files.js';
+import { checkHeader, createFile, encodeHeader, openFile, readAt } from './files.js';
 import { HEADER_SIZE, INDEX_SEGMENTS_FILE, MAGIC_INDEX_SEGMENTS, RECORD_HEADER } from './format.js';
 import { RecordingError } from './types.js';
 
@@ -303,10 +303,14 @@ export class SegmentFile {
   /** Bytes written since the last fsync (the writer flushes every 100 ms: most find none). */
   private unsynced = true;
 
-  /** Creates the file (the writer, a repair) with its header; truncates one that exists. */
-  static create(dir: string, id: Uint8Array, segmentCheckpoints: number): SegmentFile {
+  /**
+   * Creates the file (the writer, a repair) with its header. A repair replaces an unusable one:
+   * the name is removed first, so what it named (a link's target above all) is never written.
+   */
+  static create(dir: string, id: Uint8Array, segmentCheckpoints: number, replace = false): SegmentFile {
     const path = join(dir, INDEX_SEGMENTS_FILE);
-    const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC, FILE_MODE);
+    if (replace) rmSync(path, { force: true });
+    const fd = createFile(path);
     const head = new Uint8Array(FILE_HEAD);
     head.set(encodeHeader(MAGIC_INDEX_SEGMENTS, id));
     new DataView(head.buffer).setUint32(HEADER_SIZE, segmentCheckpoints, true);
@@ -322,8 +326,9 @@ export class SegmentFile {
     const path = join(dir, INDEX_SEGMENTS_FILE);
     let fd: number;
     try {
-      fd = openSync(path, writable ? constants.O_RDWR : constants.O_RDONLY);
-    } catch {
+      fd = openFile(path, writable);
+    } catch (e) {
+      if (e instanceof RecordingError) throw e;
       return 'no index segments';
     }
     try {

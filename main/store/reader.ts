@@ -19,13 +19,13 @@
  * of decoded blobs); checkpoint details, registers, maps texts and terminal output are read back
  * from their log records on demand (CRC-checked again) and cached in small amounts.
  */
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, lstatSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckpointInfo, ExitInfo, MapEntry, RecordingMeta, RecordingStats, ThreadRegisters } from '../../shared/model/recording.js';
 import { parseMaps } from '../../shared/model/recording.js';
 import { TRIGGER_NAMES } from '../../shared/protocol/wire.js';
 import { BlobStore } from './blobs.js';
-import { checkHeader, readAt } from './files.js';
+import { checkHeader, openFile, readAt } from './files.js';
 import { HEADER_SIZE, LOCK_FILE, LOG_FILE, MAGIC_LOG, PAGE_SHIFT_N, PAGE_MASK_N, PAGE_SIZE, RECORD_HEADER, SEGMENT_RE, SEGMENT_SPAN, segmentFile } from './format.js';
 import { checkRecord, type LogStop, scanLog } from './log.js';
 import { Lru } from './lru.js';
@@ -58,10 +58,17 @@ interface MapsTable {
 /** True when writer.pid names a live process (this one included: an ingest worker thread). */
 function writerIsLive(dir: string): boolean {
   let pid: number;
+  let fd: number;
   try {
-    pid = Number.parseInt(readFileSync(join(dir, LOCK_FILE), 'utf8'), 10);
-  } catch {
+    fd = openFile(join(dir, LOCK_FILE));
+  } catch (e) {
+    if (e instanceof RecordingError) throw e;
     return false;
+  }
+  try {
+    pid = Number.parseInt(new TextDecoder().decode(readAt(fd, 0, 32)), 10);
+  } finally {
+    closeSync(fd);
   }
   if (!Number.isInteger(pid) || pid <= 0) return false;
   if (pid === process.pid) return true;
@@ -119,8 +126,9 @@ export class Reader implements RecordingReader {
     const logPath = join(dir, LOG_FILE);
     let logFd: number;
     try {
-      logFd = openSync(logPath, readOnly ? constants.O_RDONLY : constants.O_RDWR);
+      logFd = openFile(logPath, !readOnly);
     } catch (e) {
+      if (e instanceof RecordingError) throw e;
       const code = (e as NodeJS.ErrnoException).code;
       throw new RecordingError(code === 'ENOENT' ? 'not a DeLorean recording (no log file)' : `cannot open the log: ${(e as Error).message}`, code === 'ENOENT' ? dir : logPath);
     }
@@ -162,9 +170,13 @@ export class Reader implements RecordingReader {
     const end = highWater % SEGMENT_SPAN;
     let size = this.segmentSizes.get(seg);
     if (size === undefined || size < end) {
+      const file = join(this.path, segmentFile(seg));
       try {
-        size = statSync(join(this.path, segmentFile(seg))).size;
-      } catch {
+        const st = lstatSync(file);
+        if (!st.isFile()) closeSync(openFile(file)); // throws the error naming what it is instead
+        size = st.size;
+      } catch (e) {
+        if (e instanceof RecordingError) throw e;
         size = 0;
       }
       this.segmentSizes.set(seg, size);
@@ -238,7 +250,7 @@ export class Reader implements RecordingReader {
       const file = join(this.path, name);
       if (seg > last) unlinkSync(file);
       else if (seg === last && statSync(file).size > hw % SEGMENT_SPAN) {
-        const fd = openSync(file, constants.O_RDWR);
+        const fd = openFile(file, true);
         try {
           ftruncateSync(fd, hw % SEGMENT_SPAN);
         } finally {
@@ -259,7 +271,7 @@ export class Reader implements RecordingReader {
   private repairSegments(): boolean {
     const runs = this.index.sealed;
     if (!this.segments) {
-      this.segments = SegmentFile.create(this.path, this.id, this.index.segmentCheckpoints);
+      this.segments = SegmentFile.create(this.path, this.id, this.index.segmentCheckpoints, true);
       for (const run of runs) run.block = null;
     }
     let end = FILE_HEAD;
@@ -281,7 +293,7 @@ export class Reader implements RecordingReader {
     let total = 0;
     for (const name of readdirSync(this.path)) {
       try {
-        const st = statSync(join(this.path, name));
+        const st = lstatSync(join(this.path, name));
         if (st.isFile()) total += st.size;
       } catch {
         // removed meanwhile (a temporary snapshot): not part of the recording

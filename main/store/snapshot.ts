@@ -34,17 +34,18 @@
  * Staleness: the snapshot names the log offset it covers and the offset, length and CRC of the
  * last record before it; the open checks that record is still there.
  */
-import { closeSync, constants, fstatSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { lz4Decode, lz4Encode } from './lz4.js';
 import { ByteReader, ByteWriter, utf8 } from './bytes.js';
-import { checkHeader, encodeHeader, FILE_MODE, readAt, sameId } from './files.js';
+import { checkHeader, createFile, encodeHeader, openFile, readAt, sameId } from './files.js';
 import { HEADER_SIZE, INDEX_FILE, MAGIC_INDEX } from './format.js';
 import { FILE_HEAD, matchesLog } from './index-segments.js';
 import { RecordingIndex, type SealedRun } from './recording-index.js';
 import { Pyramid, SUMMARY_BUCKET } from './summary.js';
 import { VersionList } from './versions.js';
+import { RecordingError } from './types.js';
 
 /** Writes the snapshot of `ix` into dir; returns its size in bytes. */
 export function writeSnapshot(dir: string, id: Uint8Array, ix: RecordingIndex): number {
@@ -134,7 +135,7 @@ export function writeSnapshot(dir: string, id: Uint8Array, ix: RecordingIndex): 
 
   const bytes = w.view();
   const tmp = join(dir, `${INDEX_FILE}.tmp-${process.pid}-${Date.now()}`);
-  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
+  const fd = createFile(tmp);
   try {
     let done = 0;
     while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, done);
@@ -181,8 +182,9 @@ export function loadSnapshot(dir: string, id: Uint8Array, logPath: string, logFd
   const path = join(dir, INDEX_FILE);
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY);
-  } catch {
+    fd = openFile(path);
+  } catch (e) {
+    if (e instanceof RecordingError) throw e;
     return 'no index snapshot';
   }
   try {

@@ -3,7 +3,7 @@
  * maps, registers, exec, exit, output, warnings), dedup and delta statistics, forced hash
  * collisions, snapshots versus log replay, permissions, and clear errors.
  */
-import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseMaps } from '../../shared/model/recording.js';
@@ -499,15 +499,28 @@ describe('recording directory', () => {
     expect(readdirSync(d).sort()).toEqual(['blobs-000000.seg', INDEX_FILE, INDEX_SEGMENTS_FILE, LOG_FILE]);
   });
 
-  it('refuses a non-empty directory, and accepts an empty one', async () => {
+  it('makes its directory (0700 whatever the umask) and refuses any existing path: a recording, an empty directory, a link', async () => {
     const d = dir();
-    const w = await RecordingWriter.create(d);
-    w.close();
-    await expect(RecordingWriter.create(d)).rejects.toThrow(/exists and is not empty/);
+    const umask = process.umask(0o277);
+    try {
+      (await RecordingWriter.create(d)).close();
+    } finally {
+      process.umask(umask);
+    }
+    expect(statSync(d).mode & 0o777).toBe(0o700);
+    await expect(RecordingWriter.create(d)).rejects.toThrow(/already exists: a recording is written to a new directory/);
     const t = tempDir();
     cleanups.push(t.cleanup);
-    (await RecordingWriter.create(t.dir)).close();
-    expect(statSync(t.dir).mode & 0o777).toBe(0o700);
+    await expect(RecordingWriter.create(t.dir)).rejects.toThrow(/already exists/);
+    expect(readdirSync(t.dir)).toEqual([]);
+    const empty = join(t.dir, 'empty');
+    mkdirSync(empty);
+    for (const [link, to] of [['to-dir.dlr', empty], ['dangling.dlr', join(t.dir, 'nowhere')]] as const) {
+      symlinkSync(to, join(t.dir, link));
+      await expect(RecordingWriter.create(join(t.dir, link))).rejects.toThrow(/already exists/);
+    }
+    expect(readdirSync(empty)).toEqual([]);
+    expect(existsSync(join(t.dir, 'nowhere'))).toBe(false);
   });
 
   it('gives clear errors for what is not a recording', async () => {

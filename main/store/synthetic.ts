@@ -230,7 +230,7 @@ export interface SyntheticResult {
 }
 
 /**
- * Writes an N-checkpoint synthetic recording into dir (created; must not exist or be empty)
+ * Writes an N-checkpoint synthetic recording into dir (created; must not exist)
  * through the real writer, flushing every 1000 checkpoints, and closes it.
  */
 export async function writeSyntheticRecording(dir: string, opts: SyntheticOptions, writerOpts: WriterOptions = {}): Promise<SyntheticResult> {

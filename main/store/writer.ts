@@ -27,7 +27,7 @@
  * The writer is single-threaded and synchronous: it runs in the ingest worker, and the time it
  * takes is the backpressure the recorder feels.
  */
-import { chmodSync, closeSync, constants, fsync, fsyncSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import xxhash from 'xxhash-wasm';
 import type { RecordingStats } from '../../shared/model/recording.js';
@@ -35,7 +35,7 @@ import { BACKEND_NAMES, HelloFlags, MessageType, type WireMessage } from '../../
 import { BlobStore } from './blobs.js';
 import { BlobEncoder, isAllZero, isDelta } from './codec.js';
 import { ContentIndex } from './content-index.js';
-import { DIR_MODE, encodeHeader, FILE_MODE, fsyncDir, newRecordingId } from './files.js';
+import { createFile, createRecordingDir, encodeHeader, fsyncDir, newRecordingId } from './files.js';
 import { DEFAULT_SEGMENT_LIMIT, HEADER_SIZE, LOCK_FILE, LOG_FILE, MAGIC_LOG, MAX_BLOB, MAX_DEPTH, PAGE_MASK_N, PAGE_SHIFT_N, PAGE_SIZE_N, PAGE_SIZE, RecordType } from './format.js';
 import { frameRecord } from './log.js';
 import { Lru } from './lru.js';
@@ -180,26 +180,25 @@ export class RecordingWriter {
     this.mirror = new PageMirror(mirrorBytes);
   }
 
-  /** Creates the recording directory (0700; files 0600). It must not exist, or be empty. */
+  /** Creates the recording directory (0700; files 0600). It must not exist. */
   static async create(dir: string, opts: WriterOptions = {}): Promise<RecordingWriter> {
     const custom = opts.hash;
     const hash = custom ? (c: Uint8Array): bigint => BigInt.asUintN(64, custom(c)) : (await xxhashApi()).h64Raw;
-    let entries: string[] = [];
     try {
-      if (!statSync(dir).isDirectory()) throw new RecordingError('exists and is not a directory', dir);
-      entries = readdirSync(dir);
+      createRecordingDir(dir);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e instanceof RecordingError ? e : new RecordingError(`cannot create recording: ${(e as Error).message}`, dir);
+      throw e instanceof RecordingError ? e : new RecordingError(`cannot create recording: ${(e as Error).message}`, dir);
     }
-    if (entries.length) throw new RecordingError('cannot create a recording here: the directory exists and is not empty', dir);
-    mkdirSync(dir, { recursive: true, mode: DIR_MODE });
-    chmodSync(dir, DIR_MODE);
     const id = newRecordingId();
-    const logPath = join(dir, LOG_FILE);
-    const logFd = openSync(logPath, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
+    const logFd = createFile(join(dir, LOG_FILE));
     writeSync(logFd, encodeHeader(MAGIC_LOG, id), 0, HEADER_SIZE, 0);
     const pid = `${process.pid}\n`;
-    writeFileSync(join(dir, LOCK_FILE), pid, { mode: FILE_MODE, flag: 'wx' });
+    const lockFd = createFile(join(dir, LOCK_FILE));
+    try {
+      writeSync(lockFd, pid);
+    } finally {
+      closeSync(lockFd);
+    }
     const blobs = BlobStore.create(dir, id, opts.segmentBytes ?? DEFAULT_SEGMENT_LIMIT);
     const segments = SegmentFile.create(dir, id, Math.max(1, opts.indexSegmentCheckpoints ?? DEFAULT_SEGMENT_CHECKPOINTS));
     fsyncSync(logFd);

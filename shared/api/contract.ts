@@ -275,8 +275,8 @@ export interface GdbStarted {
   readonly sessionId: string;
   /** The program gdb reads symbols from: the one recorded at the checkpoint (never run). */
   readonly program: string;
-  /** The gdb server's port on 127.0.0.1. */
-  readonly port: number;
+  /** Where the gdb server listens, as gdb's `target remote` takes it (a Unix socket's path). */
+  readonly address: string;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { activate, closed, describeExit, emptyDock, exited, failed, opening, restart, started } from './gdb.js';
 
-const g = (sessionId: string) => ({ sessionId, program: '/bin/p', port: 4000 });
+const g = (sessionId: string) => ({ sessionId, program: '/bin/p', address: '/tmp/d/gdb.sock' });
 
 describe('gdb dock updates', () => {
   it('opens a tab per checkpoint, shows the newest, and starts it when gdb answers', () => {
@@ -12,7 +12,7 @@ describe('gdb dock updates', () => {
     ]);
     expect(s.active).toBe(2);
     s = started(s, 2, g('aa'));
-    expect(s.tabs[1]).toMatchObject({ status: 'running', sessionId: 'aa', port: 4000 });
+    expect(s.tabs[1]).toMatchObject({ status: 'running', sessionId: 'aa', address: '/tmp/d/gdb.sock' });
     expect(started(s, 2, g('bb')).tabs[1]!.sessionId).toBe('aa'); // only a starting tab starts
   });
 

@@ -22,7 +22,7 @@ export interface GdbTab {
   readonly attempt: number;
   readonly sessionId: string | null;
   readonly program: string | null;
-  readonly port: number | null;
+  readonly address: string | null;
   /** Why it failed, or how gdb exited. */
   readonly message: string | null;
 }
@@ -39,12 +39,12 @@ const patch = (s: GdbDockState, id: number, f: (t: GdbTab) => GdbTab): GdbDockSt
 
 /** A new tab for gdb at checkpoint k of `rec`, shown at once. */
 export function opening(s: GdbDockState, rec: string, k: number): GdbDockState {
-  const tab: GdbTab = { id: s.nextId, rec, k, status: 'starting', attempt: 0, sessionId: null, program: null, port: null, message: null };
+  const tab: GdbTab = { id: s.nextId, rec, k, status: 'starting', attempt: 0, sessionId: null, program: null, address: null, message: null };
   return { tabs: [...s.tabs, tab], active: tab.id, nextId: s.nextId + 1 };
 }
 
-export function started(s: GdbDockState, id: number, g: { sessionId: string; program: string; port: number }): GdbDockState {
-  return patch(s, id, (t) => (t.status === 'starting' ? { ...t, status: 'running', sessionId: g.sessionId, program: g.program, port: g.port, message: null } : t));
+export function started(s: GdbDockState, id: number, g: { sessionId: string; program: string; address: string }): GdbDockState {
+  return patch(s, id, (t) => (t.status === 'starting' ? { ...t, status: 'running', sessionId: g.sessionId, program: g.program, address: g.address, message: null } : t));
 }
 
 export function failed(s: GdbDockState, id: number, message: string): GdbDockState {
@@ -59,7 +59,7 @@ export function exited(s: GdbDockState, sessionId: string, how: { exitCode: numb
 
 /** "Open again" after gdb exited or could not start: a fresh start at the same checkpoint. */
 export function restart(s: GdbDockState, id: number): GdbDockState {
-  return patch(s, id, (t) => (t.status === 'exited' || t.status === 'failed' ? { ...t, status: 'starting', attempt: t.attempt + 1, sessionId: null, program: null, port: null, message: null } : t));
+  return patch(s, id, (t) => (t.status === 'exited' || t.status === 'failed' ? { ...t, status: 'starting', attempt: t.attempt + 1, sessionId: null, program: null, address: null, message: null } : t));
 }
 
 export function activate(s: GdbDockState, id: number): GdbDockState {

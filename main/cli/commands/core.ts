@@ -1,14 +1,15 @@
 /**
- * `delorean core REC --at K -o FILE [--json]`: an ELF core file of the process as it was at
- * checkpoint K (main/gdb/core.ts), for `gdb PROGRAM FILE`.
+ * `delorean core REC --at K -o FILE [--force] [--json]`: an ELF core file of the process as it
+ * was at checkpoint K (main/gdb/core.ts), for `gdb PROGRAM FILE`. FILE must not exist; with
+ * --force an existing one is replaced (atomically, by rename).
  */
-import { CoreError, writeCore } from '../../gdb/core.js';
+import { CoreError, CoreExistsError, writeCore } from '../../gdb/core.js';
 import { checkCheckpoint, parseCommandArgs, parseIndex } from '../args.js';
 import { CliError, type CliIo } from '../io.js';
 import { openForCli } from '../recording.js';
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs('core', argv, { at: { type: 'string' }, out: { type: 'string', short: 'o' }, json: { type: 'boolean' } });
+  const { values, positionals } = parseCommandArgs('core', argv, { at: { type: 'string' }, out: { type: 'string', short: 'o' }, force: { type: 'boolean' }, json: { type: 'boolean' } });
   if (positionals.length > 1) throw new CliError(`core: expected one recording, got ${positionals.length} (usage: delorean core REC --at K -o FILE)`, 2);
   const at = parseIndex(values.at, '--at');
   if (at === undefined) throw new CliError('core: --at K is required', 2);
@@ -19,9 +20,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     let summary;
     try {
       summary = await writeCore(r, at, values.out, {
+        replace: values.force,
         onProgress: io.isTTY ? (done, total) => io.stderr(`\rwriting core: ${Math.floor((100 * done) / total)}%`) : undefined,
       });
     } catch (e) {
+      if (e instanceof CoreExistsError) throw new CliError(`core: ${e.message}; --force replaces it`);
       if (e instanceof CoreError) throw new CliError(`core: ${e.message}`);
       const code = (e as NodeJS.ErrnoException).code;
       if (code) throw new CliError(`core: cannot write ${values.out}: ${(e as Error).message}`);
