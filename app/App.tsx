@@ -11,13 +11,15 @@ import { formatBytes, formatCount, formatExit } from './lib/format.js';
 
 function Screen(): React.JSX.Element {
   const screen = useApp((s) => s.screen);
+  // A view of one recording never outlives it: a new scope mounts fresh views.
+  const scope = useViewer((s) => s.scope);
   switch (screen.kind) {
     case 'start':
       return <StartScreen />;
     case 'recording':
-      return <RecordingScreen sessionId={screen.sessionId} out={screen.out} />;
+      return <RecordingScreen key={screen.sessionId} sessionId={screen.sessionId} out={screen.out} />;
     case 'viewer':
-      return <ViewerScreen />;
+      return <ViewerScreen key={scope} />;
     default:
       return assertNever(screen);
   }

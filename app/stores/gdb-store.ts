@@ -9,6 +9,7 @@
  */
 import { create } from 'zustand';
 import { api } from '../lib/api.js';
+import { onRecordingChange } from './recording-scope.js';
 import * as u from './updates/gdb.js';
 
 const OUTPUT_LIMIT = 1 << 20;
@@ -177,3 +178,6 @@ export const useGdb = create<GdbState>()((set, get) => {
     },
   };
 });
+
+// gdb tabs belong to the recording shown.
+onRecordingChange(() => useGdb.getState().closeAll());

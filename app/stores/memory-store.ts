@@ -5,6 +5,7 @@
 import { create } from 'zustand';
 import type { ChangesResult } from '../../shared/api/contract.js';
 import { api } from '../lib/api.js';
+import { onRecordingChange } from './recording-scope.js';
 
 export const TYPED_COLUMNS = ['i32', 'u32', 'i64', 'u64', 'f32', 'f64'] as const;
 export type TypedColumn = (typeof TYPED_COLUMNS)[number];
@@ -30,6 +31,7 @@ interface MemoryState {
   /** Lists every change of the selected bytes over the whole recording. */
   loadChanges(rec: string): Promise<void>;
   clearChanges(): void;
+  /** Forgets the recording's place, selection and change list (the typed column stays). */
   reset(): void;
 }
 
@@ -68,3 +70,5 @@ export const useMemory = create<MemoryState>()((set, get) => ({
   clearChanges: () => set({ changes: null }),
   reset: () => set({ base: null, selection: null, changes: null }),
 }));
+
+onRecordingChange(() => useMemory.getState().reset());
