@@ -173,6 +173,23 @@ describe.skipIf(skip)('viewer: counter', () => {
     expect(message).toContain("'counter'");
   });
 
+  it('keeps a malformed predicate malformed: no bracket or quote is added to what was typed', async () => {
+    const page = app.page;
+    for (const typed of ['u64(&counter >= 7', 'cstr(&counter) == "x', 'u64(&counter)) > 1']) {
+      await typeInMonaco(page, '[data-testid=predicate-editor]', typed);
+      const text = await page.$eval('[data-testid=predicate-editor] .view-lines', (e) => (e.textContent ?? '').replace(/\u00a0/g, ' '));
+      expect(text).toBe(typed);
+      await page.waitForSelector('[data-testid=predicate-syntax-error]');
+      expect(await page.isDisabled('[data-testid=search-bisect]')).toBe(true);
+      expect(await page.isDisabled('[data-testid=search-find]')).toBe(true);
+    }
+    // Selecting a word and typing a bracket replaces it; it does not surround it.
+    await typeInMonaco(page, '[data-testid=predicate-editor]', 'counter');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('(');
+    expect(await page.$eval('[data-testid=predicate-editor] .view-lines', (e) => e.textContent)).toBe('(');
+  });
+
   it('shows registers, maps and the output as it was', async () => {
     const page = app.page;
     await goToCheckpoint(app, 5);

@@ -47,6 +47,12 @@ export function SearchPanel(): React.JSX.Element {
       lineDecorationsWidth: 6,
       contextmenu: false,
       quickSuggestions: { other: true, comments: false, strings: false },
+      // What runs is exactly what was typed: nothing closes or surrounds by itself.
+      autoClosingBrackets: 'never',
+      autoClosingQuotes: 'never',
+      autoClosingOvertype: 'never',
+      autoClosingDelete: 'never',
+      autoSurround: 'never',
       fixedOverflowWidgets: true,
       ariaLabel: 'Predicate',
       placeholder: 'e.g. i32(&counter) >= 10 && $rax == 1',
