@@ -138,6 +138,27 @@ describe.skipIf(skip)('viewer: counter', () => {
     await waitForSelected(page, 11);
   });
 
+  it('says why a search finds nothing where it cannot read, and drops the last result when a search fails', async () => {
+    const page = app.page;
+    await typeInMonaco(page, '[data-testid=predicate-editor]', 'u32(0) == 1');
+    await page.click('[data-testid=search-find]');
+    await page.waitForSelector('[data-testid=search-summary] >> text=0 matches');
+    expect(await page.textContent('[data-testid=search-failures]')).toBe('from #0: u32(0x0): address 0x0 is not mapped at checkpoint 0');
+    await typeInMonaco(page, '[data-testid=predicate-editor]', 'u32(0)');
+    await page.click('[data-testid=search-find]');
+    await page.waitForSelector('[data-testid=search-summary] >> text=0 changes of its value');
+    expect(await page.$('[data-testid=search-result-item]')).toBeNull(); // no "1 match #0"
+    await page.waitForSelector('[data-testid=search-failures] >> text=not mapped');
+    await typeInMonaco(page, '[data-testid=predicate-editor]', 'u64(&counter) == 3');
+    await page.click('[data-testid=search-find]');
+    await page.waitForSelector('[data-testid=search-summary] >> text=1 match');
+    expect(await page.$('[data-testid=search-failures]')).toBeNull();
+    await typeInMonaco(page, '[data-testid=predicate-editor]', 'u64(&nosuch) == 3');
+    await page.click('[data-testid=search-find]');
+    await page.waitForSelector('[data-testid=search-error] >> text=nosuch');
+    expect(await page.$('[data-testid=search-result]')).toBeNull();
+  });
+
   it('completes symbols of the recording in the predicate editor', async () => {
     const page = app.page;
     await page.click('[data-testid=predicate-editor] .monaco-editor .view-lines');

@@ -8,7 +8,7 @@
  *                    └─cancel──► idle (the service answers 'cancelled')
  */
 import { create } from 'zustand';
-import { ApiError, type DeloreanEvents } from '../../shared/api/contract.js';
+import { ApiError, type DeloreanEvents, type FindResult } from '../../shared/api/contract.js';
 import { api } from '../lib/api.js';
 import { onRecordingChange } from './recording-scope.js';
 
@@ -21,6 +21,10 @@ export interface SearchOutcome {
   readonly checkpoints: readonly number[];
   readonly work: number; // probes or evaluations
   readonly truncated: boolean;
+  /** Find: a condition (matches are where it becomes true) or a value (where it changes). */
+  readonly condition: boolean;
+  /** Find: where evaluating failed, and why (never counted as matches). */
+  readonly failures: FindResult['failures'];
 }
 
 interface SearchState {
@@ -58,10 +62,10 @@ export const useSearch = create<SearchState>()((set, get) => ({
     try {
       if (mode === 'bisect') {
         const r = await api().bisect({ rec, searchId, predicate });
-        if (current()) set({ result: { mode, predicate, checkpoints: r.checkpoint === null ? [] : [r.checkpoint], work: r.probes, truncated: false } });
+        if (current()) set({ result: { mode, predicate, checkpoints: r.checkpoint === null ? [] : [r.checkpoint], work: r.probes, truncated: false, condition: true, failures: [] } });
       } else {
         const r = await api().find({ rec, searchId, predicate });
-        if (current()) set({ result: { mode, predicate, checkpoints: r.matches, work: r.evaluations, truncated: r.truncated } });
+        if (current()) set({ result: { mode, predicate, checkpoints: r.matches, work: r.evaluations, truncated: r.truncated, condition: r.condition, failures: r.failures } });
       }
     } catch (e) {
       if (!current() || (e instanceof ApiError && e.code === 'cancelled')) return;

@@ -449,9 +449,10 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
     return this.search(searchId, async (signal, onProgress) => {
       const r = await engine.find(predicate, { all: true, from, to, limit: (limit ?? 10_000) * 2, signal, onProgress });
       const t = r.transitions;
-      const matches = r.boolean ? t.filter((x, i) => x.holds && (i === 0 || !t[i - 1]!.holds)).map((x) => x.checkpoint) : t.map((x) => x.checkpoint);
+      const matches = r.boolean ? t.filter((x, i) => x.holds && (i === 0 || !t[i - 1]!.holds)).map((x) => x.checkpoint) : t.filter((x) => x.error === null).map((x) => x.checkpoint);
+      const failures = t.flatMap((x) => (x.error === null ? [] : [{ checkpoint: x.checkpoint, error: x.error }])).slice(0, 100);
       const cap = limit ?? 10_000;
-      return { searchId, matches: matches.slice(0, cap), truncated: r.truncated || matches.length > cap, evaluations: r.evaluations, condition: r.boolean };
+      return { searchId, matches: matches.slice(0, cap), failures, truncated: r.truncated || matches.length > cap, evaluations: r.evaluations, condition: r.boolean };
     });
   }
 

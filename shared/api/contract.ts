@@ -224,6 +224,11 @@ export interface FindResult {
    * value changes, starting at `from`.
    */
   readonly matches: readonly number[];
+  /**
+   * Where evaluating failed (an unmapped read...), with the engine's reason: each checkpoint
+   * from which it fails, up to the first 100. A failure is neither a match nor a value.
+   */
+  readonly failures: ReadonlyArray<{ readonly checkpoint: number; readonly error: string }>;
   readonly condition: boolean;
   readonly truncated: boolean;
   readonly evaluations: number;
