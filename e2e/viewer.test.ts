@@ -270,7 +270,10 @@ describe.skipIf(skip)('viewer: guard, "when did this change?"', () => {
     await page.waitForSelector('[data-testid=change-item]');
     const items = await page.$$eval('[data-testid=change-item]', (els) => els.map((e) => Number(e.getAttribute('data-checkpoint'))));
     expect(items).toEqual([17]);
-    expect(await page.textContent('[data-testid=change-item]')).toMatch(/-559038737 \(efbeadde\)\s*→\s*48 \(30000000\)/);
+    // As the CLI shows them: unsigned little-endian, hex in value order, and the symbol.
+    expect(await page.textContent('[data-testid=change-item] .before')).toBe('3735928559 (0xdeadbeef)');
+    expect(await page.textContent('[data-testid=change-item] .after')).toBe('48 (0x00000030)');
+    expect(await page.textContent('[data-testid=changes-symbol]')).toMatch(/^ \(store\+(0x40|64)\)$/);
     await page.click('[data-testid=change-item]');
     await waitForSelected(page, 17);
     await page.waitForSelector('[data-testid=inspect-u32] .v >> text="48"');

@@ -179,7 +179,7 @@ export function MemoryView(): React.JSX.Element {
               <span>
                 {formatAddress(selection.addr)} · {selection.len} byte{selection.len === 1 ? '' : 's'}
               </span>
-              <button data-testid="when-changed" onClick={() => rec && void loadChanges(rec)} title="List every checkpoint where these bytes changed">
+              <button data-testid="when-changed" onClick={() => rec && void loadChanges(rec, k)} title="List every checkpoint where these bytes changed">
                 When did this change?
               </button>
             </div>
