@@ -226,6 +226,37 @@ describe.skipIf(skip)('viewer: counter', () => {
     expect(app.browser.errors).toEqual([]);
   });
 
+  it('shows at each checkpoint exactly the output printed before it', async () => {
+    const page = app.page;
+    // What counter 20 had printed at checkpoint k: nothing at 0 and 1 (the first write is about
+    // to happen), i=0 .. i=k-2 up to the "done" write (21), and everything at the exit (22).
+    const printedAt = (k: number): string[] => {
+      const lines = Array.from({ length: Math.max(0, Math.min(k, 21) - 1) }, (_, i) => `i=${i}`);
+      return k === 22 ? [...lines, 'done'] : lines;
+    };
+    await page.click('[data-testid=checkpoint-info]');
+    // Each step from the one before: the first checkpoints one by one, then the end and back.
+    const steps: Array<[string, number]> = [['Home', 0], ['ArrowRight', 1], ['ArrowRight', 2], ['ArrowRight', 3], ['End', 22], ['ArrowLeft', 21], ['PageUp', 19], ['ArrowLeft', 18]];
+    for (const [key, k] of steps) {
+      await page.keyboard.press(key);
+      const lines = printedAt(k);
+      const bytes = lines.reduce((n, l) => n + l.length + 2, 0); // "\r\n": the pty ends lines so
+      await page.waitForSelector(`[data-testid=terminal-at][data-k="${k}"][data-bytes="${bytes}"]`);
+      expect(await page.textContent('[data-testid=terminal-at-head]')).toBe(`printed before #${k} · ${bytes} bytes`);
+      // The rows xterm shows: the last lines printed, then the (empty) cursor row.
+      await page.waitForFunction(
+        (want) => {
+          const rows = [...document.querySelectorAll('[data-testid=terminal-at-text] .xterm-rows > div')].map((r) => (r.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd());
+          while (rows.length > 0 && rows.at(-1) === '') rows.pop();
+          const tail = want.slice(Math.max(0, want.length - rows.length));
+          return rows.length === Math.min(want.length, document.querySelectorAll('[data-testid=terminal-at-text] .xterm-rows > div').length - 1) && rows.join('\n') === tail.join('\n');
+        },
+        lines,
+      );
+    }
+    await screenshot(page, 'viewer-output');
+  });
+
   it('unwinds the stack from the libc write(2) wrapper up to main, and shows any frame with source', async () => {
     const page = app.page;
     await goToCheckpoint(app, 5);
