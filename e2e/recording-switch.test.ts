@@ -107,6 +107,17 @@ describe.skipIf(skip)('switching recordings', () => {
     expect(after.pin).toBe('Pin');
     expect(after.addrs).not.toContain(counterAddr.toString(16));
     expect(await page.$('[data-testid=search-result]')).toBeNull();
+    // Back to the start screen (not only by the logo): the form remembers what was recorded.
+    await page.click('[data-testid=back]');
+    await page.waitForSelector('[data-testid=start-screen]');
+    expect(await page.inputValue('[data-testid=rec-program]')).toBe(programPath('counter'));
+    expect(await page.inputValue('[data-testid=rec-args]')).toBe('5');
+    await page.reload(); // it opens the service's initial recording again
+    await page.waitForSelector('[data-testid=viewer-screen]');
+    await page.click('[data-testid=back]');
+    expect(await page.inputValue('[data-testid=rec-program]')).toBe(programPath('counter'));
+    await page.click('[data-testid=recent-item]');
+    await page.waitForSelector('[data-testid=viewer-screen]');
     expect(app.browser.errors).toEqual([]);
   });
 

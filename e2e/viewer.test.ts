@@ -104,6 +104,74 @@ describe.skipIf(skip)('viewer: counter', () => {
     await screenshot(page, 'viewer-memory');
   });
 
+  it('keeps the changed-byte highlight on selected bytes', async () => {
+    const page = app.page;
+    await goToCheckpoint(app, 8);
+    await page.fill('[data-testid=memory-goto]', 'counter');
+    await page.click('[data-testid=memory-goto-button]');
+    await page.waitForSelector('[data-testid=inspect-u64] .v >> text="7"');
+    const counter = await addressOf(app, rec, 'counter');
+    const byte = `[data-addr="${counter.toString(16)}"]`;
+    expect((await page.getAttribute(byte, 'class'))!.split(' ')).toEqual(expect.arrayContaining(['selected', 'changed']));
+    expect(await page.$eval(byte, (e) => getComputedStyle(e).color)).toBe('rgb(255, 225, 160)'); // the change's colour
+  });
+
+  it('steps to the markers of the change list with next/previous marker and [ ]', async () => {
+    const page = app.page;
+    await page.click('[data-testid=when-changed]'); // counter, selected above
+    await page.waitForSelector('[data-testid=change-item]');
+    const changes = await page.$$eval('[data-testid=change-item]', (els) => els.map((e) => Number(e.getAttribute('data-checkpoint'))));
+    expect(changes.length).toBeGreaterThan(2);
+    await page.click('[data-testid=checkpoint-info]');
+    await page.keyboard.press('Home');
+    await waitForSelected(page, 0);
+    await page.click('[data-testid=next-marker]');
+    await waitForSelected(page, changes[0]!);
+    await page.keyboard.press(']');
+    await waitForSelected(page, changes[1]!);
+    await page.keyboard.press('[');
+    await waitForSelected(page, changes[0]!);
+  });
+
+  it('keeps the hover label on the checkpoint under the pointer when the wheel zooms or pans', async () => {
+    const page = app.page;
+    const canvas = '[data-testid=timeline-canvas]';
+    const box = (await page.locator(canvas).boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.25, box.y + 40);
+    await page.waitForSelector(`${canvas}[data-hover="5"]`); // (0.25 * 23) rounded down
+    await page.mouse.wheel(0, -600); // zoom in around the pointer
+    await page.waitForFunction((c) => document.querySelector(c)?.getAttribute('data-view') !== '0-23', canvas);
+    await page.mouse.wheel(400, 0); // pan right, the pointer still
+    await page.waitForFunction((c) => Number(document.querySelector(c)?.getAttribute('data-hover')) > 5, canvas);
+    const [from, to] = (await page.getAttribute(canvas, 'data-view'))!.split('-').map(Number);
+    const hover = Number(await page.getAttribute(canvas, 'data-hover'));
+    expect(hover).toBeGreaterThanOrEqual(from!);
+    expect(hover).toBeLessThan(to!);
+    await page.mouse.move(box.x + 5, box.y + box.height + 40); // leave
+    await page.keyboard.press('-');
+    await page.keyboard.press('-');
+    await page.keyboard.press('-');
+    await page.keyboard.press('-');
+    await page.waitForSelector(`${canvas}[data-view="0-23"]`);
+  });
+
+  it('lists the shortcuts on ? and F1', async () => {
+    const page = app.page;
+    await page.click('[data-testid=checkpoint-info]');
+    await page.keyboard.press('?');
+    await page.waitForSelector('[data-testid=help] >> text=previous / next marker');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid=help]', { state: 'detached' });
+    await page.fill('[data-testid=memory-goto]', 'a?b'); // typing a ? is typing
+    expect(await page.$('[data-testid=help]')).toBeNull();
+    await page.keyboard.press('F1'); // F1 works anywhere
+    await page.waitForSelector('[data-testid=help]');
+    await screenshot(page, 'viewer-help');
+    await page.mouse.click(5, 300); // outside it
+    await page.waitForSelector('[data-testid=help]', { state: 'detached' });
+    await page.fill('[data-testid=memory-goto]', '');
+  });
+
   it('diffs memory against a pinned checkpoint', async () => {
     const page = app.page;
     await goToCheckpoint(app, 3);

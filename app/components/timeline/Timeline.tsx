@@ -95,7 +95,8 @@ export function Timeline({ height = 132 }: { height?: number }): React.JSX.Eleme
   const wrapRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [width, setWidth] = useState(0);
-  const [hover, setHover] = useState<{ x: number; k: number } | null>(null);
+  // Where the pointer is; the checkpoint under it is worked out per frame, so it follows a zoom.
+  const [hoverX, setHoverX] = useState<number | null>(null);
   const dpr = window.devicePixelRatio || 1;
 
   useEffect(() => {
@@ -114,6 +115,7 @@ export function Timeline({ height = 132 }: { height?: number }): React.JSX.Eleme
   const overview = useSlice(rec, 0, Math.max(1, count), buckets, count);
 
   // Timing for the benchmark: when did the view last change, and when was it first painted.
+  const hoverK = hoverX === null || count === 0 || width === 0 ? null : checkpointAtX(view, width, hoverX, count);
   const viewChangedAt = useRef(performance.now());
   useEffect(() => {
     viewChangedAt.current = performance.now();
@@ -137,7 +139,7 @@ export function Timeline({ height = 132 }: { height?: number }): React.JSX.Eleme
         bookmarks,
         changes: changeList?.map((c) => c.checkpoint) ?? [],
       },
-      hover,
+      hover: hoverX === null || hoverK === null ? null : { x: hoverX, k: hoverK },
     };
     const raf = requestAnimationFrame(() => {
       const ctx = canvas.getContext('2d');
@@ -160,7 +162,7 @@ export function Timeline({ height = 132 }: { height?: number }): React.JSX.Eleme
       }
     });
     return () => cancelAnimationFrame(raf);
-  }, [width, height, dpr, count, view, slice, overview, selected, pinned, results, bookmarks, changeList, hover, from, to, buckets]);
+  }, [width, height, dpr, count, view, slice, overview, selected, pinned, results, bookmarks, changeList, hoverX, hoverK, from, to, buckets]);
 
   // Wheel: React's onWheel is passive, so attach a real listener to be able to preventDefault.
   useEffect(() => {
@@ -222,7 +224,7 @@ export function Timeline({ height = 132 }: { height?: number }): React.JSX.Eleme
     const p = pointerK(e);
     const rect = e.currentTarget.getBoundingClientRect();
     const y = e.clientY - rect.top;
-    setHover(y < densityBottom(height) ? p : null);
+    setHoverX(y < densityBottom(height) ? p.x : null);
     const d = drag.current;
     if (!d) return;
     const st = useViewer.getState();
@@ -249,6 +251,7 @@ export function Timeline({ height = 132 }: { height?: number }): React.JSX.Eleme
         data-count={count}
         data-selected={selected}
         data-view={`${from}-${to}`}
+        data-hover={hoverK ?? ''}
         data-results={results?.length ?? 0}
         data-changes={changeList?.length ?? 0}
         tabIndex={0}
@@ -259,7 +262,7 @@ export function Timeline({ height = 132 }: { height?: number }): React.JSX.Eleme
         onPointerMove={onPointerMove}
         onPointerUp={endDrag}
         onPointerCancel={endDrag}
-        onPointerLeave={() => setHover(null)}
+        onPointerLeave={() => setHoverX(null)}
         aria-label="Timeline of checkpoints"
       />
     </div>
