@@ -286,7 +286,7 @@ describe.skipIf(skip)('viewer: counter', () => {
     // Checkpoint 5 is a write(2): orig_rax is the syscall number 1.
     await page.waitForSelector('[data-testid=registers-view] .reg:has(.k:text-is("orig_rax")) .v:text-is("0x1")');
     await page.click('[data-testid=tab-maps]');
-    await page.waitForSelector('[data-testid=maps-view] td.path >> text=/counter$/');
+    await page.waitForSelector('[data-testid=map] .path >> text=/counter$/');
     await page.click('[data-testid=tab-registers]');
     // Stopped in libc's write: the source view shows the first caller with line info,
     // line_write, which lives in tests/programs/out.h (the test programs' output helper).

@@ -55,7 +55,7 @@ export function SearchPanel(): React.JSX.Element {
       autoSurround: 'never',
       fixedOverflowWidgets: true,
       ariaLabel: 'Predicate',
-      placeholder: 'e.g. i32(&counter) >= 10 && $rax == 1',
+      placeholder: 'e.g. u32(&counter) >= 10',
     });
     editor.current = ed;
     const sub = model.onDidChangeContent(() => {
