@@ -239,13 +239,23 @@ describe.skipIf(skip)('viewer: counter', () => {
     await page.keyboard.press('Escape');
   });
 
-  it('lists the pages that differ from the previous checkpoint', async () => {
+  it('lists the bytes that differ from the previous checkpoint, by symbol, and shows them in memory', async () => {
     const page = app.page;
     await goToCheckpoint(app, 9);
     await page.click('[data-testid=tab-diff]');
     await page.waitForSelector('[data-testid=diff-view] >> text=#8 → #9');
-    const counterPage = (await addressOf(app, rec, 'counter')) & ~0xfffn;
-    await page.waitForSelector(`[data-testid=diff-page] >> text=0x${counterPage.toString(16).padStart(12, '0')}`);
+    const counter = await addressOf(app, rec, 'counter');
+    const counterPage = counter & ~0xfffn;
+    await page.waitForSelector(`[data-testid=diff-page] >> text=page 0x${counterPage.toString(16).padStart(12, '0')}`);
+    // counter 7 -> 8 and squares 49 -> 64: one byte each, named as the CLI names them.
+    const range = `[data-testid=diff-range][data-addr="0x${counter.toString(16)}"]`;
+    expect(await page.textContent(range)).toBe(`0x${counter.toString(16).padStart(12, '0')}+1counter`);
+    const squares = await addressOf(app, rec, 'squares');
+    expect(await page.textContent(`[data-testid=diff-range][data-addr="0x${squares.toString(16)}"]`)).toContain('squares');
+    await page.click(range);
+    await page.waitForSelector(`[data-testid=memory-inspector] >> text=0x${counter.toString(16).padStart(12, '0')} · 1 byte`);
+    const cls = (await page.getAttribute(`[data-addr="${counter.toString(16)}"]`, 'class'))!.split(' ');
+    expect(cls).toEqual(expect.arrayContaining(['selected', 'changed']));
     await page.click('[data-testid=tab-registers]');
   });
 

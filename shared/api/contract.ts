@@ -248,10 +248,20 @@ export interface ChangesResult {
   readonly truncated: boolean;
 }
 
+/** Bytes that differ, named by the symbol they fall in ("counter", "store+0x40") when one does. */
+export interface DiffRangeJson {
+  readonly addr: Hex64;
+  readonly length: number;
+  readonly symbol: string | null;
+}
+
 export interface DiffResult {
   readonly from: number;
   readonly to: number;
-  readonly pages: ReadonlyArray<{ readonly addr: Hex64; readonly changedBytes: number }>;
+  /** Each differing page with its first ranges of differing bytes (rangeCount says how many there are). */
+  readonly pages: ReadonlyArray<{ readonly addr: Hex64; readonly changedBytes: number; readonly ranges: readonly DiffRangeJson[]; readonly rangeCount: number }>;
+  /** Mappings only one of the two checkpoints has. */
+  readonly maps: { readonly added: readonly MapJson[]; readonly removed: readonly MapJson[] };
   readonly totalPages: number;
   readonly truncated: boolean;
 }
