@@ -180,9 +180,17 @@ describe.skipIf(skip)('viewer: counter', () => {
     await page.keyboard.press('End');
     await waitForSelected(page, 22);
     await page.waitForSelector('.memory-compare >> text=changed since pinned #3');
+    // Registers compare with the pinned checkpoint too, and say so.
+    await page.click('[data-testid=tab-registers]');
+    await page.waitForSelector('[data-testid=registers-compare] >> text=changed since pinned #3');
+    const [vsPinned] = await app.service.registers({ rec, k: 22, compareTo: 3 });
+    await page.waitForFunction((want) => [...document.querySelectorAll('[data-testid=registers-view] .reg.changed .k')].map((e) => e.textContent).join() === want, vsPinned!.registers.filter((r) => r.changed).map((r) => r.name).join());
     await page.click('[data-testid=pin]'); // pin 22 instead
     await page.click('[data-testid=pin]'); // and unpin
     await page.waitForSelector('.memory-compare >> text=changed since #21');
+    await page.waitForSelector('[data-testid=registers-compare] >> text=changed since #21');
+    const [vsPrevious] = await app.service.registers({ rec, k: 22 });
+    await page.waitForFunction((want) => [...document.querySelectorAll('[data-testid=registers-view] .reg.changed .k')].map((e) => e.textContent).join() === want, vsPrevious!.registers.filter((r) => r.changed).map((r) => r.name).join());
   });
 
   it('bisects from the search panel and lands on the first checkpoint where the predicate holds', async () => {

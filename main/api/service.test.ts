@@ -96,6 +96,8 @@ describe('DeloreanService', () => {
     const [t] = await service.registers({ rec, k: 7 });
     expect(t!.registers.find((r) => r.name === 'rax')).toEqual({ name: 'rax', value: '0x7', changed: true });
     expect(t!.registers[0]!.name).toBe('rip');
+    const [same] = await service.registers({ rec, k: 7, compareTo: 7 }); // against a chosen checkpoint
+    expect(same!.registers.some((r) => r.changed)).toBe(false);
   });
 
   it('bisects and finds through invoke, as the faces call it', async () => {

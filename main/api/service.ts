@@ -322,10 +322,12 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
     return { addr: toHex64(base), len, bytes: bytesToHex(now.bytes), readable: now.readable.mask.toHex(), changed: changed.toHex(), comparedTo: other };
   }
 
-  async registers({ rec, k }: ParamsOf<'registers'>): Promise<readonly ThreadRegistersJson[]> {
+  /** Registers at k; `changed` and `isNew` compare with checkpoint compareTo (default k - 1). */
+  async registers({ rec, k, compareTo }: ParamsOf<'registers'>): Promise<readonly ThreadRegistersJson[]> {
     const { engine } = this.get(rec);
     const now = engine.registers(k);
-    const before = k > 0 ? new Map(engine.registers(k - 1).map((t) => [t.tid, t])) : null;
+    const base = compareTo ?? (k > 0 ? k - 1 : null);
+    const before = base !== null ? new Map(engine.registers(base).map((t) => [t.tid, t])) : null;
     return now.map((t) => {
       const prev = before?.get(t.tid);
       return {

@@ -311,7 +311,7 @@ export const paramSchemas = {
   timeline: s.object({ rec, from: checkpoint, to: checkpoint, buckets: s.int(1, MAX_BUCKETS) }),
   checkpoint: s.object({ rec, k: checkpoint }),
   readMemory: s.object({ rec, k: checkpoint, addr: s.hex64(), len: s.int(1, MAX_READ), compareTo: s.optional(checkpoint) }),
-  registers: s.object({ rec, k: checkpoint }),
+  registers: s.object({ rec, k: checkpoint, compareTo: s.optional(checkpoint) }),
   maps: s.object({ rec, k: checkpoint }),
   source: s.object({ rec, k: checkpoint, tid: s.optional(s.int(0, 2 ** 31)), frame: s.optional(s.int(0, 1024)) }),
   terminal: s.object({ rec, k: checkpoint }),
