@@ -25,6 +25,8 @@ export interface GdbServerOptions {
   readonly at?: number;
   /** Connection events and unexpected errors, one line each. */
   readonly log?: (line: string) => void;
+  /** Told each time the client's session moves to another checkpoint. */
+  readonly onMove?: (k: number) => void;
 }
 
 export interface GdbServer {
@@ -64,7 +66,7 @@ export async function startGdbServer(reader: RecordingReader, opts: GdbServerOpt
       release();
       log('client disconnected');
     });
-    serve(socket, new GdbSession(reader, at, log), log, release);
+    serve(socket, new GdbSession(reader, at, log, opts.onMove), log, release);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>

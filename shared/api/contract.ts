@@ -425,9 +425,11 @@ export interface DeloreanEvents {
   onGdbData: { readonly sessionId: string; readonly data: string };
   /** A gdb terminal's gdb has exited (quit, closed, or its recording was closed); its server is closed. */
   onGdbExit: { readonly sessionId: string; readonly exitCode: number; readonly signal: number | null };
+  /** A gdb terminal's gdb moved to another checkpoint (continue, reverse-continue, monitor goto...). */
+  onGdbCheckpoint: { readonly sessionId: string; readonly k: number };
 }
 export type EventName = keyof DeloreanEvents;
-export const EVENT_NAMES: readonly EventName[] = ['onRecordingProgress', 'onTerminalData', 'onRecordingEnded', 'onSearchProgress', 'onGdbData', 'onGdbExit'];
+export const EVENT_NAMES: readonly EventName[] = ['onRecordingProgress', 'onTerminalData', 'onRecordingEnded', 'onSearchProgress', 'onGdbData', 'onGdbExit', 'onGdbCheckpoint'];
 export type EventListener = <E extends EventName>(event: E, payload: DeloreanEvents[E]) => void;
 export type AnyEvent = { [E in EventName]: { event: E; payload: DeloreanEvents[E] } }[EventName];
 
