@@ -3,8 +3,12 @@
  * recording after searching, selecting, pinning and listing changes in a first one, or starting
  * a new recording from the UI, shows nothing of the first (no memory address, no search result,
  * no change list, no timeline markers, no pin). And nothing unreadable is shown as a value.
- * Real recordings of counter (23 checkpoints) and guard (35 checkpoints), see viewer.test.ts.
+ * Real recordings of counter (23 checkpoints) and guard (35 checkpoints), see viewer.test.ts;
+ * guard's is saved under a path with a '|' in it (the timeline's requests once split on it).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from './support/app.js';
 import { chromiumMissing } from './support/browser.js';
@@ -30,15 +34,17 @@ describe.skipIf(skip)('switching recordings', () => {
   let counterRec: string;
   let guardRec: string;
   let counterAddr: bigint;
+  const dir = mkdtempSync(join(tmpdir(), 'delorean-a|b-'));
 
   beforeAll(async () => {
-    [counterRec, guardRec] = await Promise.all([record(programPath('counter'), ['20']), record(programPath('guard'), [])]);
+    [counterRec, guardRec] = await Promise.all([record(programPath('counter'), ['20']), record(programPath('guard'), [], { out: join(dir, 'guard|1.dlr') })]);
     app = await startApp({ initialRecording: counterRec });
     await app.page.waitForSelector('[data-testid=viewer-screen]');
     counterAddr = BigInt((await app.service.resolve({ rec: counterRec, k: 0, expr: 'counter' })).addr);
   });
   afterAll(async () => {
     await app?.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   /** In counter: go to `counter`, list its changes, find, pin, select #5. */
@@ -68,6 +74,7 @@ describe.skipIf(skip)('switching recordings', () => {
     await useCounter();
     await openFromStart(page, guardRec);
     await waitForSelected(page, 34); // guard's last checkpoint, its exit
+    await page.waitForSelector('[data-testid=timeline-canvas][data-painted-view="0-35"]'); // its timeline, despite the '|'
     await page.waitForSelector('[data-testid=memory-grid] [data-addr]');
     const after = await viewerState(app);
     expect(after.results).toBe('0');
