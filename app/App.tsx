@@ -2,6 +2,8 @@
  * The app shell: a title bar (where we are, how to go back) and the current screen (see the
  * screen diagram in stores/app-store.ts), plus the error banner.
  */
+import { useState } from 'react';
+import { HelpOverlay } from './components/HelpOverlay.js';
 import { useApp, assertNever } from './stores/app-store.js';
 import { useViewer } from './stores/viewer-store.js';
 import { RecordingScreen } from './screens/RecordingScreen.js';
@@ -11,13 +13,15 @@ import { formatBytes, formatCount, formatExit } from './lib/format.js';
 
 function Screen(): React.JSX.Element {
   const screen = useApp((s) => s.screen);
+  // A view of one recording never outlives it: a new scope mounts fresh views.
+  const scope = useViewer((s) => s.scope);
   switch (screen.kind) {
     case 'start':
       return <StartScreen />;
     case 'recording':
-      return <RecordingScreen sessionId={screen.sessionId} out={screen.out} />;
+      return <RecordingScreen key={screen.sessionId} sessionId={screen.sessionId} out={screen.out} />;
     case 'viewer':
-      return <ViewerScreen />;
+      return <ViewerScreen key={scope} />;
     default:
       return assertNever(screen);
   }
@@ -33,7 +37,7 @@ function Logo(): React.JSX.Element {
   );
 }
 
-function TitleBar(): React.JSX.Element {
+function TitleBar({ onHelp }: { onHelp: () => void }): React.JSX.Element {
   const screen = useApp((s) => s.screen);
   const goStart = useApp((s) => s.goStart);
   const busy = useApp((s) => s.busy);
@@ -43,6 +47,11 @@ function TitleBar(): React.JSX.Element {
       <button className="brand" onClick={goStart} title="Start screen" data-testid="home">
         <Logo /> DeLorean
       </button>
+      {screen.kind === 'viewer' && (
+        <button className="back" onClick={goStart} title="Back to the start screen: recent recordings, a new recording" data-testid="back">
+          ← Recordings
+        </button>
+      )}
       {screen.kind === 'viewer' && summary && (
         <div className="rec-info" data-testid="recording-info">
           <span className="program" title={summary.path}>
@@ -63,6 +72,9 @@ function TitleBar(): React.JSX.Element {
       {screen.kind === 'recording' && <div className="rec-info">Recording</div>}
       <span className="spacer" />
       {busy && <span className="busy">{busy}…</span>}
+      <button className="help-button" onClick={onHelp} title="Keyboard shortcuts (? or F1)" data-testid="help-button">
+        ?
+      </button>
     </header>
   );
 }
@@ -70,9 +82,11 @@ function TitleBar(): React.JSX.Element {
 export function App(): React.JSX.Element {
   const error = useApp((s) => s.error);
   const dismiss = useApp((s) => s.dismissError);
+  const [help, setHelp] = useState(false);
   return (
     <div className="app">
-      <TitleBar />
+      <TitleBar onHelp={() => setHelp(!help)} />
+      <HelpOverlay open={help} onToggle={setHelp} />
       {error && (
         <div className="error-banner" role="alert" data-testid="error-banner">
           <span>{error}</span>

@@ -141,6 +141,42 @@ describe.skipIf(skip)('Open in gdb', () => {
     await expect.poll(exits, { timeout: 30_000 }).toBe(3);
     expect(app.browser.errors).toEqual([]);
   });
+
+  it('the viewer follows gdb to the checkpoint continue, reverse-continue or monitor goto takes it to', async () => {
+    const page = app.page;
+    const moves = (): number[] => events.flatMap((e) => (e.event === 'onGdbCheckpoint' ? [e.payload.k] : []));
+    /** Runs a gdb command that moves it; returns where the service says it went. */
+    const move = async (command: string): Promise<number> => {
+      const before = moves().length;
+      await page.keyboard.type(command);
+      await page.keyboard.press('Enter');
+      await expect.poll(() => moves().length, { timeout: 30_000 }).toBeGreaterThan(before);
+      return moves().at(-1)!;
+    };
+    await goToCheckpoint(app, 13);
+    await page.click('[data-testid=open-gdb]');
+    await page.waitForSelector('[data-testid=gdb-tab][data-k="13"][data-status=running]');
+    await waitForRow(app, 13, '(gdb)');
+    await page.click('[data-testid=gdb-view] [data-testid=gdb-terminal]');
+    expect(await move('monitor goto 6')).toBe(6);
+    await waitForSelected(page, 6);
+    await page.waitForSelector('[data-testid=gdb-tab][data-k="6"]');
+    await page.keyboard.type('watch counter');
+    await page.keyboard.press('Enter');
+    const forward = await move('continue');
+    expect(forward).toBeGreaterThan(6);
+    await waitForSelected(page, forward);
+    const back = await move('reverse-continue');
+    expect(back).toBeLessThan(forward);
+    await waitForSelected(page, back);
+    // gdb itself says the checkpoint the viewer shows.
+    await page.keyboard.type('monitor info');
+    await page.keyboard.press('Enter');
+    await waitForRow(app, back, `checkpoint ${back} of 0..22`);
+    expect(await page.getAttribute('[data-testid=gdb-tab]', 'data-k')).toBe(String(back));
+    await page.click('[data-testid=gdb-tab-close]');
+    await page.waitForSelector('[data-testid=gdb-dock]', { state: 'detached' });
+  });
 });
 
 describe.skipIf(skip)('Open in gdb without gdb', () => {

@@ -104,6 +104,74 @@ describe.skipIf(skip)('viewer: counter', () => {
     await screenshot(page, 'viewer-memory');
   });
 
+  it('keeps the changed-byte highlight on selected bytes', async () => {
+    const page = app.page;
+    await goToCheckpoint(app, 8);
+    await page.fill('[data-testid=memory-goto]', 'counter');
+    await page.click('[data-testid=memory-goto-button]');
+    await page.waitForSelector('[data-testid=inspect-u64] .v >> text="7"');
+    const counter = await addressOf(app, rec, 'counter');
+    const byte = `[data-addr="${counter.toString(16)}"]`;
+    expect((await page.getAttribute(byte, 'class'))!.split(' ')).toEqual(expect.arrayContaining(['selected', 'changed']));
+    expect(await page.$eval(byte, (e) => getComputedStyle(e).color)).toBe('rgb(255, 225, 160)'); // the change's colour
+  });
+
+  it('steps to the markers of the change list with next/previous marker and [ ]', async () => {
+    const page = app.page;
+    await page.click('[data-testid=when-changed]'); // counter, selected above
+    await page.waitForSelector('[data-testid=change-item]');
+    const changes = await page.$$eval('[data-testid=change-item]', (els) => els.map((e) => Number(e.getAttribute('data-checkpoint'))));
+    expect(changes.length).toBeGreaterThan(2);
+    await page.click('[data-testid=checkpoint-info]');
+    await page.keyboard.press('Home');
+    await waitForSelected(page, 0);
+    await page.click('[data-testid=next-marker]');
+    await waitForSelected(page, changes[0]!);
+    await page.keyboard.press(']');
+    await waitForSelected(page, changes[1]!);
+    await page.keyboard.press('[');
+    await waitForSelected(page, changes[0]!);
+  });
+
+  it('keeps the hover label on the checkpoint under the pointer when the wheel zooms or pans', async () => {
+    const page = app.page;
+    const canvas = '[data-testid=timeline-canvas]';
+    const box = (await page.locator(canvas).boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.25, box.y + 40);
+    await page.waitForSelector(`${canvas}[data-hover="5"]`); // (0.25 * 23) rounded down
+    await page.mouse.wheel(0, -600); // zoom in around the pointer
+    await page.waitForFunction((c) => document.querySelector(c)?.getAttribute('data-view') !== '0-23', canvas);
+    await page.mouse.wheel(400, 0); // pan right, the pointer still
+    await page.waitForFunction((c) => Number(document.querySelector(c)?.getAttribute('data-hover')) > 5, canvas);
+    const [from, to] = (await page.getAttribute(canvas, 'data-view'))!.split('-').map(Number);
+    const hover = Number(await page.getAttribute(canvas, 'data-hover'));
+    expect(hover).toBeGreaterThanOrEqual(from!);
+    expect(hover).toBeLessThan(to!);
+    await page.mouse.move(box.x + 5, box.y + box.height + 40); // leave
+    await page.keyboard.press('-');
+    await page.keyboard.press('-');
+    await page.keyboard.press('-');
+    await page.keyboard.press('-');
+    await page.waitForSelector(`${canvas}[data-view="0-23"]`);
+  });
+
+  it('lists the shortcuts on ? and F1', async () => {
+    const page = app.page;
+    await page.click('[data-testid=checkpoint-info]');
+    await page.keyboard.press('?');
+    await page.waitForSelector('[data-testid=help] >> text=previous / next marker');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid=help]', { state: 'detached' });
+    await page.fill('[data-testid=memory-goto]', 'a?b'); // typing a ? is typing
+    expect(await page.$('[data-testid=help]')).toBeNull();
+    await page.keyboard.press('F1'); // F1 works anywhere
+    await page.waitForSelector('[data-testid=help]');
+    await screenshot(page, 'viewer-help');
+    await page.mouse.click(5, 300); // outside it
+    await page.waitForSelector('[data-testid=help]', { state: 'detached' });
+    await page.fill('[data-testid=memory-goto]', '');
+  });
+
   it('diffs memory against a pinned checkpoint', async () => {
     const page = app.page;
     await goToCheckpoint(app, 3);
@@ -112,9 +180,17 @@ describe.skipIf(skip)('viewer: counter', () => {
     await page.keyboard.press('End');
     await waitForSelected(page, 22);
     await page.waitForSelector('.memory-compare >> text=changed since pinned #3');
+    // Registers compare with the pinned checkpoint too, and say so.
+    await page.click('[data-testid=tab-registers]');
+    await page.waitForSelector('[data-testid=registers-compare] >> text=changed since pinned #3');
+    const [vsPinned] = await app.service.registers({ rec, k: 22, compareTo: 3 });
+    await page.waitForFunction((want) => [...document.querySelectorAll('[data-testid=registers-view] .reg.changed .k')].map((e) => e.textContent).join() === want, vsPinned!.registers.filter((r) => r.changed).map((r) => r.name).join());
     await page.click('[data-testid=pin]'); // pin 22 instead
     await page.click('[data-testid=pin]'); // and unpin
     await page.waitForSelector('.memory-compare >> text=changed since #21');
+    await page.waitForSelector('[data-testid=registers-compare] >> text=changed since #21');
+    const [vsPrevious] = await app.service.registers({ rec, k: 22 });
+    await page.waitForFunction((want) => [...document.querySelectorAll('[data-testid=registers-view] .reg.changed .k')].map((e) => e.textContent).join() === want, vsPrevious!.registers.filter((r) => r.changed).map((r) => r.name).join());
   });
 
   it('bisects from the search panel and lands on the first checkpoint where the predicate holds', async () => {
@@ -138,6 +214,27 @@ describe.skipIf(skip)('viewer: counter', () => {
     await waitForSelected(page, 11);
   });
 
+  it('says why a search finds nothing where it cannot read, and drops the last result when a search fails', async () => {
+    const page = app.page;
+    await typeInMonaco(page, '[data-testid=predicate-editor]', 'u32(0) == 1');
+    await page.click('[data-testid=search-find]');
+    await page.waitForSelector('[data-testid=search-summary] >> text=0 matches');
+    expect(await page.textContent('[data-testid=search-failures]')).toBe('from #0: u32(0x0): address 0x0 is not mapped at checkpoint 0');
+    await typeInMonaco(page, '[data-testid=predicate-editor]', 'u32(0)');
+    await page.click('[data-testid=search-find]');
+    await page.waitForSelector('[data-testid=search-summary] >> text=0 changes of its value');
+    expect(await page.$('[data-testid=search-result-item]')).toBeNull(); // no "1 match #0"
+    await page.waitForSelector('[data-testid=search-failures] >> text=not mapped');
+    await typeInMonaco(page, '[data-testid=predicate-editor]', 'u64(&counter) == 3');
+    await page.click('[data-testid=search-find]');
+    await page.waitForSelector('[data-testid=search-summary] >> text=1 match');
+    expect(await page.$('[data-testid=search-failures]')).toBeNull();
+    await typeInMonaco(page, '[data-testid=predicate-editor]', 'u64(&nosuch) == 3');
+    await page.click('[data-testid=search-find]');
+    await page.waitForSelector('[data-testid=search-error] >> text=nosuch');
+    expect(await page.$('[data-testid=search-result]')).toBeNull();
+  });
+
   it('completes symbols of the recording in the predicate editor', async () => {
     const page = app.page;
     await page.click('[data-testid=predicate-editor] .monaco-editor .view-lines');
@@ -150,13 +247,23 @@ describe.skipIf(skip)('viewer: counter', () => {
     await page.keyboard.press('Escape');
   });
 
-  it('lists the pages that differ from the previous checkpoint', async () => {
+  it('lists the bytes that differ from the previous checkpoint, by symbol, and shows them in memory', async () => {
     const page = app.page;
     await goToCheckpoint(app, 9);
     await page.click('[data-testid=tab-diff]');
     await page.waitForSelector('[data-testid=diff-view] >> text=#8 → #9');
-    const counterPage = (await addressOf(app, rec, 'counter')) & ~0xfffn;
-    await page.waitForSelector(`[data-testid=diff-page] >> text=0x${counterPage.toString(16).padStart(12, '0')}`);
+    const counter = await addressOf(app, rec, 'counter');
+    const counterPage = counter & ~0xfffn;
+    await page.waitForSelector(`[data-testid=diff-page] >> text=page 0x${counterPage.toString(16).padStart(12, '0')}`);
+    // counter 7 -> 8 and squares 49 -> 64: one byte each, named as the CLI names them.
+    const range = `[data-testid=diff-range][data-addr="0x${counter.toString(16)}"]`;
+    expect(await page.textContent(range)).toBe(`0x${counter.toString(16).padStart(12, '0')}+1counter`);
+    const squares = await addressOf(app, rec, 'squares');
+    expect(await page.textContent(`[data-testid=diff-range][data-addr="0x${squares.toString(16)}"]`)).toContain('squares');
+    await page.click(range);
+    await page.waitForSelector(`[data-testid=memory-inspector] >> text=0x${counter.toString(16).padStart(12, '0')} · 1 byte`);
+    const cls = (await page.getAttribute(`[data-addr="${counter.toString(16)}"]`, 'class'))!.split(' ');
+    expect(cls).toEqual(expect.arrayContaining(['selected', 'changed']));
     await page.click('[data-testid=tab-registers]');
   });
 
@@ -173,6 +280,23 @@ describe.skipIf(skip)('viewer: counter', () => {
     expect(message).toContain("'counter'");
   });
 
+  it('keeps a malformed predicate malformed: no bracket or quote is added to what was typed', async () => {
+    const page = app.page;
+    for (const typed of ['u64(&counter >= 7', 'cstr(&counter) == "x', 'u64(&counter)) > 1']) {
+      await typeInMonaco(page, '[data-testid=predicate-editor]', typed);
+      const text = await page.$eval('[data-testid=predicate-editor] .view-lines', (e) => (e.textContent ?? '').replace(/\u00a0/g, ' '));
+      expect(text).toBe(typed);
+      await page.waitForSelector('[data-testid=predicate-syntax-error]');
+      expect(await page.isDisabled('[data-testid=search-bisect]')).toBe(true);
+      expect(await page.isDisabled('[data-testid=search-find]')).toBe(true);
+    }
+    // Selecting a word and typing a bracket replaces it; it does not surround it.
+    await typeInMonaco(page, '[data-testid=predicate-editor]', 'counter');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('(');
+    expect(await page.$eval('[data-testid=predicate-editor] .view-lines', (e) => e.textContent)).toBe('(');
+  });
+
   it('shows registers, maps and the output as it was', async () => {
     const page = app.page;
     await goToCheckpoint(app, 5);
@@ -180,12 +304,43 @@ describe.skipIf(skip)('viewer: counter', () => {
     // Checkpoint 5 is a write(2): orig_rax is the syscall number 1.
     await page.waitForSelector('[data-testid=registers-view] .reg:has(.k:text-is("orig_rax")) .v:text-is("0x1")');
     await page.click('[data-testid=tab-maps]');
-    await page.waitForSelector('[data-testid=maps-view] td.path >> text=/counter$/');
+    await page.waitForSelector('[data-testid=map] .path >> text=/counter$/');
     await page.click('[data-testid=tab-registers]');
     // Stopped in libc's write: the source view shows the first caller with line info,
     // line_write, which lives in tests/programs/out.h (the test programs' output helper).
     await page.waitForSelector('[data-testid=source-location] >> text=out.h');
     expect(app.browser.errors).toEqual([]);
+  });
+
+  it('shows at each checkpoint exactly the output printed before it', async () => {
+    const page = app.page;
+    // What counter 20 had printed at checkpoint k: nothing at 0 and 1 (the first write is about
+    // to happen), i=0 .. i=k-2 up to the "done" write (21), and everything at the exit (22).
+    const printedAt = (k: number): string[] => {
+      const lines = Array.from({ length: Math.max(0, Math.min(k, 21) - 1) }, (_, i) => `i=${i}`);
+      return k === 22 ? [...lines, 'done'] : lines;
+    };
+    await page.click('[data-testid=checkpoint-info]');
+    // Each step from the one before: the first checkpoints one by one, then the end and back.
+    const steps: Array<[string, number]> = [['Home', 0], ['ArrowRight', 1], ['ArrowRight', 2], ['ArrowRight', 3], ['End', 22], ['ArrowLeft', 21], ['PageUp', 19], ['ArrowLeft', 18]];
+    for (const [key, k] of steps) {
+      await page.keyboard.press(key);
+      const lines = printedAt(k);
+      const bytes = lines.reduce((n, l) => n + l.length + 2, 0); // "\r\n": the pty ends lines so
+      await page.waitForSelector(`[data-testid=terminal-at][data-k="${k}"][data-bytes="${bytes}"]`);
+      expect(await page.textContent('[data-testid=terminal-at-head]')).toBe(`printed before #${k} · ${bytes} bytes`);
+      // The rows xterm shows: the last lines printed, then the (empty) cursor row.
+      await page.waitForFunction(
+        (want) => {
+          const rows = [...document.querySelectorAll('[data-testid=terminal-at-text] .xterm-rows > div')].map((r) => (r.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd());
+          while (rows.length > 0 && rows.at(-1) === '') rows.pop();
+          const tail = want.slice(Math.max(0, want.length - rows.length));
+          return rows.length === Math.min(want.length, document.querySelectorAll('[data-testid=terminal-at-text] .xterm-rows > div').length - 1) && rows.join('\n') === tail.join('\n');
+        },
+        lines,
+      );
+    }
+    await screenshot(page, 'viewer-output');
   });
 
   it('unwinds the stack from the libc write(2) wrapper up to main, and shows any frame with source', async () => {
@@ -232,7 +387,10 @@ describe.skipIf(skip)('viewer: guard, "when did this change?"', () => {
     await page.waitForSelector('[data-testid=change-item]');
     const items = await page.$$eval('[data-testid=change-item]', (els) => els.map((e) => Number(e.getAttribute('data-checkpoint'))));
     expect(items).toEqual([17]);
-    expect(await page.textContent('[data-testid=change-item]')).toMatch(/-559038737 \(efbeadde\)\s*→\s*48 \(30000000\)/);
+    // As the CLI shows them: unsigned little-endian, hex in value order, and the symbol.
+    expect(await page.textContent('[data-testid=change-item] .before')).toBe('3735928559 (0xdeadbeef)');
+    expect(await page.textContent('[data-testid=change-item] .after')).toBe('48 (0x00000030)');
+    expect(await page.textContent('[data-testid=changes-symbol]')).toMatch(/^ \(store\+(0x40|64)\)$/);
     await page.click('[data-testid=change-item]');
     await waitForSelected(page, 17);
     await page.waitForSelector('[data-testid=inspect-u32] .v >> text="48"');

@@ -1,21 +1,19 @@
 /**
  * "When did this change?": every checkpoint where the selected bytes changed, with the value
- * before and after. Clicking one selects that checkpoint; the changes also show as timeline
- * markers.
+ * before and after, as the CLI's `changes` shows them (unsigned little-endian, with hex) and the
+ * symbol they belong to. Clicking one selects that checkpoint; the changes also show as
+ * timeline markers.
  */
-import { hexToBytes } from '../../shared/api/bytes.js';
+import { formatLittleEndian, hexToBytes } from '../../shared/api/bytes.js';
 import { formatAddress } from '../lib/format.js';
-import { readScalar, type ScalarType } from '../lib/typed.js';
 import { useMemory } from '../stores/memory-store.js';
 import { useViewer } from '../stores/viewer-store.js';
 
-/** Bytes shown as hex, plus a number when the size is a scalar's. */
+/** The bytes as a number when the size is a scalar's, else hex (cut when long). */
 function show(hex: string | null): string {
   if (hex === null) return 'unmapped';
-  const b = hexToBytes(hex);
-  const t: ScalarType | null = b.length === 1 ? 'u8' : b.length === 2 ? 'i16' : b.length === 4 ? 'i32' : b.length === 8 ? 'i64' : null;
-  const shown = hex.length > 32 ? hex.slice(0, 32) + '…' : hex;
-  return t ? `${readScalar(b, 0, t)} (${shown})` : shown;
+  const shown = formatLittleEndian(hexToBytes(hex));
+  return shown.length > 40 ? shown.slice(0, 32) + '…' : shown;
 }
 
 export function ChangesPanel(): React.JSX.Element {
@@ -26,7 +24,8 @@ export function ChangesPanel(): React.JSX.Element {
   return (
     <div className="changes" data-testid="changes-panel">
       <div className="changes-head">
-        {formatAddress(changes.sel.addr)} · {changes.sel.len} byte{changes.sel.len === 1 ? '' : 's'}
+        {formatAddress(changes.sel.addr)}
+        {changes.symbol && <span data-testid="changes-symbol"> ({changes.symbol})</span>} · {changes.sel.len} byte{changes.sel.len === 1 ? '' : 's'}
         {changes.result && (
           <span className="dim">
             {' '}

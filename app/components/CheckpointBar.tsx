@@ -7,8 +7,7 @@ import { api } from '../lib/api.js';
 import { formatCount, formatRelativeNs } from '../lib/format.js';
 import { useQuery } from '../lib/use-query.js';
 import { useGdb } from '../stores/gdb-store.js';
-import { useSearch } from '../stores/search-store.js';
-import { nextMarker } from '../stores/updates/viewer.js';
+import { useNeighbourMarkers } from '../stores/markers.js';
 import { useViewer } from '../stores/viewer-store.js';
 
 export function CheckpointBar(): React.JSX.Element {
@@ -19,18 +18,16 @@ export function CheckpointBar(): React.JSX.Element {
   const bookmarks = useViewer((s) => s.bookmarks);
   const { step, select, togglePin, toggleBookmark } = useViewer.getState();
   const openGdb = useGdb((s) => s.open);
-  const results = useSearch((s) => s.result?.checkpoints);
+
   const q = useQuery(rec && count > 0 ? () => api().checkpoint({ rec, k }) : null, [rec, k, count]);
   const c = q.data;
-  const markers = [...bookmarks, ...(results ?? [])];
-  const prev = nextMarker(markers, k, -1);
-  const next = nextMarker(markers, k, 1);
+  const { prev, next } = useNeighbourMarkers();
 
   return (
     <div className="checkpoint-bar" data-testid="checkpoint-bar">
       <div className="stepper">
         <button onClick={() => step('Home')} title="First checkpoint (Home)">⇤</button>
-        <button onClick={() => prev !== null && select(prev)} disabled={prev === null} title="Previous marker">
+        <button onClick={() => prev !== null && select(prev)} disabled={prev === null} title="Previous marker: bookmark, search result or change ([)" data-testid="prev-marker">
           ◆◂
         </button>
         <button onClick={() => step('ArrowLeft')} title="Previous checkpoint (←)" data-testid="step-back">
@@ -43,7 +40,7 @@ export function CheckpointBar(): React.JSX.Element {
         <button onClick={() => step('ArrowRight')} title="Next checkpoint (→)" data-testid="step-forward">
           ▸
         </button>
-        <button onClick={() => next !== null && select(next)} disabled={next === null} title="Next marker">
+        <button onClick={() => next !== null && select(next)} disabled={next === null} title="Next marker: bookmark, search result or change (])" data-testid="next-marker">
           ▸◆
         </button>
         <button onClick={() => step('End')} title="Last checkpoint (End)">⇥</button>

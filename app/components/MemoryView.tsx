@@ -78,6 +78,12 @@ export function MemoryView(): React.JSX.Element {
     } else setSelection({ addr: a, len: 1 });
   };
 
+  /** Whether all n bytes from offset o were read (a value of any unread byte is unknown). */
+  const readableAt = (o: number, n: number): boolean => {
+    if (!block || o < 0 || o + n > block.bytes.length) return false;
+    for (let i = o; i < o + n; i++) if (!maskHas(block.readable, i)) return false;
+    return true;
+  };
   const selOffset = block && selection ? Number(selection.addr - block.base) : -1;
   const selInView = block !== null && selOffset >= 0 && selOffset < block.bytes.length;
 
@@ -149,10 +155,10 @@ export function MemoryView(): React.JSX.Element {
             const values = [];
             for (let i = 0; i < ROW_BYTES; i += size) {
               const a = rowAddr + BigInt(i);
-              const readable = maskHas(block.readable, off + i);
+              const readable = readableAt(off + i, size);
               values.push(
                 <span key={i} className={['val', isSelected(a) ? 'selected' : ''].filter(Boolean).join(' ')} onClick={() => setSelection({ addr: a, len: size })} title={`${typed} at ${formatAddress(a)}`}>
-                  {readable ? readScalar(block.bytes, off + i, typed) : '?'}
+                  {readable ? readScalar(block.bytes, off + i, typed) : '??'}
                 </span>,
               );
             }
@@ -173,7 +179,7 @@ export function MemoryView(): React.JSX.Element {
               <span>
                 {formatAddress(selection.addr)} · {selection.len} byte{selection.len === 1 ? '' : 's'}
               </span>
-              <button data-testid="when-changed" onClick={() => rec && void loadChanges(rec)} title="List every checkpoint where these bytes changed">
+              <button data-testid="when-changed" onClick={() => rec && void loadChanges(rec, k)} title="List every checkpoint where these bytes changed">
                 When did this change?
               </button>
             </div>
@@ -181,12 +187,12 @@ export function MemoryView(): React.JSX.Element {
               {INSPECT.map((t) => (
                 <span key={t} className="kv" data-testid={`inspect-${t}`}>
                   <span className="k">{t}</span>
-                  <span className="v">{readScalar(block.bytes, selOffset, t) ?? '—'}</span>
+                  <span className="v">{selOffset + SIZE[t] > block.bytes.length ? '—' : readableAt(selOffset, SIZE[t]) ? readScalar(block.bytes, selOffset, t) : '??'}</span>
                 </span>
               ))}
               <span className="kv wide">
                 <span className="k">cstr</span>
-                <span className="v">{readCString(block.bytes, selOffset)}</span>
+                <span className="v">{readCString(block.bytes, selOffset, 64, (i) => maskHas(block.readable, i))}</span>
               </span>
             </div>
           </>

@@ -9,7 +9,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { monaco } from '../lib/monaco.js';
 import { markError, PREDICATE_LANGUAGE, registerPredicateLanguage, setCompletionRecording, validatePredicate } from '../lib/predicate-language.js';
-import { useSearch } from '../stores/search-store.js';
+import { useSearch, type SearchOutcome } from '../stores/search-store.js';
 import { useViewer } from '../stores/viewer-store.js';
 
 export function SearchPanel(): React.JSX.Element {
@@ -47,9 +47,15 @@ export function SearchPanel(): React.JSX.Element {
       lineDecorationsWidth: 6,
       contextmenu: false,
       quickSuggestions: { other: true, comments: false, strings: false },
+      // What runs is exactly what was typed: nothing closes or surrounds by itself.
+      autoClosingBrackets: 'never',
+      autoClosingQuotes: 'never',
+      autoClosingOvertype: 'never',
+      autoClosingDelete: 'never',
+      autoSurround: 'never',
       fixedOverflowWidgets: true,
       ariaLabel: 'Predicate',
-      placeholder: 'e.g. i32(&counter) >= 10 && $rax == 1',
+      placeholder: 'e.g. u32(&counter) >= 10',
     });
     editor.current = ed;
     const sub = model.onDidChangeContent(() => {
@@ -119,13 +125,19 @@ export function SearchPanel(): React.JSX.Element {
       )}
       {result && !running && (
         <div className="search-result" data-testid="search-result">
-          <div className="dim">
-            {result.mode === 'bisect'
-              ? result.checkpoints.length
-                ? `first true at #${result.checkpoints[0]} (${result.work} probes)`
-                : `never true (${result.work} probes)`
-              : `${result.checkpoints.length}${result.truncated ? '+' : ''} match${result.checkpoints.length === 1 ? '' : 'es'} (${result.work} evaluations)`}
+          <div className="dim" data-testid="search-summary">
+            {summarize(result)}
           </div>
+          {result.failures.length > 0 && (
+            <div className="inline-error" data-testid="search-failures">
+              {result.failures.slice(0, 3).map((f) => (
+                <div key={f.checkpoint}>
+                  from #{f.checkpoint}: {f.error}
+                </div>
+              ))}
+              {result.failures.length > 3 && <div>and {result.failures.length - 3} more</div>}
+            </div>
+          )}
           <ol className="result-list">
             {result.checkpoints.slice(0, 200).map((k) => (
               <li key={k} className={k === selected ? 'current' : ''} data-testid="search-result-item" data-checkpoint={k} onClick={() => select(k)}>
@@ -137,4 +149,14 @@ export function SearchPanel(): React.JSX.Element {
       )}
     </section>
   );
+}
+
+/** What a search found, in words: the first match, or how many matches (or value changes). */
+function summarize(r: SearchOutcome): string {
+  const n = r.checkpoints.length;
+  const plural = (w: string): string => (n === 1 ? w : w === 'match' ? 'matches' : `${w}s`);
+  const failed = r.failures.length > 0 ? ', evaluation failed' : '';
+  if (r.mode === 'bisect') return n ? `first true at #${r.checkpoints[0]} (${r.work} probes)` : `never true (${r.work} probes)`;
+  const what = r.condition ? plural('match') : `${plural('change')} of its value`;
+  return `${n}${r.truncated ? '+' : ''} ${what} (${r.work} evaluations${failed})`;
 }

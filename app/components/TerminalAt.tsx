@@ -15,7 +15,8 @@ export const xtermTheme = { background: theme.bg, foreground: theme.text, cursor
 export function TerminalAt(): React.JSX.Element {
   const rec = useViewer((s) => s.summary?.rec ?? null);
   const k = useViewer((s) => s.selected);
-  const q = useQuery(rec ? () => api().terminal({ rec, k }) : null, [rec, k]);
+  // The answer names its checkpoint: the header says whose output is shown, not the selection's.
+  const q = useQuery(rec ? () => api().terminal({ rec, k }).then((t) => ({ ...t, k })) : null, [rec, k]);
   const host = useRef<HTMLDivElement>(null);
   const term = useRef<Terminal | null>(null);
 
@@ -49,13 +50,15 @@ export function TerminalAt(): React.JSX.Element {
   }, [q.data]);
 
   return (
-    <section className="panel terminal-at" data-testid="terminal-at">
+    <section className="panel terminal-at" data-testid="terminal-at" data-k={q.data?.k ?? ''} data-bytes={q.data?.totalBytes ?? ''}>
       <header className="panel-head">
         <h2>Output</h2>
-        <span className="dim">
-          up to #{k}
+        <span className="dim" data-testid="terminal-at-head">
+          {q.data ? `printed before #${q.data.k}` : q.error ? '' : '…'}
           {q.data?.truncated ? ` · last part of ${q.data.totalBytes} bytes` : q.data ? ` · ${q.data.totalBytes} bytes` : ''}
+          {q.data && q.data.k !== k ? ' · …' : ''}
         </span>
+        {q.error && <span className="inline-error">{q.error}</span>}
       </header>
       <div className="xterm-host" ref={host} data-testid="terminal-at-text" />
     </section>

@@ -1,13 +1,15 @@
 /**
  * Keyboard stepping through checkpoints, wherever focus is, except while typing (inputs,
- * Monaco, a terminal): Left/Right, PageUp/PageDown, Home/End; P pins, B bookmarks,
- * +/- zoom the timeline around the selection.
+ * Monaco, a terminal): Left/Right, PageUp/PageDown, Home/End; [ and ] the previous and next
+ * marker; P pins, B bookmarks, +/- zoom the timeline around the selection.
  */
 import { useEffect } from 'react';
 import { STEP_KEYS, zoomAt, type StepKey } from '../stores/updates/timeline.js';
+import { stepToMarker } from '../stores/markers.js';
 import { useViewer } from '../stores/viewer-store.js';
 
-function isTyping(target: EventTarget | null): boolean {
+/** Whether a key event goes to something the user types into. */
+export function isTyping(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
   if (target.closest('input, textarea, select, [contenteditable="true"], .monaco-editor, .pty-terminal')) return true;
   return false;
@@ -24,6 +26,7 @@ export function useCheckpointKeys(): void {
         st.step(e.key as StepKey);
       } else if (e.key === 'p' || e.key === 'P') st.togglePin();
       else if (e.key === 'b' || e.key === 'B') st.toggleBookmark();
+      else if (e.key === '[' || e.key === ']') stepToMarker(e.key === '[' ? -1 : 1);
       else if (e.key === '+' || e.key === '=' || e.key === '-') {
         st.setView(zoomAt(st.view, st.count, st.selected + 0.5, e.key === '-' ? 2 : 0.5));
       }

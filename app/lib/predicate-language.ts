@@ -21,12 +21,10 @@ export function registerPredicateLanguage(): void {
   if (registered) return;
   registered = true;
   monaco.languages.register({ id: PREDICATE_LANGUAGE });
+  // No auto-closing pairs: a bracket the user did not type would turn a malformed predicate
+  // into a valid one that runs (the editor's options turn auto-closing off too).
   monaco.languages.setLanguageConfiguration(PREDICATE_LANGUAGE, {
     brackets: [['(', ')']],
-    autoClosingPairs: [
-      { open: '(', close: ')' },
-      { open: '"', close: '"' },
-    ],
     wordPattern: /[A-Za-z_][\w.]*/,
   });
   monaco.languages.setMonarchTokensProvider(PREDICATE_LANGUAGE, {

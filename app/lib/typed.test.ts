@@ -16,4 +16,10 @@ describe('typed reads', () => {
     expect(readCString(new Uint8Array([...enc('hi "x"\\'), 10, 8, 0]), 0)).toBe('"hi \\"x\\"\\\\\\n\\x08"');
     expect(readCString(enc('abc'), 0)).toBe('"abc…');
   });
+
+  it('stops a C string at the first byte that was not read', () => {
+    const b = new TextEncoder().encode('abcd\0');
+    expect(readCString(b, 0, 64, (i) => i < 2)).toBe('"ab…');
+    expect(readCString(b, 0, 64, () => false)).toBe('??');
+  });
 });

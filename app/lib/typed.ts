@@ -41,10 +41,14 @@ function formatFloat(x: number): string {
   return String(Number(x.toPrecision(7)));
 }
 
-/** A C string starting at offset, up to the NUL or `max` bytes, quoted, with C escapes for other bytes. */
-export function readCString(bytes: Uint8Array, offset: number, max = 64): string {
+/**
+ * A C string starting at offset, up to the NUL or `max` bytes, quoted, with C escapes for other
+ * bytes; it stops before the first byte that could not be read (`??` when that is the first).
+ */
+export function readCString(bytes: Uint8Array, offset: number, max = 64, readable: (i: number) => boolean = () => true): string {
   let out = '';
   for (let i = offset; i < bytes.length && i < offset + max; i++) {
+    if (!readable(i)) return i === offset ? '??' : `"${out}…`;
     const b = bytes[i]!;
     if (b === 0) return `"${out}"`;
     if (b === 0x22 || b === 0x5c) out += '\\' + String.fromCharCode(b);

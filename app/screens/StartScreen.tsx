@@ -1,7 +1,8 @@
 /**
  * Start: open a recording (recent ones, or by path) or make a new one. New recording asks for
  * the program, its arguments and working directory, and the triggers (syscalls, an interval,
- * breakpoints); the bundled demo is filled in when the app was started with --demo.
+ * breakpoints); the bundled demo is filled in when the app was started with --demo, else the
+ * form as last submitted.
  */
 import { useEffect, useState } from 'react';
 import type { StartRecordingParams } from '../../shared/api/contract.js';
@@ -96,18 +97,53 @@ function Guide(): React.JSX.Element {
 }
 
 const BACKENDS = ['auto', 'uffd-wp', 'soft-dirty', 'hash'] as const;
+type Backend = (typeof BACKENDS)[number];
+
+/** The form as last submitted, so the next recording starts from it (kept by the browser). */
+interface LastForm {
+  readonly program: string;
+  readonly args: string;
+  readonly cwd: string;
+  readonly syscalls: string;
+  readonly interval: string;
+  readonly breaks: string;
+  readonly backend: Backend;
+}
+const LAST_FORM_KEY = 'delorean.new-recording';
+
+function loadLastForm(): LastForm | null {
+  try {
+    const v: unknown = JSON.parse(localStorage.getItem(LAST_FORM_KEY) ?? 'null');
+    if (typeof v !== 'object' || v === null) return null;
+    const o = v as Record<string, unknown>;
+    const str = (k: string): string => (typeof o[k] === 'string' ? o[k] : '');
+    const backend = BACKENDS.find((b) => b === o.backend) ?? 'auto';
+    return { program: str('program'), args: str('args'), cwd: str('cwd'), syscalls: typeof o.syscalls === 'string' ? o.syscalls : 'write', interval: str('interval'), breaks: str('breaks'), backend };
+  } catch {
+    return null; // unreadable or storage refused: start from the defaults
+  }
+}
+
+function saveLastForm(form: LastForm): void {
+  try {
+    localStorage.setItem(LAST_FORM_KEY, JSON.stringify(form));
+  } catch {
+    // Storage refused (private mode, quota): the form just starts from the defaults next time.
+  }
+}
 
 function NewRecordingForm(): React.JSX.Element {
   const info = useApp((s) => s.info);
   const start = useApp((s) => s.startRecording);
   const busy = useApp((s) => s.busy);
-  const [program, setProgram] = useState('');
-  const [args, setArgs] = useState('');
-  const [cwd, setCwd] = useState('');
-  const [syscalls, setSyscalls] = useState('write');
-  const [interval, setIntervalText] = useState('');
-  const [breaks, setBreaks] = useState('');
-  const [backend, setBackend] = useState<(typeof BACKENDS)[number]>('auto');
+  const [last] = useState(loadLastForm);
+  const [program, setProgram] = useState(last?.program ?? '');
+  const [args, setArgs] = useState(last?.args ?? '');
+  const [cwd, setCwd] = useState(last?.cwd ?? '');
+  const [syscalls, setSyscalls] = useState(last?.syscalls ?? 'write');
+  const [interval, setIntervalText] = useState(last?.interval ?? '');
+  const [breaks, setBreaks] = useState(last?.breaks ?? '');
+  const [backend, setBackend] = useState<Backend>(last?.backend ?? 'auto');
   const [out, setOut] = useState('');
 
   useEffect(() => {
@@ -139,6 +175,7 @@ function NewRecordingForm(): React.JSX.Element {
       ...(breaks.trim() ? { breaks: list(breaks) } : {}),
       ...(out.trim() ? { out: out.trim() } : {}),
     };
+    saveLastForm({ program, args, cwd, syscalls, interval, breaks, backend });
     void start(params);
   };
 
@@ -176,7 +213,7 @@ function NewRecordingForm(): React.JSX.Element {
         </fieldset>
         <label>
           <span>Dirty tracking</span>
-          <select value={backend} onChange={(e) => setBackend(e.target.value as (typeof BACKENDS)[number])}>
+          <select value={backend} onChange={(e) => setBackend(e.target.value as Backend)}>
             {BACKENDS.map((b) => (
               <option key={b}>{b}</option>
             ))}

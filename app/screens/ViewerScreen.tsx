@@ -14,7 +14,8 @@
  *   +-----------------------------------------------------------------------------+
  *
  * gdb tabs belong to the recording shown: they close when another one is opened or the
- * viewer is left.
+ * viewer is left. The screen is mounted afresh for every recording shown (App keys it by the
+ * viewer's scope), so no view keeps anything of the previous one.
  */
 import { useEffect, useState } from 'react';
 import { ChangesPanel } from '../components/ChangesPanel.js';
@@ -40,9 +41,8 @@ export function ViewerScreen(): React.JSX.Element {
   useCheckpointKeys();
   const [tab, setTab] = useState<Tab>('registers');
   const changes = useMemory((s) => s.changes);
-  const rec = useViewer((s) => s.summary?.rec ?? null);
   const hasGdb = useGdb((s) => s.tabs.length > 0);
-  useEffect(() => () => useGdb.getState().closeAll(), [rec]);
+  useEffect(() => () => useGdb.getState().closeAll(), []);
   useEffect(() => {
     if (changes) setTab('changes');
   }, [changes?.sel]); // eslint-disable-line react-hooks/exhaustive-deps

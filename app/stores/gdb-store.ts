@@ -9,6 +9,8 @@
  */
 import { create } from 'zustand';
 import { api } from '../lib/api.js';
+import { onRecordingChange } from './recording-scope.js';
+import { useViewer } from './viewer-store.js';
 import * as u from './updates/gdb.js';
 
 const OUTPUT_LIMIT = 1 << 20;
@@ -162,6 +164,15 @@ export const useGdb = create<GdbState>()((set, get) => {
         api().on('onGdbData', ({ sessionId, data }) => {
           if (known(sessionId) || (inFlight > 0 && (buffers.has(sessionId) || buffers.size < MAX_HELD))) append(sessionId, data);
         }),
+        // gdb moved (continue, reverse-continue...): its tab follows, and the viewer too while
+        // that tab is the one shown, so both say the same checkpoint.
+        api().on('onGdbCheckpoint', ({ sessionId, k }) => {
+          if (!known(sessionId)) return;
+          set(u.moved(get(), sessionId, k));
+          const t = get().tabs.find((x) => x.sessionId === sessionId);
+          const viewer = useViewer.getState();
+          if (t && t.id === get().active && viewer.summary?.rec === t.rec) viewer.select(k);
+        }),
         api().on('onGdbExit', ({ sessionId, exitCode, signal }) => {
           if (known(sessionId)) set(u.exited(get(), sessionId, { exitCode, signal }));
           else if (inFlight > 0 && heldExits.size < MAX_HELD) heldExits.set(sessionId, { exitCode, signal });
@@ -177,3 +188,6 @@ export const useGdb = create<GdbState>()((set, get) => {
     },
   };
 });
+
+// gdb tabs belong to the recording shown.
+onRecordingChange(() => useGdb.getState().closeAll());

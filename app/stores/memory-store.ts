@@ -5,6 +5,7 @@
 import { create } from 'zustand';
 import type { ChangesResult } from '../../shared/api/contract.js';
 import { api } from '../lib/api.js';
+import { onRecordingChange } from './recording-scope.js';
 
 export const TYPED_COLUMNS = ['i32', 'u32', 'i64', 'u64', 'f32', 'f64'] as const;
 export type TypedColumn = (typeof TYPED_COLUMNS)[number];
@@ -21,15 +22,23 @@ interface MemoryState {
   readonly base: bigint | null;
   readonly selection: ByteSelection | null;
   readonly typed: TypedColumn;
-  readonly changes: { readonly sel: ByteSelection; readonly loading: boolean; readonly result: ChangesResult | null; readonly error: string | null } | null;
+  readonly changes: {
+    readonly sel: ByteSelection;
+    /** The symbol the bytes belong to ("store+0x40"), when one covers them. */
+    readonly symbol: string | null;
+    readonly loading: boolean;
+    readonly result: ChangesResult | null;
+    readonly error: string | null;
+  } | null;
   /** Shows `addr` (on the first rows); selects `select` bytes from it when given. */
   goTo(addr: bigint, select?: number): void;
   scrollRows(rows: number): void;
   setSelection(sel: ByteSelection | null): void;
   setTyped(t: TypedColumn): void;
-  /** Lists every change of the selected bytes over the whole recording. */
-  loadChanges(rec: string): Promise<void>;
+  /** Lists every change of the selected bytes over the whole recording (symbols as at checkpoint k). */
+  loadChanges(rec: string, k: number): Promise<void>;
   clearChanges(): void;
+  /** Forgets the recording's place, selection and change list (the typed column stays). */
   reset(): void;
 }
 
@@ -54,17 +63,24 @@ export const useMemory = create<MemoryState>()((set, get) => ({
   setSelection: (selection) => set({ selection }),
   setTyped: (typed) => set({ typed }),
 
-  async loadChanges(rec) {
+  async loadChanges(rec, k) {
     const sel = get().selection;
     if (!sel) return;
-    set({ changes: { sel, loading: true, result: null, error: null } });
+    set({ changes: { sel, symbol: null, loading: true, result: null, error: null } });
+    const addr = '0x' + sel.addr.toString(16);
+    const symbol = api()
+      .resolve({ rec, k, expr: addr })
+      .then((r) => r.symbol)
+      .catch(() => null);
     try {
-      const result = await api().changes({ rec, addr: '0x' + sel.addr.toString(16), len: Math.min(sel.len, 4096) });
-      if (get().changes?.sel === sel) set({ changes: { sel, loading: false, result, error: null } });
+      const result = await api().changes({ rec, addr, len: Math.min(sel.len, 4096) });
+      if (get().changes?.sel === sel) set({ changes: { sel, symbol: await symbol, loading: false, result, error: null } });
     } catch (e) {
-      if (get().changes?.sel === sel) set({ changes: { sel, loading: false, result: null, error: (e as Error).message } });
+      if (get().changes?.sel === sel) set({ changes: { sel, symbol: await symbol, loading: false, result: null, error: (e as Error).message } });
     }
   },
   clearChanges: () => set({ changes: null }),
   reset: () => set({ base: null, selection: null, changes: null }),
 }));
+
+onRecordingChange(() => useMemory.getState().reset());

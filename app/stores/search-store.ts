@@ -8,8 +8,9 @@
  *                    └─cancel──► idle (the service answers 'cancelled')
  */
 import { create } from 'zustand';
-import { ApiError, type DeloreanEvents } from '../../shared/api/contract.js';
+import { ApiError, type DeloreanEvents, type FindResult } from '../../shared/api/contract.js';
 import { api } from '../lib/api.js';
+import { onRecordingChange } from './recording-scope.js';
 
 export type SearchMode = 'bisect' | 'find';
 
@@ -20,6 +21,10 @@ export interface SearchOutcome {
   readonly checkpoints: readonly number[];
   readonly work: number; // probes or evaluations
   readonly truncated: boolean;
+  /** Find: a condition (matches are where it becomes true) or a value (where it changes). */
+  readonly condition: boolean;
+  /** Find: where evaluating failed, and why (never counted as matches). */
+  readonly failures: FindResult['failures'];
 }
 
 interface SearchState {
@@ -31,6 +36,8 @@ interface SearchState {
   run(rec: string, mode: SearchMode): Promise<void>;
   cancel(): Promise<void>;
   clear(): void;
+  /** Forgets everything about the recording: predicate, result, error; cancels a running search. */
+  reset(): void;
   connect(): () => void;
 }
 
@@ -49,20 +56,22 @@ export const useSearch = create<SearchState>()((set, get) => ({
     const predicate = get().predicate.trim();
     if (!predicate || get().running) return;
     const searchId = newSearchId();
-    set({ running: { searchId, mode, progress: null }, error: null });
+    // The previous result goes: shown under this search's error, it would read as this one's.
+    set({ running: { searchId, mode, progress: null }, result: null, error: null });
+    const current = (): boolean => get().running?.searchId === searchId; // not reset since
     try {
       if (mode === 'bisect') {
         const r = await api().bisect({ rec, searchId, predicate });
-        set({ result: { mode, predicate, checkpoints: r.checkpoint === null ? [] : [r.checkpoint], work: r.probes, truncated: false } });
+        if (current()) set({ result: { mode, predicate, checkpoints: r.checkpoint === null ? [] : [r.checkpoint], work: r.probes, truncated: false, condition: true, failures: [] } });
       } else {
         const r = await api().find({ rec, searchId, predicate });
-        set({ result: { mode, predicate, checkpoints: r.matches, work: r.evaluations, truncated: r.truncated } });
+        if (current()) set({ result: { mode, predicate, checkpoints: r.matches, work: r.evaluations, truncated: r.truncated, condition: r.condition, failures: r.failures } });
       }
     } catch (e) {
-      if (e instanceof ApiError && e.code === 'cancelled') set({ error: null });
-      else set({ error: { message: (e as Error).message, position: e instanceof ApiError ? (e.position ?? null) : null } });
+      if (!current() || (e instanceof ApiError && e.code === 'cancelled')) return;
+      set({ error: { message: (e as Error).message, position: e instanceof ApiError ? (e.position ?? null) : null } });
     } finally {
-      if (get().running?.searchId === searchId) set({ running: null });
+      if (current()) set({ running: null });
     }
   },
 
@@ -73,6 +82,12 @@ export const useSearch = create<SearchState>()((set, get) => ({
 
   clear: () => set({ result: null, error: null }),
 
+  reset() {
+    const running = get().running;
+    if (running) void api().cancelSearch({ searchId: running.searchId }).catch(() => undefined);
+    set({ predicate: '', running: null, result: null, error: null });
+  },
+
   connect() {
     return api().on('onSearchProgress', (p) => {
       const running = get().running;
@@ -80,3 +95,5 @@ export const useSearch = create<SearchState>()((set, get) => ({
     });
   },
 }));
+
+onRecordingChange(() => useSearch.getState().reset());

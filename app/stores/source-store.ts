@@ -5,6 +5,7 @@
  */
 import { create } from 'zustand';
 import type { SourceLocation } from '../../shared/api/contract.js';
+import { onRecordingChange } from './recording-scope.js';
 
 interface SourceState {
   readonly choice: { readonly k: number; readonly frame: number } | null;
@@ -19,6 +20,8 @@ export const useSource = create<SourceState>()((set) => ({
   chooseFrame: (k, frame) => set({ choice: { k, frame } }),
   setLocation: (location) => set({ location }),
 }));
+
+onRecordingChange(() => useSource.setState({ choice: null, location: null }));
 
 /** The frame to ask for at checkpoint k: the user's choice there, else the default. */
 export function frameFor(choice: SourceState['choice'], k: number): number | undefined {

@@ -22,11 +22,11 @@ export function demoPath(): string {
   return p;
 }
 
-/** Records `program args` to a fresh directory and returns its path once the program ended. */
+/** Records `program args` to a fresh directory (or opts.out) and returns its path once the program ended. */
 export async function record(program: string, args: string[], opts: Partial<RecordOptions> = {}): Promise<string> {
   await ensureNodeBuild();
-  const out = join(mkdtempSync(join(tmpdir(), 'delorean-e2e-')), 'rec.dlr');
-  const session = await RecordingSession.start({ program, args, out, syscalls: ['write'], terminal: { kind: 'pty', cols: 100, rows: 30 }, ...opts });
+  const out = opts.out ?? join(mkdtempSync(join(tmpdir(), 'delorean-e2e-')), 'rec.dlr');
+  const session = await RecordingSession.start({ program, args, syscalls: ['write'], terminal: { kind: 'pty', cols: 100, rows: 30 }, ...opts, out });
   const summary = await session.done;
   if (summary.checkpoints === 0) throw new Error(`recording ${program} produced no checkpoints`);
   return out;

@@ -34,3 +34,11 @@ export async function typeInMonaco(page: Page, container: string, text: string):
   await page.keyboard.type(text);
   await page.keyboard.press('Escape'); // close the suggestion widget, if any
 }
+
+/** Opens a recording by path from the start screen (the logo leads there). */
+export async function openFromStart(page: Page, rec: string): Promise<void> {
+  await page.click('[data-testid=home]');
+  await page.fill('[data-testid=open-path]', rec);
+  await page.click('[data-testid=open-button]');
+  await page.waitForSelector(`[data-testid=recording-info] .program[title="${rec}"]`);
+}

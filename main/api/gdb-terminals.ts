@@ -7,6 +7,7 @@
  *            <--onGdbData------- pty output
  *            --gdbInput/Resize-> pty
  *            --gdbClose--------> SIGHUP gdb (SIGKILL if it lingers), close the server
+ *            <--onGdbCheckpoint- gdb moved to another checkpoint (continue, reverse-continue...)
  *            <--onGdbExit------- gdb is gone (closed, quit, or its recording closed)
  *
  * Security: the gdb command line holds nothing from the renderer but the checkpoint number,
@@ -44,7 +45,7 @@ interface GdbTerminal {
 export interface GdbTerminalsOptions {
   /** The gdb to run: a name looked up on PATH, or a path (default: $DELOREAN_GDB or "gdb"). */
   readonly gdb?: string;
-  readonly emit: <E extends 'onGdbData' | 'onGdbExit'>(event: E, payload: DeloreanEvents[E]) => void;
+  readonly emit: <E extends 'onGdbData' | 'onGdbExit' | 'onGdbCheckpoint'>(event: E, payload: DeloreanEvents[E]) => void;
 }
 
 export class GdbTerminals {
@@ -75,7 +76,8 @@ export class GdbTerminals {
     const programAtK = reader.programAt(k);
     const program = isAbsolute(programAtK) ? programAtK : resolve(reader.meta.cwd || '/', programAtK);
     const { spawn } = await import('node-pty');
-    const server = await startGdbServer(reader, { at: k });
+    const sessionId = randomBytes(8).toString('hex');
+    const server = await startGdbServer(reader, { at: k, onMove: (to) => this.options.emit('onGdbCheckpoint', { sessionId, k: to }) });
     let pty: IPty;
     try {
       // sysroot /: the recorded libraries are read from this machine's files (saves gdb a
@@ -86,7 +88,6 @@ export class GdbTerminals {
       await server.close();
       throw new ApiError(`cannot start gdb: ${e instanceof Error ? e.message : String(e)}`, 'failed');
     }
-    const sessionId = randomBytes(8).toString('hex');
     let markGone!: () => void;
     const t: GdbTerminal = { sessionId, rec, pty, server, gone: new Promise<void>((r) => (markGone = r)), exited: false };
     this.terminals.set(sessionId, t);

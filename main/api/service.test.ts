@@ -96,11 +96,19 @@ describe('DeloreanService', () => {
     const [t] = await service.registers({ rec, k: 7 });
     expect(t!.registers.find((r) => r.name === 'rax')).toEqual({ name: 'rax', value: '0x7', changed: true });
     expect(t!.registers[0]!.name).toBe('rip');
+    const [same] = await service.registers({ rec, k: 7, compareTo: 7 }); // against a chosen checkpoint
+    expect(same!.registers.some((r) => r.changed)).toBe(false);
   });
 
   it('bisects and finds through invoke, as the faces call it', async () => {
     expect(await service.invoke('bisect', { rec, searchId: 'b1', predicate: `u64(${SYN.data}) >= 1234` })).toEqual({ ok: true, result: { searchId: 'b1', checkpoint: 1234, probes: expect.any(Number) } });
-    expect(await service.invoke('find', { rec, searchId: 'f1', predicate: '$rax % 1000 == 0' })).toMatchObject({ ok: true, result: { matches: [0, 1000, 2000], condition: true, truncated: false } });
+    expect(await service.invoke('find', { rec, searchId: 'f1', predicate: '$rax % 1000 == 0' })).toMatchObject({ ok: true, result: { matches: [0, 1000, 2000], failures: [], condition: true, truncated: false } });
+  });
+
+  it('finds no match where evaluation fails, and says why', async () => {
+    const failures = [{ checkpoint: 0, error: 'u32(0x0): address 0x0 is not mapped at checkpoint 0' }];
+    expect(await service.find({ rec, searchId: 'f2', predicate: 'u32(0) == 1' })).toMatchObject({ matches: [], failures, condition: true });
+    expect(await service.find({ rec, searchId: 'f3', predicate: 'u32(0)' })).toMatchObject({ matches: [], failures, condition: false });
   });
 
   it('cancels a running search', async () => {

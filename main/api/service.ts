@@ -47,7 +47,7 @@ import {
   type ThreadRegistersJson,
   type TimelineSlice,
 } from '../../shared/api/contract.js';
-import type { CheckpointInfo } from '../../shared/model/recording.js';
+import type { CheckpointInfo, MapEntry } from '../../shared/model/recording.js';
 import { PredicateSyntaxError } from '../../shared/predicate/parser.js';
 import { Engine, EngineError } from '../engine/engine.js';
 import { GP_NAMES } from '../engine/registers.js';
@@ -62,6 +62,14 @@ import { defaultConfigDir, defaultRecordingsDir, RecentList } from './recent.js'
 import { syscallName } from './syscalls.js';
 import { unwind } from './unwind.js';
 import { sliceTimeline } from './timeline.js';
+
+/** Byte ranges listed per differing page (the rest are counted). */
+const DIFF_RANGES = 32;
+
+const mapJson = (m: MapEntry): MapJson => ({ start: toHex64(m.start), end: toHex64(m.end), perms: m.perms, offset: toHex64(m.offset), dev: m.dev, inode: m.inode, path: m.path });
+
+/** "counter", "store+0x40": the symbol an address falls in, or null. */
+const symbolLabel = (at: { readonly name: string; readonly offset: bigint } | null): string | null => (at ? (at.offset === 0n ? at.name : `${at.name}+0x${at.offset.toString(16)}`) : null);
 
 export interface ServiceOptions {
   readonly face: AppInfo['face'];
@@ -314,10 +322,12 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
     return { addr: toHex64(base), len, bytes: bytesToHex(now.bytes), readable: now.readable.mask.toHex(), changed: changed.toHex(), comparedTo: other };
   }
 
-  async registers({ rec, k }: ParamsOf<'registers'>): Promise<readonly ThreadRegistersJson[]> {
+  /** Registers at k; `changed` and `isNew` compare with checkpoint compareTo (default k - 1). */
+  async registers({ rec, k, compareTo }: ParamsOf<'registers'>): Promise<readonly ThreadRegistersJson[]> {
     const { engine } = this.get(rec);
     const now = engine.registers(k);
-    const before = k > 0 ? new Map(engine.registers(k - 1).map((t) => [t.tid, t])) : null;
+    const base = compareTo ?? (k > 0 ? k - 1 : null);
+    const before = base !== null ? new Map(engine.registers(base).map((t) => [t.tid, t])) : null;
     return now.map((t) => {
       const prev = before?.get(t.tid);
       return {
@@ -331,7 +341,7 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
   async maps({ rec, k }: ParamsOf<'maps'>): Promise<readonly MapJson[]> {
     const { reader, engine } = this.get(rec);
     engine.checkCheckpoint(k);
-    return reader.mapsAt(k).map((m) => ({ start: toHex64(m.start), end: toHex64(m.end), perms: m.perms, offset: toHex64(m.offset), dev: m.dev, inode: m.inode, path: m.path }));
+    return reader.mapsAt(k).map(mapJson);
   }
 
   async source({ rec, k, tid, frame }: ParamsOf<'source'>): Promise<SourceLocation | null> {
@@ -417,9 +427,7 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
         size = null;
       }
     }
-    const at = table.lookup(addr);
-    const symbol = at ? (at.offset === 0n ? at.name : `${at.name}+0x${at.offset.toString(16)}`) : null;
-    return { expr, addr: toHex64(addr), size, symbol };
+    return { expr, addr: toHex64(addr), size, symbol: symbolLabel(table.lookup(addr)) };
   }
 
   // ------------------------------------------------------------------------------------------
@@ -449,9 +457,10 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
     return this.search(searchId, async (signal, onProgress) => {
       const r = await engine.find(predicate, { all: true, from, to, limit: (limit ?? 10_000) * 2, signal, onProgress });
       const t = r.transitions;
-      const matches = r.boolean ? t.filter((x, i) => x.holds && (i === 0 || !t[i - 1]!.holds)).map((x) => x.checkpoint) : t.map((x) => x.checkpoint);
+      const matches = r.boolean ? t.filter((x, i) => x.holds && (i === 0 || !t[i - 1]!.holds)).map((x) => x.checkpoint) : t.filter((x) => x.error === null).map((x) => x.checkpoint);
+      const failures = t.flatMap((x) => (x.error === null ? [] : [{ checkpoint: x.checkpoint, error: x.error }])).slice(0, 100);
       const cap = limit ?? 10_000;
-      return { searchId, matches: matches.slice(0, cap), truncated: r.truncated || matches.length > cap, evaluations: r.evaluations, condition: r.boolean };
+      return { searchId, matches: matches.slice(0, cap), failures, truncated: r.truncated || matches.length > cap, evaluations: r.evaluations, condition: r.boolean };
     });
   }
 
@@ -471,7 +480,17 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
   async diff({ rec, from, to, limit }: ParamsOf<'diff'>): Promise<DiffResult> {
     const { engine } = this.get(rec);
     const r = await engine.diff(from, to, { limit: limit ?? 10_000 });
-    return { from: r.from, to: r.to, pages: r.pages.map((p) => ({ addr: toHex64(p.page), changedBytes: p.changedBytes })), totalPages: r.totalPages, truncated: r.truncated };
+    const table = engine.symbolsAt(to);
+    const pages = r.pages.map((p) => ({
+      addr: toHex64(p.page),
+      changedBytes: p.changedBytes,
+      ranges: p.ranges.slice(0, DIFF_RANGES).map((x) => {
+        const at = p.page + BigInt(x.offset);
+        return { addr: toHex64(at), length: x.length, symbol: symbolLabel(table.lookup(at)) };
+      }),
+      rangeCount: p.ranges.length,
+    }));
+    return { from: r.from, to: r.to, pages, maps: { added: r.maps.added.map(mapJson), removed: r.maps.removed.map(mapJson) }, totalPages: r.totalPages, truncated: r.truncated };
   }
 
   // ------------------------------------------------------------------------------------------

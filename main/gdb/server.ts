@@ -34,6 +34,8 @@ export interface GdbServerOptions {
   readonly at?: number;
   /** Connection events and unexpected errors, one line each. */
   readonly log?: (line: string) => void;
+  /** Told each time the client's session moves to another checkpoint. */
+  readonly onMove?: (k: number) => void;
 }
 
 export interface GdbServer {
@@ -83,7 +85,7 @@ export async function startGdbServer(reader: RecordingReader, opts: GdbServerOpt
       release();
       log('client disconnected');
     });
-    serve(socket, sessionOrRefusal(reader, at, log), log, release);
+    serve(socket, sessionOrRefusal(reader, at, log, opts.onMove), log, release);
   });
   const dir = tcp ? null : mkdtempSync(join(tmpdir(), 'delorean-gdb-')); // 0700
   const path = dir ? join(dir, 'gdb.sock') : null;
@@ -146,9 +148,9 @@ type Answerer = Pick<GdbSession, 'handle' | 'interrupt'>;
  * A session at `at`, or, when the recording cannot give that checkpoint (a damaged file), one
  * that answers every packet with an error: the client learns it at once, the server lives on.
  */
-function sessionOrRefusal(reader: RecordingReader, at: number, log: (line: string) => void): Answerer {
+function sessionOrRefusal(reader: RecordingReader, at: number, log: (line: string) => void, onMove?: (k: number) => void): Answerer {
   try {
-    return new GdbSession(reader, at, log);
+    return new GdbSession(reader, at, log, onMove);
   } catch (e) {
     const why = `cannot serve checkpoint ${at}: ${e instanceof Error ? e.message : String(e)}`;
     log(why);

@@ -92,6 +92,8 @@ export class GdbSession {
     readonly reader: RecordingReader,
     at: number,
     private readonly log: (line: string) => void = () => {},
+    /** Told each time the session moves to another checkpoint. */
+    private readonly onMove: (k: number) => void = () => {},
   ) {
     if (reader.checkpointCount === 0) throw new RangeError('the recording has no checkpoints');
     if (!Number.isInteger(at) || at < 0 || at >= reader.checkpointCount) throw new RangeError(`checkpoint ${at} is out of range: the recording has checkpoints 0..${reader.checkpointCount - 1}`);
@@ -408,6 +410,7 @@ export class GdbSession {
   }
 
   private moveTo(k: number): void {
+    if (k !== this.k) this.onMove(k);
     this.k = k;
     this.stopTid = this.stopThread(k);
   }

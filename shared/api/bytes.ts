@@ -52,3 +52,14 @@ export function fromHex64(s: string): bigint {
   if (!/^0x[0-9a-fA-F]{1,16}$/.test(s)) throw new Error(`not a 64-bit hex value: ${JSON.stringify(s)}`);
   return BigInt(s);
 }
+
+/**
+ * Bytes as the program reads them: 1, 2, 4 or 8 bytes as the unsigned little-endian integer
+ * they hold, in decimal and hex ("3735928559 (0xdeadbeef)"); other sizes as hex bytes.
+ */
+export function formatLittleEndian(b: Uint8Array): string {
+  if (![1, 2, 4, 8].includes(b.length)) return bytesToHex(b);
+  let v = 0n;
+  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
+  return `${v} (0x${v.toString(16).padStart(b.length * 2, '0')})`;
+}

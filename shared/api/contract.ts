@@ -224,6 +224,11 @@ export interface FindResult {
    * value changes, starting at `from`.
    */
   readonly matches: readonly number[];
+  /**
+   * Where evaluating failed (an unmapped read...), with the engine's reason: each checkpoint
+   * from which it fails, up to the first 100. A failure is neither a match nor a value.
+   */
+  readonly failures: ReadonlyArray<{ readonly checkpoint: number; readonly error: string }>;
   readonly condition: boolean;
   readonly truncated: boolean;
   readonly evaluations: number;
@@ -243,10 +248,20 @@ export interface ChangesResult {
   readonly truncated: boolean;
 }
 
+/** Bytes that differ, named by the symbol they fall in ("counter", "store+0x40") when one does. */
+export interface DiffRangeJson {
+  readonly addr: Hex64;
+  readonly length: number;
+  readonly symbol: string | null;
+}
+
 export interface DiffResult {
   readonly from: number;
   readonly to: number;
-  readonly pages: ReadonlyArray<{ readonly addr: Hex64; readonly changedBytes: number }>;
+  /** Each differing page with its first ranges of differing bytes (rangeCount says how many there are). */
+  readonly pages: ReadonlyArray<{ readonly addr: Hex64; readonly changedBytes: number; readonly ranges: readonly DiffRangeJson[]; readonly rangeCount: number }>;
+  /** Mappings only one of the two checkpoints has. */
+  readonly maps: { readonly added: readonly MapJson[]; readonly removed: readonly MapJson[] };
   readonly totalPages: number;
   readonly truncated: boolean;
 }
@@ -296,7 +311,7 @@ export const paramSchemas = {
   timeline: s.object({ rec, from: checkpoint, to: checkpoint, buckets: s.int(1, MAX_BUCKETS) }),
   checkpoint: s.object({ rec, k: checkpoint }),
   readMemory: s.object({ rec, k: checkpoint, addr: s.hex64(), len: s.int(1, MAX_READ), compareTo: s.optional(checkpoint) }),
-  registers: s.object({ rec, k: checkpoint }),
+  registers: s.object({ rec, k: checkpoint, compareTo: s.optional(checkpoint) }),
   maps: s.object({ rec, k: checkpoint }),
   source: s.object({ rec, k: checkpoint, tid: s.optional(s.int(0, 2 ** 31)), frame: s.optional(s.int(0, 1024)) }),
   terminal: s.object({ rec, k: checkpoint }),
@@ -410,6 +425,8 @@ export interface DeloreanEvents {
   onGdbData: { readonly sessionId: string; readonly data: string };
   /** A gdb terminal's gdb has exited (quit, closed, or its recording was closed); its server is closed. */
   onGdbExit: { readonly sessionId: string; readonly exitCode: number; readonly signal: number | null };
+  /** A gdb terminal's gdb moved to another checkpoint (continue, reverse-continue, monitor goto...). */
+  onGdbCheckpoint: { readonly sessionId: string; readonly k: number };
 }
 export type EventName = keyof DeloreanEvents;
 export type AnyEvent = { [E in EventName]: { event: E; payload: DeloreanEvents[E] } }[EventName];

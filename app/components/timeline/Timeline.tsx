@@ -37,26 +37,39 @@ declare global {
 
 const stats = (): TimelineStats => (window.__deloreanTimeline ??= { draws: 0, lastDrawMs: 0, lastFrameMs: 0, frames: [], firstPaintMs: null });
 
-const sliceKey = (rec: string, from: number, to: number, buckets: number, count: number): string => `${rec}|${from}|${to}|${buckets}|${count}`;
+interface SliceRequest {
+  readonly rec: string;
+  readonly from: number;
+  readonly to: number;
+  readonly buckets: number;
+}
 
-/** Keeps the freshest slice for a request key; at most one request in flight. */
+/** A request, and the checkpoint count it was made at (a growing recording asks again). */
+interface Wanted {
+  readonly request: SliceRequest;
+  readonly count: number;
+}
+
+const sameWanted = (a: Wanted | null, b: Wanted): boolean =>
+  a !== null && a.count === b.count && a.request.rec === b.request.rec && a.request.from === b.request.from && a.request.to === b.request.to && a.request.buckets === b.request.buckets;
+
+/** Keeps the freshest slice of the recording for the latest request; at most one request in flight. */
 function useSlice(rec: string | null, from: number, to: number, buckets: number, count: number): TimelineSlice | null {
-  const [slice, setSlice] = useState<TimelineSlice | null>(null);
-  const want = useRef<string>('');
+  const [slice, setSlice] = useState<{ readonly rec: string; readonly slice: TimelineSlice } | null>(null);
+  const want = useRef<Wanted | null>(null);
   const busy = useRef(false);
   useEffect(() => {
     if (!rec || buckets <= 0 || count <= 0) return;
-    want.current = sliceKey(rec, from, to, buckets, count);
+    want.current = { request: { rec, from, to, buckets }, count };
     if (busy.current) return;
     const fetchLatest = async (): Promise<void> => {
       busy.current = true;
       try {
         for (;;) {
-          const key = want.current;
-          const [r, f, t, b] = key.split('|');
-          const s = await api().timeline({ rec: r!, from: Number(f), to: Number(t), buckets: Number(b) });
-          setSlice(s);
-          if (want.current === key) break;
+          const wanted = want.current!;
+          const s = await api().timeline(wanted.request);
+          setSlice({ rec: wanted.request.rec, slice: s });
+          if (sameWanted(want.current, wanted)) break;
         }
       } catch {
         // The recording was closed or replaced; the next view change asks again.
@@ -66,7 +79,7 @@ function useSlice(rec: string | null, from: number, to: number, buckets: number,
     };
     void fetchLatest();
   }, [rec, from, to, buckets, count]);
-  return rec && count > 0 ? slice : null;
+  return rec && count > 0 && slice?.rec === rec ? slice.slice : null;
 }
 
 export function Timeline({ height = 132 }: { height?: number }): React.JSX.Element {
@@ -82,7 +95,8 @@ export function Timeline({ height = 132 }: { height?: number }): React.JSX.Eleme
   const wrapRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [width, setWidth] = useState(0);
-  const [hover, setHover] = useState<{ x: number; k: number } | null>(null);
+  // Where the pointer is; the checkpoint under it is worked out per frame, so it follows a zoom.
+  const [hoverX, setHoverX] = useState<number | null>(null);
   const dpr = window.devicePixelRatio || 1;
 
   useEffect(() => {
@@ -101,6 +115,7 @@ export function Timeline({ height = 132 }: { height?: number }): React.JSX.Eleme
   const overview = useSlice(rec, 0, Math.max(1, count), buckets, count);
 
   // Timing for the benchmark: when did the view last change, and when was it first painted.
+  const hoverK = hoverX === null || count === 0 || width === 0 ? null : checkpointAtX(view, width, hoverX, count);
   const viewChangedAt = useRef(performance.now());
   useEffect(() => {
     viewChangedAt.current = performance.now();
@@ -124,7 +139,7 @@ export function Timeline({ height = 132 }: { height?: number }): React.JSX.Eleme
         bookmarks,
         changes: changeList?.map((c) => c.checkpoint) ?? [],
       },
-      hover,
+      hover: hoverX === null || hoverK === null ? null : { x: hoverX, k: hoverK },
     };
     const raf = requestAnimationFrame(() => {
       const ctx = canvas.getContext('2d');
@@ -147,7 +162,7 @@ export function Timeline({ height = 132 }: { height?: number }): React.JSX.Eleme
       }
     });
     return () => cancelAnimationFrame(raf);
-  }, [width, height, dpr, count, view, slice, overview, selected, pinned, results, bookmarks, changeList, hover, from, to, buckets]);
+  }, [width, height, dpr, count, view, slice, overview, selected, pinned, results, bookmarks, changeList, hoverX, hoverK, from, to, buckets]);
 
   // Wheel: React's onWheel is passive, so attach a real listener to be able to preventDefault.
   useEffect(() => {
@@ -209,7 +224,7 @@ export function Timeline({ height = 132 }: { height?: number }): React.JSX.Eleme
     const p = pointerK(e);
     const rect = e.currentTarget.getBoundingClientRect();
     const y = e.clientY - rect.top;
-    setHover(y < densityBottom(height) ? p : null);
+    setHoverX(y < densityBottom(height) ? p.x : null);
     const d = drag.current;
     if (!d) return;
     const st = useViewer.getState();
@@ -236,6 +251,9 @@ export function Timeline({ height = 132 }: { height?: number }): React.JSX.Eleme
         data-count={count}
         data-selected={selected}
         data-view={`${from}-${to}`}
+        data-hover={hoverK ?? ''}
+        data-results={results?.length ?? 0}
+        data-changes={changeList?.length ?? 0}
         tabIndex={0}
         width={Math.max(1, Math.floor(width * dpr))}
         height={Math.floor(height * dpr)}
@@ -244,7 +262,7 @@ export function Timeline({ height = 132 }: { height?: number }): React.JSX.Eleme
         onPointerMove={onPointerMove}
         onPointerUp={endDrag}
         onPointerCancel={endDrag}
-        onPointerLeave={() => setHover(null)}
+        onPointerLeave={() => setHoverX(null)}
         aria-label="Timeline of checkpoints"
       />
     </div>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activate, closed, describeExit, emptyDock, exited, failed, opening, restart, started } from './gdb.js';
+import { activate, closed, describeExit, emptyDock, exited, failed, moved, opening, restart, started } from './gdb.js';
 
 const g = (sessionId: string) => ({ sessionId, program: '/bin/p', address: '/tmp/d/gdb.sock' });
 
@@ -14,6 +14,12 @@ describe('gdb dock updates', () => {
     s = started(s, 2, g('aa'));
     expect(s.tabs[1]).toMatchObject({ status: 'running', sessionId: 'aa', address: '/tmp/d/gdb.sock' });
     expect(started(s, 2, g('bb')).tabs[1]!.sessionId).toBe('aa'); // only a starting tab starts
+  });
+
+  it('follows gdb to the checkpoint it moved to; other sessions are not its', () => {
+    const s = started(opening(emptyDock, '/r.dlr', 3), 1, g('aa'));
+    expect(moved(s, 'aa', 9).tabs[0]!.k).toBe(9);
+    expect(moved(s, 'zz', 9)).toBe(s);
   });
 
   it('keeps a failure in its tab, and starts afresh when asked to', () => {

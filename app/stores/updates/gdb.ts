@@ -16,6 +16,7 @@ export interface GdbTab {
   /** Local to this renderer (a session id exists only once gdb runs). */
   readonly id: number;
   readonly rec: string;
+  /** Where gdb is: opened there, then wherever continue, reverse-continue or goto took it. */
   readonly k: number;
   readonly status: GdbTabStatus;
   /** Bumped by "open again": the terminal view is keyed by it, so it starts blank. */
@@ -55,6 +56,12 @@ export function failed(s: GdbDockState, id: number, message: string): GdbDockSta
 export function exited(s: GdbDockState, sessionId: string, how: { exitCode: number; signal: number | null }): GdbDockState {
   const tab = s.tabs.find((t) => t.sessionId === sessionId && t.status === 'running');
   return tab ? patch(s, tab.id, (t) => ({ ...t, status: 'exited', message: describeExit(how) })) : s;
+}
+
+/** gdb of session `sessionId` moved to checkpoint k; the tab follows (others' sessions: ignored). */
+export function moved(s: GdbDockState, sessionId: string, k: number): GdbDockState {
+  const tab = s.tabs.find((t) => t.sessionId === sessionId && t.status === 'running');
+  return tab ? patch(s, tab.id, (t) => ({ ...t, k })) : s;
 }
 
 /** "Open again" after gdb exited or could not start: a fresh start at the same checkpoint. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RecordingSummary } from '../../../shared/api/contract.js';
-import { nextMarker, opened, refreshed, select, step, toggleBookmark, togglePin } from './viewer.js';
+import { cleared, emptyViewer, nextMarker, opened, refreshed, select, step, toggleBookmark, togglePin } from './viewer.js';
 
 function summary(count: number, rec = '/r.dlr'): RecordingSummary {
   return {
@@ -16,13 +16,13 @@ function summary(count: number, rec = '/r.dlr'): RecordingSummary {
 
 describe('viewer updates', () => {
   it('opens on the last checkpoint showing everything', () => {
-    const s = opened(summary(100));
+    const s = opened(emptyViewer, summary(100));
     expect(s.selected).toBe(99);
     expect(s.view).toEqual({ from: 0, to: 100 });
   });
 
   it('keeps following the end of a growing recording', () => {
-    const s = opened(summary(10));
+    const s = opened(emptyViewer, summary(10));
     const r = refreshed(s, summary(30));
     expect(r.selected).toBe(29);
     expect(r.view).toEqual({ from: 0, to: 30 });
@@ -31,18 +31,30 @@ describe('viewer updates', () => {
   });
 
   it('selects within range and keeps the selection visible', () => {
-    const s = { ...opened(summary(1000)), view: { from: 0, to: 100 } };
+    const s = { ...opened(emptyViewer, summary(1000)), view: { from: 0, to: 100 } };
     expect(select(s, 5000).selected).toBe(999);
     expect(select(s, 500).view).toEqual({ from: 401, to: 501 });
     expect(step({ ...s, selected: 99 }, 'ArrowRight').selected).toBe(100);
   });
 
   it('pins and bookmarks', () => {
-    const s = { ...opened(summary(10)), selected: 4 };
+    const s = { ...opened(emptyViewer, summary(10)), selected: 4 };
     expect(togglePin(s).pinned).toBe(4);
     expect(togglePin({ ...s, pinned: 4 }).pinned).toBeNull();
     expect(toggleBookmark({ ...s, bookmarks: [7, 2] }).bookmarks).toEqual([7, 2, 4].sort((a, b) => a - b));
     expect(toggleBookmark({ ...s, bookmarks: [4] }).bookmarks).toEqual([]);
+  });
+
+  it('gives every opening, and the clearing before a new recording, its own scope', () => {
+    const a = opened(emptyViewer, summary(10, '/a.dlr'));
+    const b = opened({ ...a, pinned: 3, bookmarks: [2] }, summary(5, '/b.dlr'));
+    expect(b.scope).toBeGreaterThan(a.scope);
+    expect(b.pinned).toBeNull();
+    expect(b.bookmarks).toEqual([]);
+    const c = cleared(b);
+    expect(c.scope).toBeGreaterThan(b.scope);
+    expect(c.summary).toBeNull();
+    expect(refreshed(a, summary(12, '/a.dlr')).scope).toBeUndefined(); // growing keeps its scope
   });
 
   it('finds the next and previous markers', () => {

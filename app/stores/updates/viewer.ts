@@ -13,14 +13,21 @@ export interface ViewerCore {
   readonly pinned: number | null;
   readonly view: TimelineView;
   readonly bookmarks: readonly number[];
+  /** Which opening of a recording this is: it changes whenever the recording shown does. */
+  readonly scope: number;
 }
 
-export const emptyViewer: ViewerCore = { summary: null, count: 0, selected: 0, pinned: null, view: wholeView(0), bookmarks: [] };
+export const emptyViewer: ViewerCore = { summary: null, count: 0, selected: 0, pinned: null, view: wholeView(0), bookmarks: [], scope: 0 };
 
 /** A recording was opened: show all of it, select its last checkpoint (the end state). */
-export function opened(summary: RecordingSummary): ViewerCore {
+export function opened(state: ViewerCore, summary: RecordingSummary): ViewerCore {
   const count = summary.checkpointCount;
-  return { summary, count, selected: Math.max(0, count - 1), pinned: null, view: wholeView(count), bookmarks: [] };
+  return { summary, count, selected: Math.max(0, count - 1), pinned: null, view: wholeView(count), bookmarks: [], scope: state.scope + 1 };
+}
+
+/** Nothing shown (a new recording is about to start). */
+export function cleared(state: ViewerCore): ViewerCore {
+  return { ...emptyViewer, scope: state.scope + 1 };
 }
 
 /** The same recording, re-read (it grew): keep the selection, follow the growth if showing all. */
