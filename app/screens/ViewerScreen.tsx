@@ -33,7 +33,6 @@ import { Timeline } from '../components/timeline/Timeline.js';
 import { useCheckpointKeys } from '../lib/keys.js';
 import { useGdb } from '../stores/gdb-store.js';
 import { useMemory } from '../stores/memory-store.js';
-import { useViewer } from '../stores/viewer-store.js';
 
 type Tab = 'registers' | 'stack' | 'maps' | 'diff' | 'changes';
 
