@@ -17,6 +17,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { RecordingReader } from '../store/types.js';
 import { PacketDecoder } from './rsp.js';
 import { GdbSession } from './session.js';
+import { checkpointOutOfRange } from '../../shared/api/format.js';
 
 export interface GdbServerOptions {
   /** TCP port on 127.0.0.1; 0 or omitted: a free one. */
@@ -45,7 +46,7 @@ export async function startGdbServer(reader: RecordingReader, opts: GdbServerOpt
   const log = opts.log ?? (() => {});
   if (reader.checkpointCount === 0) throw new GdbServerError('the recording has no checkpoints');
   if (!Number.isInteger(at) || at < 0 || at >= reader.checkpointCount) {
-    throw new GdbServerError(`checkpoint ${at} is out of range: the recording has checkpoints 0..${reader.checkpointCount - 1}`);
+    throw new GdbServerError(checkpointOutOfRange(at, reader.checkpointCount));
   }
   let client: Socket | null = null;
   const server: Server = createServer((socket) => {
