@@ -54,6 +54,7 @@ import { RecordingSession, type RecordOptions } from '../recorder/session.js';
 import { UnmappedError, type RecordingReader } from '../store/types.js';
 import type { ApiEndpoint } from './endpoint.js';
 import { lostCheckpoints, refuseLost, toApiError } from './errors.js';
+import { diffJson, mapJson } from './json.js';
 import { describeCheckpoint } from './describe.js';
 import { resolveLocation } from './locations.js';
 import { openReadOnly } from './recordings.js';
@@ -296,7 +297,7 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
   async maps({ rec, k }: ParamsOf<'maps'>): Promise<readonly MapJson[]> {
     const { reader, engine } = this.get(rec);
     engine.checkCheckpoint(k);
-    return reader.mapsAt(k).map((m) => ({ start: toHex64(m.start), end: toHex64(m.end), perms: m.perms, offset: toHex64(m.offset), dev: m.dev, inode: m.inode, path: m.path }));
+    return reader.mapsAt(k).map(mapJson);
   }
 
   async source({ rec, k, tid, frame }: ParamsOf<'source'>): Promise<SourceLocation | null> {
@@ -427,7 +428,7 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
     const { engine } = this.get(rec);
     refuseLost(engine.reader, Math.max(from, to));
     const r = await engine.diff(from, to, { limit: limit ?? 10_000 });
-    return { from: r.from, to: r.to, pages: r.pages.map((p) => ({ addr: toHex64(p.page), changedBytes: p.changedBytes })), totalPages: r.totalPages, truncated: r.truncated };
+    return diffJson(engine, r);
   }
 
   // ------------------------------------------------------------------------------------------

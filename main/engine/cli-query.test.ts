@@ -127,7 +127,7 @@ describe('diff', () => {
       from: 5,
       to: 12,
       maps: { added: [], removed: [] },
-      pages: [{ page: '0x10000', changedBytes: 2, ranges: [{ offset: 0, length: 1 }, { offset: 8, length: 1 }], symbol: null }],
+      pages: [{ addr: '0x10000', changedBytes: 2, ranges: [{ offset: 0, length: 1 }, { offset: 8, length: 1 }], symbol: null }],
       totalPages: 1,
     });
     const gone = await json<{ maps: { removed: Array<{ start: string }>; added: Array<{ start: string }> } }>('diff', rec, '34', '35');

@@ -248,9 +248,17 @@ export interface ChangesResult {
 export interface DiffResult {
   readonly from: number;
   readonly to: number;
-  readonly pages: ReadonlyArray<{ readonly addr: Hex64; readonly changedBytes: number }>;
+  /** Pages that differ, each with its changed byte ranges and the symbol at the first of them (at `to`). */
+  readonly pages: ReadonlyArray<{
+    readonly addr: Hex64;
+    readonly changedBytes: number;
+    readonly ranges: ReadonlyArray<{ readonly offset: number; readonly length: number }>;
+    readonly symbol: string | null;
+  }>;
   readonly totalPages: number;
   readonly truncated: boolean;
+  /** Mappings present at `to` and not at `from`, and the other way round. */
+  readonly maps: { readonly added: readonly MapJson[]; readonly removed: readonly MapJson[] };
 }
 
 export interface SessionStarted {

@@ -4,14 +4,13 @@
  * bytes differ with the byte ranges that do (pages with no new version between the two are
  * skipped without being read).
  */
+import { diffJson } from '../../api/json.js';
 import { symbolAt } from '../../api/locations.js';
 import { parseCommandArgs, parseIndex } from '../args.js';
 import { CliError, type CliIo } from '../io.js';
 import { rangeOptions, round, runQuery } from '../query.js';
-import type { MapEntry } from '../../../shared/model/recording.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
-const mapJson = (m: MapEntry) => ({ start: hex(m.start), end: hex(m.end), perms: m.perms, offset: hex(m.offset), path: m.path });
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('diff', argv, { limit: { type: 'string' }, json: { type: 'boolean' } });
@@ -23,12 +22,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   return runQuery('diff', io, recPath, { expr: null, upTo: Math.max(k1 ?? 0, k2 ?? 0) }, async ({ engine, signal, onProgress }) => {
     const r = await engine.diff(k1!, k2!, { signal, ...(onProgress ? { onProgress } : {}), ...(limit !== undefined ? { limit } : {}) });
     if (values.json) {
-      const pages = r.pages.map((p) => {
-        return { page: hex(p.page), changedBytes: p.changedBytes, ranges: p.ranges, symbol: symbolAt(engine, p.page + BigInt(p.ranges[0]?.offset ?? 0), k2!) };
-      });
-      io.stdout(
-        JSON.stringify({ from: r.from, to: r.to, maps: { added: r.maps.added.map(mapJson), removed: r.maps.removed.map(mapJson) }, pages, totalPages: r.totalPages, truncated: r.truncated, ms: round(r.ms) }) + '\n',
-      );
+      io.stdout(JSON.stringify({ ...diffJson(engine, r), ms: round(r.ms) }) + '\n');
       return 0;
     }
     for (const m of r.maps.removed) io.stdout(`- map ${hex(m.start)}-${hex(m.end)} ${m.perms} ${m.path}\n`);

@@ -1,5 +1,6 @@
 /** `delorean maps REC --at K [--json]`: the memory map in force at a checkpoint. */
-import { hex, parseCommandArgs, parseIndex } from '../args.js';
+import { mapJson } from '../../api/json.js';
+import { parseCommandArgs, parseIndex } from '../args.js';
 import { CliError, type CliIo } from '../io.js';
 import { runQuery } from '../query.js';
 
@@ -10,7 +11,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   return runQuery('maps', io, positionals[0], { expr: null, upTo: at ?? null }, async ({ engine, reader }) => {
     const maps = reader.mapsAt(engine.checkCheckpoint(at!));
     if (values.json) {
-      io.stdout(JSON.stringify({ checkpoint: at, maps: maps.map((m) => ({ start: hex(m.start), end: hex(m.end), perms: m.perms, offset: hex(m.offset), dev: m.dev, inode: m.inode, path: m.path })) }) + '\n');
+      io.stdout(JSON.stringify({ checkpoint: at, maps: maps.map(mapJson) }) + '\n');
     } else {
       for (const m of maps) io.stdout(`${m.start.toString(16).padStart(12, '0')}-${m.end.toString(16).padStart(12, '0')} ${m.perms} ${m.offset.toString(16).padStart(8, '0')} ${m.path}\n`);
     }
