@@ -7,7 +7,7 @@
  *             preloads cannot be ES modules), fully bundled;
  *   renderer  app/                           -> out/renderer, the same Vite config as the
  *             browser build (app/vite.config.ts).
- * Nothing test-only is an entry here (see STACK.md: shared chunks would drag it into main).
+ * Nothing test-only is an entry here: a chunk shared with a test would drag test code into main.
  */
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'electron-vite';

@@ -266,7 +266,7 @@ export async function benchRecording(quick: boolean): Promise<RecordingFigures> 
   // Two working sets: K=16 words anywhere in the 256 MiB heap (at ~1.6M steps/s that dirties
   // tens of thousands of pages between two checkpoints, so every checkpoint copies and stores
   // tens of MB: a worst case), and K=16 words in a 16-page working set inside the same heap
-  // (RECORDER.md's measurement: the cost is then the checkpoint itself, scan of 256 MiB included).
+  // (the cost is then the checkpoint itself, the scan of 256 MiB included).
   Object.assign(out, await benchIntervals(mib, quick));
 
   // Scale: open and read at 1M (100k quick), and 10M when asked for.

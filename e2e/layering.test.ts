@@ -1,5 +1,5 @@
 /**
- * Folder = runtime (STYLE.md, "What DeLorean should absorb" 3), checked on every import:
+ * Folder = runtime, checked on every import:
  *   shared/   no Node, no DOM-only packages, nothing from main/ or app/ (it runs everywhere);
  *   app/      the renderer: no Node built-ins, nothing from main/;
  *   main/     Node: nothing from app/; only main/electron/ may import `electron`

@@ -89,6 +89,8 @@ export function RecordingScreen({ sessionId, out }: { sessionId: string; out: st
 }
 
 function LiveTerminal({ sessionId, interactive }: { sessionId: string; interactive: boolean }): React.JSX.Element {
+  // A new stream for each session, so the terminal starts over with the new session's output.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
   const stream = useMemo<TerminalStream>(() => ({ initial: () => useSession.getState().output(), subscribe: (cb) => useSession.getState().onOutput(cb) }), [sessionId]);
   return (
     <PtyTerminal

@@ -1,5 +1,5 @@
 /**
- * Debian's Chromium driven by playwright-core, as STACK.md prescribes: /usr/bin/chromium,
+ * Debian's Chromium driven by playwright-core (Electron cannot be downloaded here): /usr/bin/chromium,
  * headless, a fresh user-data-dir per launch (removed on close). Console errors and page
  * errors are collected so a test can assert the page stayed healthy.
  */

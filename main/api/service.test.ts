@@ -111,8 +111,13 @@ describe('DeloreanService', () => {
     expect(await service.cancelSearch({ searchId: 'slow' })).toEqual({ cancelled: true });
     expect(await running).toEqual({ ok: false, error: { code: 'cancelled', message: 'search cancelled' } });
     expect(await service.cancelSearch({ searchId: 'slow' })).toEqual({ cancelled: false });
+    // A cancelled search reports nothing more, and no other search reported anything.
+    const progress = (): AnyEvent[] => events.filter((e) => e.event === 'onSearchProgress');
+    const seen = progress().length;
+    await new Promise((r) => setTimeout(r, 100));
     off();
-    for (const e of events) if (e.event === 'onSearchProgress') expect(e.payload.searchId).toBe('slow');
+    expect(progress()).toHaveLength(seen);
+    expect(progress().filter((e) => e.event === 'onSearchProgress' && e.payload.searchId !== 'slow')).toEqual([]);
   });
 
   it('reports predicate errors with their position', async () => {

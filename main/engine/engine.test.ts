@@ -71,11 +71,26 @@ function randomHistory(seed: number, n: number): CheckpointSpec[] {
   const specs: CheckpointSpec[] = [];
   for (let k = 0; k < n; k++) {
     const dirty = new Set<bigint>(k === 0 ? [A, B, C] : []);
-    if (r() < 0.12) (set(A, 0, BigInt(Math.floor(r() * 2)), 4), dirty.add(A));
-    if (r() < 0.06) (set(A, 8, r() < 0.5 ? B + 16n : C + 32n, 8), dirty.add(A));
-    if (r() < 0.1) (set(B, 16, BigInt(Math.floor(r() * 8)), 4), dirty.add(B));
-    if (r() < 0.1) (set(C, 32, BigInt(Math.floor(r() * 8)), 4), dirty.add(C));
-    if (r() < 0.5) (set(B, 2048, BigInt(k), 4), dirty.add(B)); // same page, other bytes
+    if (r() < 0.12) {
+      set(A, 0, BigInt(Math.floor(r() * 2)), 4);
+      dirty.add(A);
+    }
+    if (r() < 0.06) {
+      set(A, 8, r() < 0.5 ? B + 16n : C + 32n, 8);
+      dirty.add(A);
+    }
+    if (r() < 0.1) {
+      set(B, 16, BigInt(Math.floor(r() * 8)), 4);
+      dirty.add(B);
+    }
+    if (r() < 0.1) {
+      set(C, 32, BigInt(Math.floor(r() * 8)), 4);
+      dirty.add(C);
+    }
+    if (r() < 0.5) {
+      set(B, 2048, BigInt(k), 4); // same page, other bytes
+      dirty.add(B);
+    }
     let maps: CheckpointSpec['maps'];
     if (k === 0 || r() < 0.05) {
       dMapped = k === 0 ? false : !dMapped;
@@ -85,7 +100,10 @@ function randomHistory(seed: number, n: number): CheckpointSpec[] {
         dirty.add(D); // a range first seen counts as wholly dirty
       }
     }
-    if (dMapped && r() < 0.1) (set(D, 0, BigInt(Math.floor(r() * 4)), 4), dirty.add(D));
+    if (dMapped && r() < 0.1) {
+      set(D, 0, BigInt(Math.floor(r() * 4)), 4);
+      dirty.add(D);
+    }
     specs.push({ ...(maps ? { maps } : {}), pages: [...dirty].map((p) => [p, img.get(p)!.slice()] as const) });
   }
   return specs;

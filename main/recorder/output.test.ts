@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openRecording } from '../store/reader.js';
 import type { RecordingReader } from '../store/types.js';
-import { PROGRAMS, recordProgram, tempDir, sleep, until } from '../testing/cli.js';
+import { PROGRAMS, recordProgram, tempDir, until } from '../testing/cli.js';
 import { RecordingSession, type RecordingSummary } from './session.js';
 
 const tmp = tempDir();

@@ -21,7 +21,10 @@ function stream(): Uint8Array {
   const parts = msgs.map((m) => encodeMessage(m));
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) (out.set(p, at), (at += p.length));
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 

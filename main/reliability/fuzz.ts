@@ -181,6 +181,7 @@ export async function damageRecording(recording: string, work: string, seed: num
     stats.cases++;
     let r: RecordingReader | null = null;
     const before = process.memoryUsage().rss;
+    let growth: number;
     try {
       r = await openRecording(work, { readOnly: true });
       if (r.checkpointCount > pristine.length) throw new Error(`${what}: ${r.checkpointCount} checkpoints, more than the ${pristine.length} recorded`);
@@ -197,15 +198,15 @@ export async function damageRecording(recording: string, work: string, seed: num
       if (r.checkpointCount === pristine.length) stats.intact++;
       else stats.cut++;
     } catch (e) {
-      if (!(e instanceof RecordingError)) throw new Error(`${what}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      if (!e.message.startsWith(work)) throw new Error(`${what}: the error does not name the recording: ${e.message}`);
+      if (!(e instanceof RecordingError)) throw new Error(`${what}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, { cause: e });
+      if (!e.message.startsWith(work)) throw new Error(`${what}: the error does not name the recording: ${e.message}`, { cause: e });
       stats.refused++;
     } finally {
       r?.close();
-      const growth = process.memoryUsage().rss - before;
+      growth = process.memoryUsage().rss - before;
       stats.maxRssGrowth = Math.max(stats.maxRssGrowth, growth);
-      if (growth > 512 * 2 ** 20) throw new Error(`${what}: memory grew by ${Math.round(growth / 2 ** 20)} MiB`);
     }
+    if (growth > 512 * 2 ** 20) throw new Error(`${what}: memory grew by ${Math.round(growth / 2 ** 20)} MiB`);
   };
 
   const rnd = prng(seed);

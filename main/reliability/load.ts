@@ -1,6 +1,6 @@
 /**
  * The load run of the long suite (bench/reliability.ts): a long recording at a high checkpoint
- * rate, made and followed live the way the app does it, measuring what issue 6 asks:
+ * rate, made and followed live the way the app does it, measuring:
  *
  * - memory: `delorean serve` is DeLorean's main process (the same service as the desktop
  *   app's main process; the ingest worker is a thread of it). Its resident memory and the

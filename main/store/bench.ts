@@ -14,7 +14,7 @@
 import { mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MessageType, type WireMessage } from '../../shared/protocol/wire.js';
+import type { WireMessage } from '../../shared/protocol/wire.js';
 import { INDEX_FILE } from './format.js';
 import { openRecording } from './reader.js';
 import { SyntheticProgram, writeSyntheticRecording } from './synthetic.js';

@@ -86,7 +86,7 @@ export class BlobStore {
 
   // Cached segment blocks, least recently used first (Map insertion order). A block dropped
   // past capacity lends its buffer to the next one read: a walk along the timeline reads a
-  // block per 16 KiB of segment, and a fresh buffer each time was ~15% of its time in GC.
+  // block per 64 KiB of segment, and a fresh buffer each time was ~15% of its time in GC.
   // Safe because views into a block are held only across one read() (at most MAX_DEPTH + 1
   // blob reads, fewer than the capacity), so a reused block was never touched by it.
   private readonly blocks = new Map<number, Block>();
@@ -408,7 +408,7 @@ export class BlobStore {
       return hit;
     }
     const deltas: Array<{ vofs: number; kind: number; depth: number; payload: Uint8Array }> = [];
-    let root: DecodedBlob | null = null;
+    let root: DecodedBlob;
     for (let v = vofs; ; ) {
       const raw = this.raw(v, len);
       if (!isDelta(raw.kind)) {

@@ -64,7 +64,7 @@ function spawnWriter(dir: string, opts: object, mode: 'run' | 'live'): Child {
 
 const committed = (c: Child): number => c.lines.filter((l) => l.startsWith('C ')).reduce((m, l) => Math.max(m, Number(l.slice(2))), 0);
 
-let cleanups: Array<() => void> = [];
+const cleanups: Array<() => void> = [];
 afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });

@@ -58,7 +58,6 @@ export const segmentFile = (n: number): string => `blobs-${String(n).padStart(6,
 export const SEGMENT_RE = /^blobs-(\d{6})\.seg$/;
 
 export const PAGE_SIZE = 4096;
-export const PAGE_SHIFT = 12;
 /** The same as bigints, made once (BigInt() in a hot loop allocates). */
 export const PAGE_SIZE_N = 4096n;
 export const PAGE_SHIFT_N = 12n;
@@ -96,4 +95,3 @@ export const RecordType = {
   Warning: 6, // a recorder Error message (fatal or not)
   Exit: 7, // how the program ended
 } as const;
-export type RecordTypeCode = (typeof RecordType)[keyof typeof RecordType];

@@ -3,8 +3,8 @@
  * scheduled, to make each stop/resume of the program cheap.
  *
  * A checkpoint is a ping-pong between the recorder and the stopped program: interrupt, wait,
- * read, resume. When both sit on one CPU those wake-ups stay local (a stop costs ~9 us
- * instead of ~25 us, RECORDER.md), and a SCHED_FIFO recorder runs the moment the program
+ * read, resume. When both sit on one CPU those wake-ups stay local (a stop is several times
+ * cheaper than across two CPUs), and a SCHED_FIFO recorder runs the moment the program
  * stops instead of queueing behind it. So, for a launched program:
  *   - the recorder pins itself to the CPU it is on before the fork (the program inherits it),
  *     while the program is single-threaded: at its first second thread or child process,

@@ -383,11 +383,3 @@ int syscall_by_name(const char *name)
 			return table[i].nr;
 	return -1;
 }
-
-const char *syscall_name(int nr)
-{
-	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-		if (table[i].nr == nr)
-			return table[i].name;
-	return NULL;
-}

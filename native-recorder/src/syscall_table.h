@@ -1,5 +1,5 @@
 /*
- * syscall_table.h - x86-64 system call names <-> numbers (see syscall_table.c).
+ * syscall_table.h - x86-64 system call numbers by name (see syscall_table.c).
  */
 #ifndef DL_SYSCALL_TABLE_H
 #define DL_SYSCALL_TABLE_H
@@ -14,7 +14,5 @@ struct syscall_name {
 
 /* The number of a system call by its name ("write"), or -1 if unknown. */
 int syscall_by_name(const char *name);
-/* The name of a system call number, or NULL. */
-const char *syscall_name(int nr);
 
 #endif

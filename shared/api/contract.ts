@@ -294,7 +294,7 @@ export interface GdbStarted {
 
 const rec = s.string({ min: 1, max: 4096, what: 'a recording handle from openRecording' });
 const checkpoint = s.int(0, Number.MAX_SAFE_INTEGER);
-const id = s.string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/, what: 'an id of 1-64 letters, digits, _ or -' });
+const id = s.string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/, example: 'search-1', what: 'an id of 1-64 letters, digits, _ or -' });
 export const MAX_READ = 65536;
 export const MAX_BUCKETS = 16384;
 
@@ -331,7 +331,7 @@ export const paramSchemas = {
     env: s.optional(s.record(s.string({ max: 65536 }))),
     out: s.optional(s.string({ min: 1, max: 4096 })),
     syscalls: s.optional(s.union(s.literal('all'), s.array(s.string({ min: 1, max: 64 }), 512))),
-    interval: s.optional(s.string({ min: 1, max: 32, pattern: /^\d+(\.\d+)?(ns|us|ms|s)?$/, what: 'an interval such as "10ms"' })),
+    interval: s.optional(s.string({ min: 1, max: 32, pattern: /^\d+(\.\d+)?(ns|us|ms|s)?$/, example: '10ms', what: 'an interval such as "10ms"' })),
     breaks: s.optional(s.array(s.string({ min: 1, max: 256 }), 256)),
     backend: s.optional(s.literal('auto', 'uffd-wp', 'soft-dirty', 'hash')),
     maxCheckpoints: s.optional(s.int(1, 2 ** 32 - 1)),
@@ -422,8 +422,6 @@ export interface DeloreanEvents {
   onGdbExit: { readonly sessionId: string; readonly exitCode: number; readonly signal: number | null };
 }
 export type EventName = keyof DeloreanEvents;
-export const EVENT_NAMES: readonly EventName[] = ['onRecordingProgress', 'onTerminalData', 'onRecordingEnded', 'onSearchProgress', 'onGdbData', 'onGdbExit'];
-export type EventListener = <E extends EventName>(event: E, payload: DeloreanEvents[E]) => void;
 export type AnyEvent = { [E in EventName]: { event: E; payload: DeloreanEvents[E] } }[EventName];
 
 // ---------------------------------------------------------------------------------------------
@@ -492,11 +490,5 @@ export interface DeloreanPreload {
   on(listener: (e: AnyEvent) => void): () => void;
 }
 
-/** The WebSocket bridge's messages (main/bridge/server.ts). */
-export interface BridgeRequest {
-  readonly id: number;
-  readonly method: string;
-  readonly params: unknown;
-}
+/** The WebSocket bridge's reply to a request (main/bridge/server.ts). */
 export type BridgeReply = { readonly id: number | null; readonly result: unknown } | { readonly id: number | null; readonly error: ApiErrorJson };
-export type BridgeEvent = AnyEvent;

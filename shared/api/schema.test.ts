@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, paramSchemas, validateCall } from './contract.js';
+import { ApiError, METHOD_NAMES, paramSchemas, validateCall } from './contract.js';
 import * as s from './schema.js';
 
 describe('schema', () => {
@@ -56,7 +56,25 @@ describe('validateCall', () => {
     expect(() => validateCall('sessionControl', { sessionId: 'abc', action: 'explode' })).toThrow(/params.action/);
   });
 
-  it('has a validator for every method', () => {
-    for (const [name, schema] of Object.entries(paramSchemas)) expect(typeof schema.parse, name).toBe('function');
-  });
+  // Every method, at the edges of its own schema: what it must take, and what it must refuse
+  // with invalid-params naming the method (not an exception from deeper in the service).
+  for (const name of METHOD_NAMES) {
+    it(`${name}: accepts its valid params and refuses its invalid ones`, () => {
+      const { valid, invalid } = paramSchemas[name].samples;
+      expect(valid.length).toBeGreaterThan(0);
+      expect(invalid.length).toBeGreaterThan(2);
+      for (const params of valid) expect(validateCall(name, params).method).toBe(name);
+      for (const params of invalid) {
+        let error: unknown = null;
+        try {
+          validateCall(name, params);
+        } catch (e) {
+          error = e;
+        }
+        expect(error, JSON.stringify(params)?.slice(0, 200)).toBeInstanceOf(ApiError);
+        expect((error as ApiError).code).toBe('invalid-params');
+        expect((error as ApiError).message.startsWith(`${name}: params`)).toBe(true);
+      }
+    });
+  }
 });

@@ -240,7 +240,7 @@ describe('fuzz', () => {
         tokenize(src);
         return e;
       }
-      throw new Error(`parsePredicate(${JSON.stringify(src)}) threw ${String(e)}`);
+      throw new Error(`parsePredicate(${JSON.stringify(src)}) threw ${String(e)}`, { cause: e });
     }
   };
 

@@ -1,5 +1,5 @@
 /**
- * The fixed message sequence behind golden.bin. native-recorder/tests/wire_golden.c builds the
+ * The fixed message sequence behind golden.bin. native-recorder/tests/unit/wire_golden.c builds the
  * same sequence with the C encoder; both must produce golden.bin byte for byte.
  */
 import { Backend, MessageType, Trigger, WIRE_VERSION, type WireMessage } from './wire.js';

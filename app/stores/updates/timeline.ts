@@ -41,12 +41,6 @@ export function panBy(view: TimelineView, count: number, delta: number): Timelin
   return clampView({ from: view.from + delta, to: view.to + delta }, count);
 }
 
-/** Centers the view on checkpoint k, keeping its span. */
-export function centerOn(view: TimelineView, count: number, k: number): TimelineView {
-  const span = view.to - view.from;
-  return clampView({ from: k + 0.5 - span / 2, to: k + 0.5 + span / 2 }, count);
-}
-
 /** Moves the view just enough that checkpoint k is visible. */
 export function revealCheckpoint(view: TimelineView, count: number, k: number): TimelineView {
   if (k >= view.from && k + 1 <= view.to) return view;
@@ -63,11 +57,6 @@ export function clampCheckpoint(k: number, count: number): number {
 export function checkpointAtX(view: TimelineView, width: number, x: number, count: number): number {
   const k = view.from + (x / Math.max(1, width)) * (view.to - view.from);
   return clampCheckpoint(Math.floor(k), count);
-}
-
-/** The pixel x of the left edge of checkpoint k. */
-export function xOfCheckpoint(view: TimelineView, width: number, k: number): number {
-  return ((k - view.from) / (view.to - view.from)) * width;
 }
 
 export type StepKey = 'ArrowLeft' | 'ArrowRight' | 'PageUp' | 'PageDown' | 'Home' | 'End';
