@@ -10,6 +10,7 @@ import { RecordingScreen } from './screens/RecordingScreen.js';
 import { StartScreen } from './screens/StartScreen.js';
 import { ViewerScreen } from './screens/ViewerScreen.js';
 import { formatBytes, formatCount, formatExit } from './lib/format.js';
+import { formatReduction } from '../shared/api/format.js';
 
 function Screen(): React.JSX.Element {
   const screen = useApp((s) => s.screen);
@@ -65,7 +66,7 @@ function TitleBar({ onHelp }: { onHelp: () => void }): React.JSX.Element {
           <span className="sep">·</span>
           <span className="dim">
             {formatBytes(summary.stats.storedBytes)} stored
-            {summary.stats.reduction > 0 ? ` (${summary.stats.reduction.toFixed(1)}× smaller)` : ''} · {summary.meta.backend}
+            {summary.stats.rawBytes > 0 ? ` (${formatReduction(summary.stats.reduction)})` : ''} · {summary.meta.backend}
           </span>
         </div>
       )}

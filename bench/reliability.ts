@@ -12,7 +12,8 @@
  *   checkpoints plus a random delay; every committed checkpoint is checked against the
  *   program's history and the program must not be left stopped or traced. Failures are
  *   collected (with their trial) rather than ending the run.
- * - fuzz: the drivers of fuzz.test.ts, fuzzScale times longer.
+ * - fuzz: the drivers of fuzz.test.ts, fuzzScale times longer; and every query command through
+ *   the binary on every damage of main/reliability/cli-damage.ts (cli-damage.test.ts samples them).
  * - load (main/reliability/load.ts): `spin` recorded with --interval 1ms for loadSeconds (the
  *   issue's run: 1,800 s) by `delorean serve`, started and followed live over the WebSocket
  *   bridge as the renderer does; resident memory of DeLorean's process (main thread + ingest
@@ -26,6 +27,7 @@ import { pathToFileURL } from 'node:url';
 import { recordProgram } from '../main/testing/cli.js';
 import { damageRecording, fuzzCliInProcess, fuzzCliSubprocess, fuzzFind } from '../main/reliability/fuzz.js';
 import type { ArgvPools } from '../main/reliability/generators.js';
+import { COUNTER_QUERIES, damageThroughCli } from '../main/reliability/cli-damage.js';
 import { loadRun, type LoadResult } from '../main/reliability/load.js';
 import { faultTrial, type FaultOutcome, type FaultTrial } from '../main/reliability/trials.js';
 
@@ -44,7 +46,7 @@ export interface LongReliabilityOptions {
 
 export interface LongReliabilityResult {
   kills: { trials: number; survived: number; checkpointsVerified: number; fates: Record<string, number>; failures: string[] };
-  fuzz: { seed: number; argvRuns: number; subprocessRuns: number; predicates: number; damageCases: number; damageRefused: number; damageCut: number; damageIntact: number; maxRssGrowthMiB: number; failures: string[] };
+  fuzz: { seed: number; argvRuns: number; subprocessRuns: number; predicates: number; damageCases: number; damageRefused: number; damageCut: number; damageIntact: number; maxRssGrowthMiB: number; cliDamageCases: number; cliDamageQueries: number; cliDamageSame: number; cliDamageRefused: number; failures: string[] };
   load: LoadResult | null;
   /** Why the load run failed, when it did. */
   loadFailure: string | null;
@@ -97,7 +99,7 @@ async function longFuzz(dir: string, scale: number, seed: number, log: (s: strin
   const pools: ArgvPools = { recording: rec, notRecording, emptyDir: join(dir, 'empty.dlr'), missing: join(dir, 'missing.dlr'), outDir: join(dir, 'outs') };
   mkdirSync(pools.emptyDir);
   mkdirSync(pools.outDir);
-  const out: LongReliabilityResult['fuzz'] = { seed, argvRuns: 0, subprocessRuns: 0, predicates: 0, damageCases: 0, damageRefused: 0, damageCut: 0, damageIntact: 0, maxRssGrowthMiB: 0, failures: [] };
+  const out: LongReliabilityResult['fuzz'] = { seed, argvRuns: 0, subprocessRuns: 0, predicates: 0, damageCases: 0, damageRefused: 0, damageCut: 0, damageIntact: 0, maxRssGrowthMiB: 0, cliDamageCases: 0, cliDamageQueries: 0, cliDamageSame: 0, cliDamageRefused: 0, failures: [] };
   const step = async (what: string, fn: () => Promise<void>): Promise<void> => {
     try {
       await fn();
@@ -129,6 +131,17 @@ async function longFuzz(dir: string, scale: number, seed: number, log: (s: strin
     out.maxRssGrowthMiB = round1(d.maxRssGrowth / MiB);
   });
   log(`  fuzz: ${out.damageCases} damaged recordings (${out.damageRefused} refused, ${out.damageCut} cut, ${out.damageIntact} intact)`);
+  await step('damage through the CLI', async () => {
+    const work = join(dir, 'damaged-cli.dlr');
+    mkdirSync(work, { mode: 0o700 });
+    const d = await damageThroughCli(rec, work, COUNTER_QUERIES, { all: true });
+    out.cliDamageCases = d.cases;
+    out.cliDamageQueries = d.queries;
+    out.cliDamageSame = d.same;
+    out.cliDamageRefused = d.refused;
+    out.failures.push(...d.failures.map((f) => `damage through the CLI: ${f}`));
+  });
+  log(`  fuzz: ${out.cliDamageCases} damaged recordings through the CLI, ${out.cliDamageQueries} queries (${out.cliDamageSame} same answer, ${out.cliDamageRefused} refused)`);
   return out;
 }
 
@@ -145,6 +158,10 @@ export function reliabilityFigures(r: LongReliabilityResult): Record<string, num
     fuzz_predicates: r.fuzz.predicates,
     fuzz_damaged_recordings: r.fuzz.damageCases,
     fuzz_damage_max_rss_growth_MiB: r.fuzz.maxRssGrowthMiB,
+    cli_damaged_recordings: r.fuzz.cliDamageCases,
+    cli_damaged_queries: r.fuzz.cliDamageQueries,
+    cli_damaged_same_answer: r.fuzz.cliDamageSame,
+    cli_damaged_refused: r.fuzz.cliDamageRefused,
     fuzz_failures: r.fuzz.failures.length,
   };
   if (r.loadFailure) f.load_failure = r.loadFailure.slice(0, 300);

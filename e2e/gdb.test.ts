@@ -7,7 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnyEvent } from '../shared/api/contract.js';
-import { resolveAddress } from '../main/cli/commands/read.js';
+import { resolveLocation } from '../main/api/locations.js';
+import { Engine } from '../main/engine/engine.js';
 import { haveGdb } from '../main/gdb/testing.js';
 import { openRecording } from '../main/store/reader.js';
 import type { RecordingReader } from '../main/store/types.js';
@@ -19,7 +20,7 @@ import { screenshot, waitForSelected } from './support/screens.js';
 const skip = chromiumMissing();
 
 function u64At(r: RecordingReader, k: number, expr: string): bigint {
-  const { address } = resolveAddress(r, k, expr);
+  const { address } = resolveLocation(new Engine(r), expr, k);
   const b = r.readMemory(k, address, 8);
   return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
 }

@@ -40,9 +40,9 @@ export function ChangesPanel(): React.JSX.Element {
         {changes.result?.changes.map((c) => (
           <li key={c.checkpoint} className={c.checkpoint === selected ? 'current' : ''} data-testid="change-item" data-checkpoint={c.checkpoint} onClick={() => select(c.checkpoint)}>
             <span className="k">#{c.checkpoint}</span>
-            <span className="before">{show(c.before)}</span>
+            <span className="before">{show(c.old)}</span>
             <span className="arrow">→</span>
-            <span className="after">{show(c.after)}</span>
+            <span className="after">{show(c.new)}</span>
           </li>
         ))}
       </ol>

@@ -8,6 +8,7 @@ import { PtyTerminal, type TerminalStream } from '../components/PtyTerminal.js';
 import { Timeline } from '../components/timeline/Timeline.js';
 import { api } from '../lib/api.js';
 import { formatBytes, formatCount, formatExit, formatRate } from '../lib/format.js';
+import { formatReduction } from '../../shared/api/format.js';
 import { useApp } from '../stores/app-store.js';
 import { useSession } from '../stores/session-store.js';
 import { useViewer } from '../stores/viewer-store.js';
@@ -78,7 +79,7 @@ export function RecordingScreen({ sessionId, out }: { sessionId: string; out: st
           {ended.error
             ? `Recording failed: ${ended.error}`
             : ended.summary &&
-              `Program ${formatExit(ended.summary.exit)}. ${formatCount(ended.summary.checkpoints)} checkpoints, ${formatBytes(ended.summary.storedBytes)} stored for ${formatBytes(ended.summary.rawBytes)} of pages (${ended.summary.reduction > 0 ? `${ended.summary.reduction.toFixed(1)}× smaller` : 'nothing stored'}).`}
+              `Program ${formatExit(ended.summary.exit)}. ${formatCount(ended.summary.checkpoints)} checkpoints, ${formatBytes(ended.summary.storedBytes)} stored for ${formatBytes(ended.summary.rawBytes)} of pages (${ended.summary.rawBytes > 0 ? formatReduction(ended.summary.reduction) : 'nothing stored'}).`}
         </div>
       )}
       <Timeline height={112} />

@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { bytesToHex, ByteMask, fromHex64, toHex64 } from '../../shared/api/bytes.js';
+import { storageReduction, symbolWithOffset } from '../../shared/api/format.js';
 import {
   ApiError,
   toErrorJson,
@@ -47,29 +48,21 @@ import {
   type ThreadRegistersJson,
   type TimelineSlice,
 } from '../../shared/api/contract.js';
-import type { CheckpointInfo, MapEntry } from '../../shared/model/recording.js';
-import { PredicateSyntaxError } from '../../shared/predicate/parser.js';
-import { Engine, EngineError } from '../engine/engine.js';
+import { Engine } from '../engine/engine.js';
 import { GP_NAMES } from '../engine/registers.js';
-import { SymbolError } from '../engine/symbols.js';
-import { RecordError, RecordingSession, type RecordOptions } from '../recorder/session.js';
-import { openRecording as openStore } from '../store/reader.js';
-import { RecordingError, UnmappedError, type RecordingReader } from '../store/types.js';
+import { RecordingSession, type RecordOptions } from '../recorder/session.js';
+import { UnmappedError, type RecordingReader } from '../store/types.js';
 import type { ApiEndpoint } from './endpoint.js';
+import { lostCheckpoints, refuseLost, toApiError } from './errors.js';
+import { diffJson, mapJson } from './json.js';
+import { describeCheckpoint } from './describe.js';
+import { resolveLocation } from './locations.js';
+import { openReadOnly } from './recordings.js';
 import { GdbTerminals } from './gdb-terminals.js';
 import { demoProgram, packageVersion } from './paths.js';
 import { defaultConfigDir, defaultRecordingsDir, RecentList } from './recent.js';
-import { syscallName } from './syscalls.js';
 import { unwind } from './unwind.js';
 import { sliceTimeline } from './timeline.js';
-
-/** Byte ranges listed per differing page (the rest are counted). */
-const DIFF_RANGES = 32;
-
-const mapJson = (m: MapEntry): MapJson => ({ start: toHex64(m.start), end: toHex64(m.end), perms: m.perms, offset: toHex64(m.offset), dev: m.dev, inode: m.inode, path: m.path });
-
-/** "counter", "store+0x40": the symbol an address falls in, or null. */
-const symbolLabel = (at: { readonly name: string; readonly offset: bigint } | null): string | null => (at ? (at.offset === 0n ? at.name : `${at.name}+0x${at.offset.toString(16)}`) : null);
 
 export interface ServiceOptions {
   readonly face: AppInfo['face'];
@@ -107,7 +100,6 @@ const REGISTER_ORDER: readonly (typeof GP_NAMES)[number][] = [
   'rip', 'rsp', 'rbp', 'rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15',
   'eflags', 'orig_rax', 'fs_base', 'gs_base', 'cs', 'ss', 'ds', 'es', 'fs', 'gs',
 ];
-const SIGNALS: Readonly<Record<number, string>> = { 1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 15: 'SIGTERM' };
 
 export class DeloreanService implements DeloreanApi, ApiEndpoint {
   private readonly listeners = new Set<(e: AnyEvent) => void>();
@@ -200,9 +192,7 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
   }
 
   private async load(rec: string): Promise<Open> {
-    if (!existsSync(rec)) throw new ApiError(`no such recording: ${rec}`, 'not-found');
-    if (!statSync(rec).isDirectory()) throw new ApiError(`not a recording (expected a .dlr directory): ${rec}`, 'not-found');
-    const reader = this.options.openReader ? await this.options.openReader(rec) : await openStore(rec, { readOnly: true });
+    const reader = await openReadOnly(rec, this.options.openReader);
     const open: Open = { reader, engine: new Engine(reader) };
     this.recordings.set(rec, open);
     return open;
@@ -234,8 +224,9 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
       meta: { ...reader.meta, argv: [...reader.meta.argv] },
       checkpointCount: n,
       exit: reader.exit,
-      stats: { ...s, reduction: s.storedBytes > 0 ? s.rawBytes / s.storedBytes : 0 },
+      stats: { ...s, reduction: storageReduction(s.rawBytes, s.storedBytes) },
       durationNs: duration.toString(),
+      damage: lostCheckpoints(reader),
     };
   }
 
@@ -262,45 +253,12 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
       tid: c.tid,
       detail: toHex64(c.detail),
       args: c.args.map(toHex64),
-      description: this.describe(engine, c, k),
+      description: describeCheckpoint(engine, k),
       dirtyPages: c.dirtyPages,
       threads: c.threads,
       mapsVersion: c.mapsVersion,
       program: reader.programAt(k),
     };
-  }
-
-  private describe(engine: Engine, c: CheckpointInfo, k: number): string {
-    switch (c.trigger) {
-      case 'start':
-        return `start of ${basename(engine.reader.programAt(k))}`;
-      case 'syscall': {
-        const arg = (v: bigint): string => (v < 0x10000n ? v.toString() : toHex64(v));
-        return `${syscallName(Number(c.detail))}(${c.args.slice(0, 3).map(arg).join(', ')})`;
-      }
-      case 'interval':
-        return 'interval';
-      case 'breakpoint': {
-        let where: string = toHex64(c.detail);
-        try {
-          const s = engine.symbolAt(c.detail, k);
-          if (s) where = s.offset === 0n ? s.name : `${s.name}+0x${s.offset.toString(16)}`;
-        } catch {
-          // Symbols unavailable (binary gone): the address will do.
-        }
-        return `breakpoint ${where}`;
-      }
-      case 'request':
-        return 'checkpoint requested';
-      case 'exit':
-        return `exit(${BigInt.asIntN(32, c.detail)})`;
-      case 'signal': {
-        const sig = Number(c.detail);
-        return `fatal signal ${sig}${SIGNALS[sig] ? ` (${SIGNALS[sig]})` : ''}`;
-      }
-      case 'exec':
-        return `exec ${basename(engine.reader.programAt(k))}`;
-    }
   }
 
   async readMemory({ rec, k, addr, len, compareTo }: ParamsOf<'readMemory'>): Promise<MemoryBlock> {
@@ -357,7 +315,7 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
       const file = location?.file ?? null;
       frames.push({
         pc: toHex64(f.pc),
-        function: location?.function ?? (symbol ? symbolName(symbol) : null),
+        function: location?.function ?? (symbol ? symbolWithOffset(symbol.name, symbol.offset) : null),
         library: symbol?.library ?? null,
         file,
         line: location?.line ?? null,
@@ -415,19 +373,8 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
 
   async resolve({ rec, k, expr }: ParamsOf<'resolve'>): Promise<ResolvedAddress> {
     const { engine } = this.get(rec);
-    const addr = engine.resolveAddress(expr, k);
-    const table = engine.symbolsAt(k);
-    let size: number | null = null;
-    const name = /^\s*&?\s*(?:([^\s!]+)!)?([A-Za-z_][\w.]*)\s*$/.exec(expr);
-    if (name) {
-      try {
-        const s = table.symbol(name[2]!, name[1] ?? null);
-        size = s.size > 0n ? Number(s.size) : null;
-      } catch {
-        size = null;
-      }
-    }
-    return { expr, addr: toHex64(addr), size, symbol: symbolLabel(table.lookup(addr)) };
+    const { address, size, symbol } = resolveLocation(engine, expr, k);
+    return { expr, addr: toHex64(address), size, symbol };
   }
 
   // ------------------------------------------------------------------------------------------
@@ -446,6 +393,7 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
 
   async bisect({ rec, searchId, predicate, lo, hi }: ParamsOf<'bisect'>): Promise<BisectResult> {
     const { engine } = this.get(rec);
+    refuseLost(engine.reader, hi ?? null);
     return this.search(searchId, async (signal, onProgress) => {
       const r = await engine.bisect(predicate, { from: lo, to: hi, signal, onProgress });
       return { searchId, checkpoint: r.checkpoint, probes: r.probes };
@@ -454,6 +402,7 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
 
   async find({ rec, searchId, predicate, from, to, limit }: ParamsOf<'find'>): Promise<FindResult> {
     const { engine } = this.get(rec);
+    refuseLost(engine.reader, to ?? null);
     return this.search(searchId, async (signal, onProgress) => {
       const r = await engine.find(predicate, { all: true, from, to, limit: (limit ?? 10_000) * 2, signal, onProgress });
       const t = r.transitions;
@@ -472,25 +421,17 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
 
   async changes({ rec, addr, len, from, to, limit }: ParamsOf<'changes'>): Promise<ChangesResult> {
     const { engine } = this.get(rec);
+    refuseLost(engine.reader, to ?? null);
     const r = await engine.changes(fromHex64(addr), len, { from, to, limit: limit ?? 10_000 });
     const hex = (b: Uint8Array | null): string | null => (b ? bytesToHex(b) : null);
-    return { addr: toHex64(r.address), len: r.len, changes: r.changes.map((c) => ({ checkpoint: c.checkpoint, before: hex(c.old), after: hex(c.new) })), truncated: r.truncated };
+    return { addr: toHex64(r.address), len: r.len, changes: r.changes.map((c) => ({ checkpoint: c.checkpoint, old: hex(c.old), new: hex(c.new) })), truncated: r.truncated };
   }
 
   async diff({ rec, from, to, limit }: ParamsOf<'diff'>): Promise<DiffResult> {
     const { engine } = this.get(rec);
+    refuseLost(engine.reader, Math.max(from, to));
     const r = await engine.diff(from, to, { limit: limit ?? 10_000 });
-    const table = engine.symbolsAt(to);
-    const pages = r.pages.map((p) => ({
-      addr: toHex64(p.page),
-      changedBytes: p.changedBytes,
-      ranges: p.ranges.slice(0, DIFF_RANGES).map((x) => {
-        const at = p.page + BigInt(x.offset);
-        return { addr: toHex64(at), length: x.length, symbol: symbolLabel(table.lookup(at)) };
-      }),
-      rangeCount: p.ranges.length,
-    }));
-    return { from: r.from, to: r.to, pages, maps: { added: r.maps.added.map(mapJson), removed: r.maps.removed.map(mapJson) }, totalPages: r.totalPages, truncated: r.truncated };
+    return diffJson(engine, r);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -524,7 +465,7 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
         this.emit('onRecordingEnded', {
           sessionId,
           out: s.out,
-          summary: { out: sum.out, checkpoints: sum.checkpoints, exit: sum.exit, rawBytes: sum.stats.rawBytes, storedBytes: sum.stats.storedBytes, reduction: sum.stats.storedBytes > 0 ? sum.stats.rawBytes / sum.stats.storedBytes : 0 },
+          summary: { out: sum.out, checkpoints: sum.checkpoints, exit: sum.exit, rawBytes: sum.stats.rawBytes, storedBytes: sum.stats.storedBytes, reduction: storageReduction(sum.stats.rawBytes, sum.stats.storedBytes) },
           error: null,
         });
       },
@@ -610,10 +551,6 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
   }
 }
 
-function symbolName(s: { name: string; offset: bigint }): string {
-  return s.offset === 0n ? s.name : `${s.name}+0x${s.offset.toString(16)}`;
-}
-
 /** Bytes [base, base+len) at checkpoint k, page by page; unmapped pages read as zero and are marked unreadable. */
 function readPages(reader: RecordingReader, k: number, base: bigint, len: number): { bytes: Uint8Array; readable: { mask: ByteMask; has(i: number): boolean } } {
   const bytes = new Uint8Array(len);
@@ -632,16 +569,3 @@ function readPages(reader: RecordingReader, k: number, base: bigint, len: number
   }
   return { bytes, readable: { mask, has: (i) => ((mask.bits[i >> 3] ?? 0) & (1 << (i & 7))) !== 0 } };
 }
-
-/** Maps what the engine, store and recorder throw onto the contract's error codes. */
-export function toApiError(e: unknown): ApiError {
-  if (e instanceof ApiError) return e;
-  if (e instanceof PredicateSyntaxError) return new ApiError(e.message, 'parse-error', e.position);
-  if (e instanceof UnmappedError) return new ApiError(e.message, 'unmapped');
-  if (e instanceof SymbolError) return new ApiError(e.message, 'not-found');
-  if (e instanceof EngineError || e instanceof RecordingError || e instanceof RecordError) return new ApiError(e.message, 'failed');
-  if (e instanceof Error && e.name === 'AbortError') return new ApiError('search cancelled', 'cancelled');
-  if (e instanceof Error) return new ApiError(e.message, 'failed');
-  return new ApiError(String(e), 'failed');
-}
-

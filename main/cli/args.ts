@@ -1,8 +1,9 @@
 /**
  * Argument helpers shared by the commands: node's util.parseArgs with our error style, and
- * the parsers for the values every command takes (checkpoints, numbers, recordings).
+ * the parsers for the values every command takes.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { checkpointOutOfRange } from '../../shared/api/format.js';
 import { CliError } from './io.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -25,11 +26,7 @@ export function parseIndex(value: string | undefined, what: string): number | un
 
 /** A checkpoint index that must exist in a recording of `count` checkpoints. */
 export function checkCheckpoint(k: number, count: number): number {
-  if (k >= count) {
-    throw new CliError(
-      count === 0 ? `checkpoint ${k} is out of range: the recording has no checkpoints` : `checkpoint ${k} is out of range: the recording has checkpoints 0..${count - 1}`,
-    );
-  }
+  if (k >= count) throw new CliError(checkpointOutOfRange(k, count));
   return k;
 }
 

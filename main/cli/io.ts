@@ -1,3 +1,5 @@
+import type { ApiErrorCode } from '../../shared/api/contract.js';
+
 /**
  * What a CLI command may touch of the outside world, so commands stay testable and never
  * call process.exit themselves: they return an exit code, or throw CliError.
@@ -24,6 +26,11 @@ export class CliError extends Error {
     super(message);
     this.name = 'CliError';
   }
+}
+
+/** The exit code for an error of the API's kind: 2 for what the user typed wrong, 130 for Ctrl-C, else 1. */
+export function exitCodeOf(code: ApiErrorCode): number {
+  return code === 'invalid-params' || code === 'parse-error' || code === 'unknown-method' ? 2 : code === 'cancelled' ? 130 : 1;
 }
 
 export type CommandRun = (args: string[], io: CliIo) => Promise<number>;

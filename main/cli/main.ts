@@ -2,8 +2,9 @@
  * `delorean`: the CLI over the same engine the app uses. One file per command in commands/,
  * each exporting `run(args, io)`; this file only dispatches and turns errors into exit codes.
  */
-import { CliError, processIo, type CliIo, type CommandRun } from './io.js';
-import { RecordingError } from '../store/types.js';
+import { knownError } from '../api/errors.js';
+import { packageVersion } from '../api/paths.js';
+import { CliError, exitCodeOf, processIo, type CliIo, type CommandRun } from './io.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: CommandRun }> }> = {
   record: { summary: 'record a program: delorean record [options] -- PROGRAM [ARGS...]', load: () => import('./commands/record.js') },
@@ -24,13 +25,17 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Com
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary.replace(/^[^:]*: /, '')}`);
-  return `DeLorean: a time-travel debugger for Linux programs.\n\nUsage: delorean COMMAND [ARGS...]\n\n${lines.join('\n')}\n\nEvery query command takes --json. See README.md for details.\n`;
+  return `DeLorean ${packageVersion()}: a time-travel debugger for Linux programs.\n\nUsage: delorean COMMAND [ARGS...]\n\n${lines.join('\n')}\n  ${'help'.padEnd(width)}  this list (also --help, -h); --version (-V) prints the version\n\nEvery query command takes --json. See README.md for details.\n`;
 }
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === '--help' || name === '-h' || name === 'help') {
     io.stdout(usage());
+    return 0;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.stdout(`delorean ${packageVersion()}\n`);
     return 0;
   }
   if (!name) {
@@ -55,10 +60,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       io.stderr(`delorean: ${e.message}\n`);
       return e.exitCode;
     }
-    // A recording file found unreadable while a command runs (it names the file and why).
-    if (e instanceof RecordingError) {
-      io.stderr(`delorean: ${e.message}\n`);
-      return 1;
+    const known = knownError(e);
+    if (known) {
+      io.stderr(`delorean: ${known.message}\n`);
+      return exitCodeOf(known.code);
     }
     io.stderr(`delorean: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 70;

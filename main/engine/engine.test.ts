@@ -514,16 +514,17 @@ describe('symbols and source from real ELF files', () => {
     const { engine } = await build(specs, { program: prog });
     const table = engine.symbolsAt(0);
     expect(table.resolveSymbol('counter')).toBe(counterAddr);
-    expect(table.resolve('obj+8')).toBe(objAddr + 8n);
-    expect(table.resolve('libc.so.6!malloc')).toBe(libcBase + readElfFile(libc).symbols.find((s) => s.name === 'malloc')!.value);
-    expect(table.resolve('libc!malloc')).toBe(table.resolve('libc.so.6!malloc'));
+    expect(engine.resolveAddress('obj+8', 0)).toBe(objAddr + 8n);
+    expect(table.resolveSymbol('malloc', 'libc.so.6')).toBe(libcBase + readElfFile(libc).symbols.find((s) => s.name === 'malloc')!.value);
+    expect(engine.resolveAddress('libc.so.6!malloc', 0)).toBe(table.resolveSymbol('malloc', 'libc.so.6'));
+    expect(engine.resolveAddress('libc!malloc', 0)).toBe(table.resolveSymbol('malloc', 'libc.so.6'));
     expect(table.lookup(objAddr + 9n)).toMatchObject({ name: 'obj', offset: 9n, library: 'prog' });
-    expect(table.lookup(table.resolve('libc.so.6!malloc') + 3n)).toMatchObject({ name: 'malloc', offset: 3n, library: 'libc.so.6' });
+    expect(table.lookup(table.resolveSymbol('malloc', 'libc.so.6') + 3n)).toMatchObject({ name: 'malloc', offset: 3n, library: 'libc.so.6' });
     expect(table.lookup(0x1000n)).toBe(null);
     expect(table.complete('coun')).toEqual(['counter']);
     expect(table.complete('libc.so.6!mallo')).toContain('libc.so.6!malloc');
-    expect(() => table.resolve('countr')).toThrow("unknown symbol 'countr' (did you mean 'counter'?)");
-    expect(() => table.resolve('libz.so!x')).toThrow(/no library 'libz.so' is loaded/);
+    expect(() => table.resolveSymbol('countr')).toThrow("unknown symbol 'countr' (did you mean 'counter'?)");
+    expect(() => table.resolveSymbol('x', 'libz.so')).toThrow(/no library 'libz.so' is loaded/);
 
     expect((await engine.find('u32(&counter) == 2', {})).checkpoint).toBe(1);
     expect((await engine.find('u32(obj + 8)', { all: true })).transitions.map((t) => t.checkpoint)).toEqual([0, 2]);

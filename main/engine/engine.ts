@@ -40,6 +40,7 @@ import { decodeRegisters, isRegisterName, REGISTER_NAMES, type DecodedRegisters 
 import { SourceResolver, type SourceLocation } from './source.js';
 import { ElfCache, nearest, SymbolError, SymbolTable, type SymbolLocation } from './symbols.js';
 import { lowerBound, upperBound } from '../../shared/sorted.js';
+import { checkpointOutOfRange } from '../../shared/api/format.js';
 
 const PAGE_MASK = ~(PAGE_SIZE - 1n);
 const YIELD_MS = 25;
@@ -205,7 +206,7 @@ export class Engine {
   checkCheckpoint(k: number, what = 'checkpoint'): number {
     const n = this.reader.checkpointCount;
     if (!Number.isInteger(k) || k < 0 || k >= n) {
-      throw new EngineError(n === 0 ? `${what} ${k} is out of range: the recording has no checkpoints` : `${what} ${k} is out of range: the recording has checkpoints 0..${n - 1}`);
+      throw new EngineError(checkpointOutOfRange(k, n, what));
     }
     return k;
   }

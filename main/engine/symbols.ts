@@ -176,19 +176,6 @@ export class SymbolTable {
     return list[0]!;
   }
 
-  /** "name", "name+0x10", "name-8", "libc.so.6!name+16" or a plain number, to an address. */
-  resolve(expr: string): bigint {
-    const m = /^\s*(?:([^\s!]+)!)?([A-Za-z_][\w.]*)\s*(?:([+-])\s*(0x[0-9a-fA-F]+|\d+))?\s*$/.exec(expr);
-    if (!m) {
-      const n = /^\s*(0x[0-9a-fA-F]+|\d+)\s*$/.exec(expr);
-      if (n) return BigInt(n[1]!);
-      throw new SymbolError(`cannot read '${expr}' as an address: expected a number, name, name+offset or library!name`);
-    }
-    const addr = this.resolveSymbol(m[2]!, m[1] ?? null);
-    const off = m[4] ? BigInt(m[4]) : 0n;
-    return BigInt.asUintN(64, m[3] === '-' ? addr - off : addr + off);
-  }
-
   /**
    * The symbol containing `addr` as name+offset; failing that, the nearest symbol of unknown
    * size before it in the same section (assembly labels), else null.

@@ -37,6 +37,7 @@ import type { MapEntry, ThreadRegisters } from '../../shared/model/recording.js'
 import { USER_REGS_SIZE } from '../engine/registers.js';
 import { UnmappedError, type RecordingReader } from '../store/types.js';
 import { dumpableMaps, findAuxv, orderedThreads, PAGE_SIZE, signalAt } from './process.js';
+import { checkpointOutOfRange } from '../../shared/api/format.js';
 
 const EHDR_SIZE = 64;
 const PHDR_SIZE = 56;
@@ -97,7 +98,7 @@ export interface CoreOptions {
 export async function writeCore(reader: RecordingReader, k: number, path: string, opts: CoreOptions = {}): Promise<CoreSummary> {
   const t0 = performance.now();
   if (!Number.isInteger(k) || k < 0 || k >= reader.checkpointCount) {
-    throw new CoreError(`checkpoint ${k} is out of range: the recording has ${reader.checkpointCount === 0 ? 'no checkpoints' : `checkpoints 0..${reader.checkpointCount - 1}`}`);
+    throw new CoreError(checkpointOutOfRange(k, reader.checkpointCount));
   }
   const maps = reader.mapsAt(k);
   const segments = dumpableMaps(maps);

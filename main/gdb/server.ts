@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import type { RecordingReader } from '../store/types.js';
 import { encodePacket, PacketDecoder } from './rsp.js';
 import { GdbSession } from './session.js';
+import { checkpointOutOfRange } from '../../shared/api/format.js';
 
 export interface GdbServerOptions {
   /** Listen on this TCP port of 127.0.0.1 (0: a free one) instead of a private Unix socket. */
@@ -59,7 +60,7 @@ export async function startGdbServer(reader: RecordingReader, opts: GdbServerOpt
   const log = opts.log ?? (() => {});
   if (reader.checkpointCount === 0) throw new GdbServerError('the recording has no checkpoints');
   if (!Number.isInteger(at) || at < 0 || at >= reader.checkpointCount) {
-    throw new GdbServerError(`checkpoint ${at} is out of range: the recording has checkpoints 0..${reader.checkpointCount - 1}`);
+    throw new GdbServerError(checkpointOutOfRange(at, reader.checkpointCount));
   }
   let client: Socket | null = null;
   const tcp = opts.port !== undefined;

@@ -50,6 +50,7 @@ import { readAllRegisters, readRegister, TARGET_XML } from './amd64.js';
 import { findAuxv, linkMapAt, orderedThreads, PAGE_SIZE, signalAt } from './process.js';
 import { encodeBinaryPacket, encodePacket, fromHex, MAX_PACKET, parseHexNumber, toHex } from './rsp.js';
 import { lowerBound, upperBound } from '../../shared/sorted.js';
+import { checkpointOutOfRange } from '../../shared/api/format.js';
 
 const SIGINT = 2;
 const SIGTRAP = 5;
@@ -96,7 +97,7 @@ export class GdbSession {
     private readonly onMove: (k: number) => void = () => {},
   ) {
     if (reader.checkpointCount === 0) throw new RangeError('the recording has no checkpoints');
-    if (!Number.isInteger(at) || at < 0 || at >= reader.checkpointCount) throw new RangeError(`checkpoint ${at} is out of range: the recording has checkpoints 0..${reader.checkpointCount - 1}`);
+    if (!Number.isInteger(at) || at < 0 || at >= reader.checkpointCount) throw new RangeError(checkpointOutOfRange(at, reader.checkpointCount));
     this.k = at;
     this.stopTid = this.stopThread(at);
     this.general = this.stopTid;
@@ -439,7 +440,7 @@ export class GdbSession {
         if (!words[1] || !/^\d+$/.test(words[1])) return fail('usage: monitor goto K (a checkpoint number)');
         this.reader.refresh();
         const k = Number(words[1]);
-        if (k > this.reader.checkpointCount - 1) return fail(`checkpoint ${k} is out of range: the recording has checkpoints 0..${this.reader.checkpointCount - 1}`);
+        if (k > this.reader.checkpointCount - 1) return fail(checkpointOutOfRange(k, this.reader.checkpointCount));
         this.moveTo(k);
         return {
           packets: [out(`${this.describe()}\nmemory reads show checkpoint ${k} now; run \`maintenance flush register-cache\` (flushregs) to refresh registers and the backtrace\n`), encodePacket('OK')],

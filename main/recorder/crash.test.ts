@@ -8,7 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveAddress } from '../cli/commands/read.js';
+import { resolveLocation } from '../api/locations.js';
+import { Engine } from '../engine/engine.js';
 import { openRecording } from '../store/reader.js';
 import type { RecordingReader } from '../store/types.js';
 import { PROGRAMS, ROOT, tempDir } from '../testing/cli.js';
@@ -28,7 +29,7 @@ function checkConsistent(r: RecordingReader): void {
   let prev = -2;
   for (let k = 0; k < r.checkpointCount; k++) {
     const c = r.checkpoint(k);
-    const { address } = resolveAddress(r, k, 'step');
+    const { address } = resolveLocation(new Engine(r), 'step', k);
     const bytes = r.readMemory(k, address, 4);
     const step = new DataView(bytes.buffer, bytes.byteOffset, 4).getInt32(0, true); // blocker.c: volatile int step = -1
     expect(step).toBeGreaterThanOrEqual(prev);

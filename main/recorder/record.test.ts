@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRecording } from '../store/reader.js';
 import type { RecordingReader } from '../store/types.js';
-import { resolveAddress } from '../cli/commands/read.js';
+import { resolveLocation } from '../api/locations.js';
+import { Engine } from '../engine/engine.js';
 import { decodeGp } from '../engine/registers.js';
 import { ASAN_RECORDER, delorean, deloreanJson, PROGRAMS, RECORDER, recordProgram, run, tempDir } from '../testing/cli.js';
 import { RecordingWriter } from '../store/writer.js';
@@ -18,13 +19,13 @@ const tmp = tempDir(true);
 afterAll(() => tmp.cleanup());
 
 function u64At(r: RecordingReader, k: number, expr: string): bigint {
-  const { address } = resolveAddress(r, k, expr);
+  const { address } = resolveLocation(new Engine(r), expr, k);
   const b = r.readMemory(k, address, 8);
   return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
 }
 
 function u32At(r: RecordingReader, k: number, expr: string): number {
-  const { address } = resolveAddress(r, k, expr);
+  const { address } = resolveLocation(new Engine(r), expr, k);
   const b = r.readMemory(k, address, 4);
   return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
 }
@@ -71,7 +72,7 @@ describe('recording a counter at every write(2)', () => {
     const out = await deloreanJson<{ checkpoint: number; address: string; hex: string; value: string }>(['read', rec.dir, '--at', String(k), 'counter', '--type', 'u64']);
     expect(out.checkpoint).toBe(k);
     expect(out.value).toBe(expected.toString());
-    expect(BigInt(out.address)).toBe(resolveAddress(r, k, 'counter').address);
+    expect(BigInt(out.address)).toBe(resolveLocation(new Engine(r), 'counter', k).address);
     const raw = await delorean(['read', rec.dir, '--at', String(k), 'counter']);
     expect(raw.code).toBe(0);
     const le = Buffer.alloc(8);
@@ -122,7 +123,7 @@ describe('threads', () => {
       for (let k = 0; k < r.checkpointCount; k++) {
         maxThreads = Math.max(maxThreads, r.registersAt(k).length);
         expect(r.registersAt(k).length).toBe(r.checkpoint(k).threads);
-        const { address } = resolveAddress(r, k, 'slots');
+        const { address } = resolveLocation(new Engine(r), 'slots', k);
         const b = r.readMemory(k, address, 32);
         const dv = new DataView(b.buffer, b.byteOffset, 32);
         for (let s = 0; s < 4; s++) {
@@ -151,7 +152,7 @@ describe('fatal signal', () => {
       expect(r.exit).toEqual({ kind: 'signaled', signal: 11 });
       expect(u64At(r, last.index, 'marker')).toBe(0x5e6f5e6f5e6f5e6fn);
       const rip = decodeGp(r.registersAt(last.index)[0]!.gp).rip;
-      const main = resolveAddress(r, last.index, 'main').address;
+      const main = resolveLocation(new Engine(r), 'main', last.index).address;
       expect(rip).toBeGreaterThanOrEqual(main);
       expect(rip).toBeLessThan(main + 0x100n);
     } finally {
@@ -185,7 +186,7 @@ describe('triggers', () => {
     try {
       const hits = Array.from({ length: r.checkpointCount }, (_, k) => r.checkpoint(k)).filter((c) => c.trigger === 'breakpoint');
       expect(hits).toHaveLength(5);
-      const fn = resolveAddress(r, hits[0]!.index, 'checkpoint_here').address;
+      const fn = resolveLocation(new Engine(r), 'checkpoint_here', hits[0]!.index).address;
       hits.forEach((c, i) => {
         expect(c.detail).toBe(fn);
         expect(u32At(r, c.index, 'hits')).toBe(i + 1);

@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveAddress } from '../cli/commands/read.js';
+import { resolveLocation } from '../api/locations.js';
+import { Engine } from '../engine/engine.js';
 import { openRecording } from '../store/reader.js';
 import type { RecordingReader } from '../store/types.js';
 import { deloreanJson, PROGRAMS, tempDir, sleep, until } from '../testing/cli.js';
@@ -15,7 +16,7 @@ import { RecordingSession } from './session.js';
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 function stepAt(r: RecordingReader, k: number): number {
-  const b = r.readMemory(k, resolveAddress(r, k, 'step').address, 4);
+  const b = r.readMemory(k, resolveLocation(new Engine(r), 'step', k).address, 4);
   return new DataView(b.buffer, b.byteOffset, 4).getInt32(0, true);
 }
 

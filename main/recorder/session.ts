@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { IPty } from 'node-pty';
 import type { ExitInfo, RecordingStats } from '../../shared/model/recording.js';
+import { storageReduction } from '../../shared/api/format.js';
 import type { FromWorker, IngestWorkerData, ToWorker } from './messages.js';
 
 export type BackendChoice = 'auto' | 'uffd-wp' | 'soft-dirty' | 'hash';
@@ -79,7 +80,8 @@ export interface RecordingSummary {
   /** Why the store stopped taking checkpoints (say, a full disk), when it did: what was committed before is kept. */
   failure: string | null;
   stats: RecordingStats;
-  reduction: number; // 1 - stored/raw
+  /** 1 - stored / raw (shared/api/format.ts). */
+  reduction: number;
   durationMs: number;
 }
 
@@ -380,7 +382,7 @@ export class RecordingSession {
       warnings: this.warnings,
       failure: this.workerFailure,
       stats,
-      reduction: stats.rawBytes > 0 ? 1 - stats.storedBytes / stats.rawBytes : 0,
+      reduction: storageReduction(stats.rawBytes, stats.storedBytes),
       durationMs: Date.now() - this.started,
     };
   }

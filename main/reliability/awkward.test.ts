@@ -10,7 +10,8 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveAddress } from '../cli/commands/read.js';
+import { resolveLocation } from '../api/locations.js';
+import { Engine } from '../engine/engine.js';
 import { decodeGp } from '../engine/registers.js';
 import { openRecording } from '../store/reader.js';
 import type { RecordingReader } from '../store/types.js';
@@ -68,7 +69,7 @@ describe('threads', () => {
     expect(rec.exit).toEqual({ kind: 'exited', code: 0 });
     await withRecording(rec.dir, (r) => {
       const slotsAt = (k: number): bigint[] => {
-        const { address } = resolveAddress(r, k, 'slots');
+        const { address } = resolveLocation(new Engine(r), 'slots', k);
         const b = r.readMemory(k, address, 64 * 8);
         const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
         return Array.from({ length: 64 }, (_, i) => dv.getBigUint64(i * 8, true));
@@ -131,7 +132,7 @@ describe('threads', () => {
         expect(worker).toBeDefined();
         if (mode === 'crash') {
           const rip = decodeGp(worker!.gp).rip;
-          const fn = resolveAddress(r, last.index, 'crash_here').address;
+          const fn = resolveLocation(new Engine(r), 'crash_here', last.index).address;
           expect(rip).toBeGreaterThanOrEqual(fn);
           expect(rip).toBeLessThan(fn + 0x40n);
         }
@@ -185,7 +186,7 @@ describe('signals', () => {
     expect(rec.exit).toEqual({ kind: 'exited', code: 0 });
     await withRecording(rec.dir, (r) => {
       expect(r.checkpointCount).toBeGreaterThan(10);
-      const { address } = resolveAddress(r, 0, 'sig_log');
+      const { address } = resolveLocation(new Engine(r), 'sig_log', 0);
       let prev = 0;
       let sawHandlerWork = 0;
       for (let k = 0; k < r.checkpointCount; k++) {

@@ -6,7 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveAddress } from '../cli/commands/read.js';
+import { resolveLocation } from '../api/locations.js';
+import { Engine } from '../engine/engine.js';
 import { decodeGp } from '../engine/registers.js';
 import { ElfCache } from '../engine/symbols.js';
 import { openRecording } from '../store/reader.js';
@@ -23,7 +24,7 @@ export function addressOf(r: RecordingReader, k: number, expr: string): bigint {
   const key = `${r.path}\0${r.programAt(k)}\0${r.meta.startedAt}\0${expr}`;
   let a = addresses.get(key);
   if (a === undefined) {
-    a = resolveAddress(r, k, expr, elfCache).address;
+    a = resolveLocation(new Engine(r, { elfCache }), expr, k).address;
     addresses.set(key, a);
   }
   return a;

@@ -33,7 +33,7 @@ import { RecordingIndex, type Warning } from './recording-index.js';
 import { type CheckpointRecord, decodeCheckpoint, decodeTagged } from './records.js';
 import { type BlockRef, DEFAULT_SEGMENT_CHECKPOINTS, FILE_HEAD, type LogRef, type PageEntries, type ResidentRun, type RunColumns, type RunIndex, SegmentFile, type StoredRun } from './index-segments.js';
 import type { SealedRun } from './recording-index.js';
-import { loadSnapshot, writeSnapshot } from './snapshot.js';
+import { LONGER_LOG, loadSnapshot, writeSnapshot } from './snapshot.js';
 import { PageRangeCursor } from './range-cursor.js';
 import { type CheckpointColumns, type RangeCursor, RecordingError, type RecordingReader, type SummaryLevel, type TerminalChunk, UnmappedError } from './types.js';
 import { upperBound } from '../../shared/sorted.js';
@@ -100,6 +100,8 @@ export class Reader implements RecordingReader {
   private closed = false;
   /** Why the log scan stopped before the end of the file (a torn or damaged tail), if it did. */
   tailDamage: LogStop | null = null;
+  /** The log is shorter than the index snapshot written after its records: committed checkpoints were cut off. */
+  private logCut = false;
   /** Whether the open started from the index snapshot (false: the whole log was replayed). */
   snapshotUsed = false;
   /** Sealed index runs rebuilt from the log because their block was missing or damaged. */
@@ -146,6 +148,7 @@ export class Reader implements RecordingReader {
       r.index.source = { load: (run) => r!.loadRun(run) };
       r.index.onSeal = (run) => r!.adopt(run);
       r.snapshotUsed = typeof snap !== 'string';
+      r.logCut = snap === LONGER_LOG;
       const from = r.index.logEnd;
       r.scan(size);
       if (!readOnly && !live) r.repair(typeof snap === 'string' || r.index.logEnd !== from);
@@ -323,6 +326,13 @@ export class Reader implements RecordingReader {
 
   get exit(): ExitInfo | null {
     return this.index.exit;
+  }
+
+  get lostCheckpoints(): { offset: number; reason: string } | null {
+    if (this.tailDamage && !this.tailDamage.torn) return this.tailDamage;
+    if (this.logCut && this.tailDamage) return { ...this.tailDamage, reason: `the log ends inside a record its index snapshot lists (${this.tailDamage.reason})` };
+    if (this.logCut) return { offset: this.index.logEnd, reason: 'the log is shorter than its index snapshot says' };
+    return null;
   }
 
   get warnings(): readonly Warning[] {

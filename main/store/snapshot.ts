@@ -178,6 +178,9 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isSaf
  * The index as of the snapshot in dir, or a reason why there is none usable (missing, stale,
  * corrupt). `logFd`/`logSize` are the log it must describe.
  */
+/** loadSnapshot's refusal when the log is shorter than a snapshot written after it: committed records were lost. */
+export const LONGER_LOG = 'index snapshot describes a longer log';
+
 export function loadSnapshot(dir: string, id: Uint8Array, logPath: string, logFd: number, logSize: number): RecordingIndex | string {
   const path = join(dir, INDEX_FILE);
   let fd: number;
@@ -202,7 +205,7 @@ export function loadSnapshot(dir: string, id: Uint8Array, logPath: string, logFd
     if (!j.meta || !isNum(j.logEnd) || !isNum(j.highWater) || !j.last || !isNum(j.last.offset) || !isNum(j.last.length)) return 'index snapshot lacks fields';
     if (!Array.isArray(j.maps) || !Array.isArray(j.programs) || !Array.isArray(j.warnings) || typeof j.counters !== 'object') return 'index snapshot lacks fields';
     // Stale? The last record it covers must still be in the log, where it was.
-    if (j.logEnd > logSize) return 'index snapshot describes a longer log';
+    if (j.logEnd > logSize) return LONGER_LOG;
     if (j.last.offset === 0) {
       if (j.logEnd !== HEADER_SIZE) return 'index snapshot is inconsistent';
     } else {

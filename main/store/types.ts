@@ -81,6 +81,12 @@ export interface RecordingReader {
   readonly checkpointCount: number;
   readonly exit: ExitInfo | null;
   readonly stats: RecordingStats;
+  /**
+   * Where the log lost committed checkpoints, when it did: a damaged record, or a log shorter
+   * than the index snapshot written after it. Everything before still reads; checkpointCount
+   * counts only that. (A torn tail of an interrupted append loses nothing committed: null.)
+   */
+  readonly lostCheckpoints?: { readonly offset: number; readonly reason: string } | null;
   /** The executable path at checkpoint k (changes at exec). */
   programAt(k: number): string;
   checkpoint(k: number): CheckpointInfo;

@@ -66,7 +66,7 @@ export interface RecordingStatsJson {
   readonly dedupHits: number;
   readonly deltaBlobs: number;
   readonly fullBlobs: number;
-  /** rawBytes / storedBytes (0 when nothing is stored yet). */
+  /** 1 - storedBytes / rawBytes (0 when nothing was received; shared/api/format.ts words it). */
   readonly reduction: number;
 }
 
@@ -79,6 +79,8 @@ export interface RecordingSummary {
   readonly stats: RecordingStatsJson;
   /** Nanoseconds (decimal) from checkpoint 0 to the last checkpoint. */
   readonly durationNs: string;
+  /** Null, or what the recording lost to damage and what still reads (searches through the lost part are refused). */
+  readonly damage: string | null;
 }
 
 /**
@@ -236,9 +238,9 @@ export interface FindResult {
 
 export interface ChangeJson {
   readonly checkpoint: number;
-  /** The bytes (hex) before and after; null where they were not mapped. */
-  readonly before: string | null;
-  readonly after: string | null;
+  /** The bytes (hex) before and after the change; null where they were not mapped. */
+  readonly old: string | null;
+  readonly new: string | null;
 }
 
 export interface ChangesResult {
@@ -260,10 +262,10 @@ export interface DiffResult {
   readonly to: number;
   /** Each differing page with its first ranges of differing bytes (rangeCount says how many there are). */
   readonly pages: ReadonlyArray<{ readonly addr: Hex64; readonly changedBytes: number; readonly ranges: readonly DiffRangeJson[]; readonly rangeCount: number }>;
-  /** Mappings only one of the two checkpoints has. */
-  readonly maps: { readonly added: readonly MapJson[]; readonly removed: readonly MapJson[] };
   readonly totalPages: number;
   readonly truncated: boolean;
+  /** Mappings present at `to` and not at `from`, and the other way round. */
+  readonly maps: { readonly added: readonly MapJson[]; readonly removed: readonly MapJson[] };
 }
 
 export interface SessionStarted {
@@ -277,7 +279,7 @@ export interface SessionSummaryJson {
   readonly exit: ExitInfo | null;
   readonly rawBytes: number;
   readonly storedBytes: number;
-  /** rawBytes / storedBytes, as in RecordingStatsJson. */
+  /** 1 - storedBytes / rawBytes, as in RecordingStatsJson. */
   readonly reduction: number;
 }
 
@@ -434,7 +436,8 @@ export type AnyEvent = { [E in EventName]: { event: E; payload: DeloreanEvents[E
 // ---------------------------------------------------------------------------------------------
 // Errors and the wire envelope shared by both faces
 
-export type ApiErrorCode = 'invalid-params' | 'unknown-method' | 'not-found' | 'parse-error' | 'unmapped' | 'cancelled' | 'failed';
+/** `damaged`: a file of the recording is cut, changed or missing; the message names it and what still reads. */
+export type ApiErrorCode = 'invalid-params' | 'unknown-method' | 'not-found' | 'parse-error' | 'unmapped' | 'damaged' | 'cancelled' | 'failed';
 
 /** An error as it crosses the boundary. `position` points into a predicate/expression when it is a parse error. */
 export interface ApiErrorJson {

@@ -7,7 +7,8 @@
  */
 import { parseCommandArgs } from '../args.js';
 import { CliError, type CliIo } from '../io.js';
-import { describeCheckpoint, rangeOptions, round, runQuery } from './find.js';
+import { describeCheckpoint } from '../../api/describe.js';
+import { rangeOptions, round, runQuery } from '../query.js';
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('bisect', argv, {
@@ -19,14 +20,14 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   if (extra !== undefined) throw new CliError(`bisect: unexpected argument '${extra}' (quote the predicate)`, 2);
   if (recPath !== undefined && predicate === undefined) throw new CliError("bisect: missing predicate (usage: delorean bisect REC 'PRED')", 2);
   const range = rangeOptions(values);
-  return runQuery('bisect', io, recPath, predicate ?? null, async ({ engine, reader, signal, onProgress }) => {
+  return runQuery('bisect', io, recPath, { expr: predicate ?? null, upTo: range.to ?? null }, async ({ engine, reader, signal, onProgress }) => {
     const r = await engine.bisect(predicate!, { ...range, signal, ...(onProgress ? { onProgress } : {}) });
     if (values.json) {
       io.stdout(JSON.stringify({ checkpoint: r.checkpoint, probes: r.probes, ms: round(r.ms) }) + '\n');
     } else if (r.checkpoint === null) {
       io.stdout(`the predicate does not hold at the end of checkpoints ${range.from ?? 0}..${range.to ?? reader.checkpointCount - 1} (${r.probes} probes)\n`);
     } else {
-      io.stdout(`checkpoint ${r.checkpoint} (${describeCheckpoint(reader, r.checkpoint)}): first to hold, ${r.probes} probes in ${r.ms.toFixed(1)} ms\n`);
+      io.stdout(`checkpoint ${r.checkpoint} (${describeCheckpoint(engine, r.checkpoint)}): first to hold, ${r.probes} probes in ${r.ms.toFixed(1)} ms\n`);
     }
     return 0;
   });

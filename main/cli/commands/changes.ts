@@ -4,26 +4,19 @@
  * the version lists of the pages those bytes cover (and memory map changes), not every
  * checkpoint.
  *
- * ADDRESS is an address expression at --from: a number, a symbol, `symbol+8`, `lib.so!name`,
- * even `ptr(head)+8`. Without --len the length is the symbol's size when ADDRESS is a bare
+ * ADDRESS is an address expression at --from (main/api/locations.ts): a number, a symbol,
+ * `symbol+8`, `lib.so!name`, even `ptr(head)+8`. Without --len the length is the symbol's size when ADDRESS is a bare
  * symbol of 1..4096 bytes, else 8.
  * JSON: {"changes":[{"checkpoint":K,"old":"hex","new":"hex"}]} (null where unmapped).
  */
 import { bytesToHex } from '../../../shared/api/bytes.js';
+import { formatLittleEndian } from '../../../shared/api/format.js';
+import { resolveLocation } from '../../api/locations.js';
 import { parseCommandArgs, parseIndex } from '../args.js';
 import { CliError, type CliIo } from '../io.js';
-import { rangeOptions, round, runQuery } from './find.js';
+import { rangeOptions, round, runQuery } from '../query.js';
 
 const hexOrNull = (b: Uint8Array | null): string | null => (b === null ? null : bytesToHex(b));
-
-/** 1, 2, 4 or 8 bytes as the little-endian integer they hold (decimal and hex), else hex bytes. */
-function asNumber(b: Uint8Array | null): string {
-  if (b === null) return 'unmapped';
-  if (![1, 2, 4, 8].includes(b.length)) return bytesToHex(b);
-  let v = 0n;
-  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
-  return `${v} (0x${v.toString(16).padStart(b.length * 2, '0')})`;
-}
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('changes', argv, {
@@ -40,22 +33,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const lenOpt = parseIndex(values.len, '--len');
   if (lenOpt !== undefined && (lenOpt < 1 || lenOpt > 4096)) throw new CliError('changes: --len must be between 1 and 4096', 2);
   const limit = parseIndex(values.limit, '--limit');
-  return runQuery('changes', io, recPath, addrExpr ?? null, async ({ engine, reader, signal, onProgress }) => {
+  return runQuery('changes', io, recPath, { expr: addrExpr ?? null, upTo: range.to ?? null }, async ({ engine, reader, signal, onProgress }) => {
     const from = engine.checkCheckpoint(range.from ?? 0, '--from checkpoint');
-    let len = lenOpt;
-    if (len === undefined) {
-      const bare = /^\s*&?\s*(?:([^\s!]+)!)?([A-Za-z_][\w.]*)\s*$/.exec(addrExpr!);
-      let size = 0;
-      if (bare) {
-        try {
-          size = Number(engine.symbolsAt(from).symbol(bare[2]!, bare[1] ?? null).size);
-        } catch {
-          size = 0; // not a symbol: the evaluation below names the problem
-        }
-      }
-      len = size >= 1 && size <= 4096 ? size : 8;
-    }
-    const address = engine.resolveAddress(addrExpr!, from);
+    const location = resolveLocation(engine, addrExpr!, from);
+    const address = location.address;
+    const len = lenOpt ?? (location.size !== null && location.size <= 4096 ? location.size : 8);
     const r = await engine.changes(address, len, { ...range, signal, ...(onProgress ? { onProgress } : {}), ...(limit !== undefined ? { limit } : {}) });
     if (values.json) {
       io.stdout(
@@ -70,11 +52,10 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       );
       return 0;
     }
-    const sym = engine.symbolAt(address, from);
-    const name = sym ? ` (${sym.name}${sym.offset ? `+${sym.offset}` : ''})` : '';
-    io.stdout(`${len} bytes at 0x${address.toString(16)}${name}: ${asNumber(r.initial)} at checkpoint ${from}\n`);
+    const name = location.symbol ? ` (${location.symbol})` : '';
+    io.stdout(`${len} bytes at 0x${address.toString(16)}${name}: ${formatLittleEndian(r.initial)} at checkpoint ${from}\n`);
     if (r.changes.length === 0) io.stdout(`no changes through checkpoint ${range.to ?? reader.checkpointCount - 1}\n`);
-    for (const c of r.changes) io.stdout(`${String(c.checkpoint).padStart(10)}  ${asNumber(c.old)} -> ${asNumber(c.new)}\n`);
+    for (const c of r.changes) io.stdout(`${String(c.checkpoint).padStart(10)}  ${formatLittleEndian(c.old)} -> ${formatLittleEndian(c.new)}\n`);
     if (r.truncated) io.stdout(`(stopped after ${r.changes.length} changes: --limit)\n`);
     return 0;
   });

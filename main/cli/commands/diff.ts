@@ -4,13 +4,13 @@
  * bytes differ with the byte ranges that do (pages with no new version between the two are
  * skipped without being read).
  */
+import { diffJson } from '../../api/json.js';
+import { symbolAt } from '../../api/locations.js';
 import { parseCommandArgs, parseIndex } from '../args.js';
 import { CliError, type CliIo } from '../io.js';
-import { rangeOptions, round, runQuery } from './find.js';
-import type { MapEntry } from '../../../shared/model/recording.js';
+import { rangeOptions, round, runQuery } from '../query.js';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
-const mapJson = (m: MapEntry) => ({ start: hex(m.start), end: hex(m.end), perms: m.perms, offset: hex(m.offset), path: m.path });
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('diff', argv, { limit: { type: 'string' }, json: { type: 'boolean' } });
@@ -19,21 +19,10 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   if (recPath !== undefined && (a === undefined || b === undefined)) throw new CliError('diff: usage: delorean diff REC K1 K2', 2);
   const { from: k1, to: k2 } = rangeOptions({ from: a, to: b });
   const limit = parseIndex(values.limit, '--limit');
-  return runQuery('diff', io, recPath, null, async ({ engine, signal, onProgress }) => {
+  return runQuery('diff', io, recPath, { expr: null, upTo: Math.max(k1 ?? 0, k2 ?? 0) }, async ({ engine, signal, onProgress }) => {
     const r = await engine.diff(k1!, k2!, { signal, ...(onProgress ? { onProgress } : {}), ...(limit !== undefined ? { limit } : {}) });
     if (values.json) {
-      const pages = r.pages.map((p) => {
-        const sym = engine.symbolAt(p.page + BigInt(p.ranges[0]?.offset ?? 0), k2!);
-        return {
-          page: hex(p.page),
-          changedBytes: p.changedBytes,
-          ranges: p.ranges,
-          symbol: sym ? `${sym.name}${sym.offset ? `+${sym.offset}` : ''}` : null,
-        };
-      });
-      io.stdout(
-        JSON.stringify({ from: r.from, to: r.to, maps: { added: r.maps.added.map(mapJson), removed: r.maps.removed.map(mapJson) }, pages, totalPages: r.totalPages, truncated: r.truncated, ms: round(r.ms) }) + '\n',
-      );
+      io.stdout(JSON.stringify({ ...diffJson(engine, r), ms: round(r.ms) }) + '\n');
       return 0;
     }
     for (const m of r.maps.removed) io.stdout(`- map ${hex(m.start)}-${hex(m.end)} ${m.perms} ${m.path}\n`);
@@ -43,8 +32,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       io.stdout(`page ${hex(p.page)}: ${p.changedBytes} byte${p.changedBytes === 1 ? '' : 's'} differ\n`);
       for (const x of p.ranges.slice(0, MAX_RANGES)) {
         const at = p.page + BigInt(x.offset);
-        const sym = engine.symbolAt(at, k2!);
-        io.stdout(`    ${hex(at)}+${x.length}${sym ? `  ${sym.name}${sym.offset ? `+${sym.offset}` : ''}` : ''}\n`);
+        const sym = symbolAt(engine, at, k2!);
+        io.stdout(`    ${hex(at)}+${x.length}${sym ? `  ${sym}` : ''}\n`);
       }
       if (p.ranges.length > MAX_RANGES) io.stdout(`    ... ${p.ranges.length - MAX_RANGES} more ranges\n`);
     }

@@ -1,6 +1,8 @@
 /** `delorean info REC [--json]`: what a recording holds. */
+import { formatReduction, storageReduction } from '../../../shared/api/format.js';
 import type { RecordingReader } from '../../store/types.js';
 import { parseCommandArgs } from '../args.js';
+import { refuseLost } from '../../api/errors.js';
 import type { CliIo } from '../io.js';
 import { openForCli } from '../recording.js';
 
@@ -32,7 +34,7 @@ export function recordingInfo(r: RecordingReader) {
     exit: r.exit,
     rawBytes: r.stats.rawBytes,
     storedBytes: r.stats.storedBytes,
-    reduction: r.stats.rawBytes > 0 ? 1 - r.stats.storedBytes / r.stats.rawBytes : 0,
+    reduction: storageReduction(r.stats.rawBytes, r.stats.storedBytes),
     pagesReceived: r.stats.pagesReceived,
     zeroPages: r.stats.zeroPages,
     dedupHits: r.stats.dedupHits,
@@ -48,6 +50,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const info = recordingInfo(r);
     if (values.json) {
       io.stdout(JSON.stringify(info) + '\n');
+      refuseLost(r, null); // what still reads is above; the exit code and stderr say it is not all
       return 0;
     }
     const exit = !info.exit ? 'no exit recorded (still running, or recording cut short)' : info.exit.kind === 'exited' ? `exited with status ${info.exit.code}` : info.exit.kind === 'signaled' ? `killed by signal ${info.exit.signal}` : 'detached';
@@ -60,10 +63,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         `checkpoints ${info.checkpoints} over ${info.durationMs.toFixed(1)} ms (${Object.entries(info.triggers).map(([t, c]) => `${c} ${t}`).join(', ')})`,
         `threads     ${info.threads}`,
         `exit        ${exit}`,
-        `storage     ${info.rawBytes} bytes of pages received, ${info.storedBytes} bytes on disk (${(info.reduction * 100).toFixed(2)}% smaller)`,
+        `storage     ${info.rawBytes} bytes of pages received, ${info.storedBytes} bytes on disk (${formatReduction(info.reduction, 2)})`,
         '',
       ].join('\n'),
     );
+    refuseLost(r, null);
     return 0;
   } finally {
     r.close();

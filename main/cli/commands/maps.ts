@@ -1,22 +1,20 @@
 /** `delorean maps REC --at K [--json]`: the memory map in force at a checkpoint. */
-import { checkCheckpoint, hex, parseCommandArgs, parseIndex } from '../args.js';
+import { mapJson } from '../../api/json.js';
+import { parseCommandArgs, parseIndex } from '../args.js';
 import { CliError, type CliIo } from '../io.js';
-import { openForCli } from '../recording.js';
+import { runQuery } from '../query.js';
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('maps', argv, { at: { type: 'string' }, json: { type: 'boolean' } });
-  const r = await openForCli(positionals[0], 'maps');
-  try {
-    const at = parseIndex(values.at, '--at');
-    if (at === undefined) throw new CliError('maps: --at K is required', 2);
-    const maps = r.mapsAt(checkCheckpoint(at, r.checkpointCount));
+  const at = parseIndex(values.at, '--at');
+  if (positionals[0] !== undefined && at === undefined) throw new CliError('maps: --at K is required', 2);
+  return runQuery('maps', io, positionals[0], { expr: null, upTo: at ?? null }, async ({ engine, reader }) => {
+    const maps = reader.mapsAt(engine.checkCheckpoint(at!));
     if (values.json) {
-      io.stdout(JSON.stringify({ checkpoint: at, maps: maps.map((m) => ({ start: hex(m.start), end: hex(m.end), perms: m.perms, offset: hex(m.offset), dev: m.dev, inode: m.inode, path: m.path })) }) + '\n');
+      io.stdout(JSON.stringify({ checkpoint: at, maps: maps.map(mapJson) }) + '\n');
     } else {
       for (const m of maps) io.stdout(`${m.start.toString(16).padStart(12, '0')}-${m.end.toString(16).padStart(12, '0')} ${m.perms} ${m.offset.toString(16).padStart(8, '0')} ${m.path}\n`);
     }
     return 0;
-  } finally {
-    r.close();
-  }
+  });
 }

@@ -2,33 +2,19 @@
  * `delorean read REC --at K ADDRESS [--len N | --type T] [--json]`: memory as it was at a
  * checkpoint (a partial rollback: only the pages touched are rebuilt).
  *
- * ADDRESS is a number (0x... or decimal) or a symbol of the program, `name+OFFSET`, or
- * `lib.so!name`. Without --len or --type the length is the symbol's size (when it has one,
+ * ADDRESS is an address expression (main/api/locations.ts): a number (0x... or decimal), a
+ * symbol of the program, `name+OFFSET`, `lib.so!name`, `ptr(head)+8`. Without --len or --type the length is the symbol's size (when it has one,
  * up to 4 KiB), else 16 bytes.
  */
-import { UnmappedError, type RecordingReader } from '../../store/types.js';
-import { ElfCache, SymbolError, SymbolTable } from '../../engine/symbols.js';
-import { checkCheckpoint, hex, parseCommandArgs, parseIndex } from '../args.js';
+import { resolveLocation } from '../../api/locations.js';
+import type { RecordingReader } from '../../store/types.js';
+import { hex, parseCommandArgs, parseIndex } from '../args.js';
 import { CliError, type CliIo } from '../io.js';
-import { openForCli } from '../recording.js';
+import { runQuery } from '../query.js';
 
 const TYPES = { u8: 1, u16: 2, u32: 4, u64: 8, i8: 1, i16: 2, i32: 4, i64: 8, f32: 4, f64: 8, ptr: 8, cstr: 0 } as const;
 type TypeName = keyof typeof TYPES;
 const CSTR_MAX = 4096;
-
-/** The address of ADDRESS at checkpoint k, and the size of the symbol it names (0 if none). */
-export function resolveAddress(r: RecordingReader, k: number, expr: string, cache = new ElfCache()): { address: bigint; size: number } {
-  const symbols = new SymbolTable(r.mapsAt(k), r.programAt(k), cache);
-  try {
-    const address = symbols.resolve(expr);
-    const name = /^(?:[^\s!]+!)?([A-Za-z_][\w.]*)$/.exec(expr.trim());
-    const size = name ? Number(symbols.symbol(name[1]!, expr.includes('!') ? expr.split('!')[0]! : null).size) : 0;
-    return { address, size };
-  } catch (e) {
-    if (e instanceof SymbolError) throw new CliError(e.message);
-    throw e;
-  }
-}
 
 function decode(type: TypeName, b: Uint8Array): number | string {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -85,28 +71,20 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   });
   const [recPath, addrExpr, extra] = positionals;
   if (extra !== undefined) throw new CliError(`read: unexpected argument '${extra}'`, 2);
-  const r = await openForCli(recPath, 'read');
-  try {
-    const at = parseIndex(values.at, '--at');
-    if (at === undefined) throw new CliError('read: --at K is required', 2);
-    if (!addrExpr) throw new CliError('read: missing ADDRESS (a number, or a symbol with an optional +OFFSET)', 2);
-    if (values.len !== undefined && values.type !== undefined) throw new CliError('read: give --len or --type, not both', 2);
-    const type = values.type as TypeName | undefined;
-    if (type !== undefined && !(type in TYPES)) throw new CliError(`read: unknown type '${values.type}' (expected ${Object.keys(TYPES).join(' ')})`, 2);
-    const len = parseIndex(values.len, '--len');
-    if (len !== undefined && (len < 1 || len > 1 << 24)) throw new CliError('read: --len must be between 1 and 16777216', 2);
-    checkCheckpoint(at, r.checkpointCount);
-
-    const { address, size } = resolveAddress(r, at, addrExpr);
-    const n = type ? TYPES[type] : (len ?? (size > 0 && size <= 4096 ? size : 16));
+  const at = parseIndex(values.at, '--at');
+  if (recPath !== undefined && at === undefined) throw new CliError('read: --at K is required', 2);
+  if (recPath !== undefined && !addrExpr) throw new CliError('read: missing ADDRESS (a number, or a symbol with an optional +OFFSET)', 2);
+  if (values.len !== undefined && values.type !== undefined) throw new CliError('read: give --len or --type, not both', 2);
+  const type = values.type as TypeName | undefined;
+  if (type !== undefined && !(type in TYPES)) throw new CliError(`read: unknown type '${values.type}' (expected ${Object.keys(TYPES).join(' ')})`, 2);
+  const len = parseIndex(values.len, '--len');
+  if (len !== undefined && (len < 1 || len > 1 << 24)) throw new CliError('read: --len must be between 1 and 16777216', 2);
+  return runQuery('read', io, recPath, { expr: addrExpr ?? null, upTo: at ?? null }, async ({ engine, reader }) => {
+    engine.checkCheckpoint(at!);
+    const { address, size } = resolveLocation(engine, addrExpr!, at!);
+    const n = type ? TYPES[type] : (len ?? (size !== null && size <= 4096 ? size : 16));
     if (address + BigInt(type === 'cstr' ? 1 : n) > ADDRESS_SPACE_END) throw new CliError(`read: ${n} bytes at ${hex(address)} run past the end of the 64-bit address space`);
-    let bytes: Uint8Array;
-    try {
-      bytes = type === 'cstr' ? readCString(r, at, address) : r.readMemory(at, address, n);
-    } catch (e) {
-      if (e instanceof UnmappedError) throw new CliError(e.message);
-      throw e;
-    }
+    const bytes = type === 'cstr' ? readCString(reader, at!, address) : reader.readMemory(at!, address, n);
     const value = type ? decode(type, bytes) : undefined;
     if (values.json) {
       io.stdout(JSON.stringify({ checkpoint: at, address: hex(address), hex: Buffer.from(bytes).toString('hex'), ...(type ? { type, value } : {}) }) + '\n');
@@ -116,7 +94,5 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       io.stdout(hexDump(address, bytes));
     }
     return 0;
-  } finally {
-    r.close();
-  }
+  });
 }

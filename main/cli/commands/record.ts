@@ -12,6 +12,7 @@ import { basename } from 'node:path';
 import { parseCommandArgs, parseIndex } from '../args.js';
 import { CliError, type CliIo } from '../io.js';
 import { RecordError, RecordingSession, type BackendChoice, type RecordingSummary } from '../../recorder/session.js';
+import { formatReduction } from '../../../shared/api/format.js';
 
 const BACKENDS: readonly BackendChoice[] = ['auto', 'uffd-wp', 'soft-dirty', 'hash'];
 
@@ -141,7 +142,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     io.stderr(
       `delorean: recorded ${summary.checkpoints} checkpoints to ${summary.out}\n` +
         `  program ${describeExit(summary)}; backend ${summary.backend ?? '?'}; ` +
-        `${mb(summary.stats.rawBytes)} of pages stored in ${mb(summary.stats.storedBytes)} (${(summary.reduction * 100).toFixed(1)}% smaller)\n`,
+        `${mb(summary.stats.rawBytes)} of pages stored in ${mb(summary.stats.storedBytes)} (${formatReduction(summary.reduction)})\n`,
     );
   }
   // The store gave up (a full disk): what it committed is kept, but the recording is not whole.

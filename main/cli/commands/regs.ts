@@ -1,8 +1,8 @@
 /** `delorean regs REC --at K [--thread TID] [--json]`: every thread's registers at a checkpoint. */
-import { decodeRegisters, GP_NAMES, type DecodedRegisters } from '../../engine/registers.js';
-import { checkCheckpoint, hex, parseCommandArgs, parseIndex } from '../args.js';
+import { GP_NAMES, type DecodedRegisters } from '../../engine/registers.js';
+import { hex, parseCommandArgs, parseIndex } from '../args.js';
 import { CliError, type CliIo } from '../io.js';
-import { openForCli } from '../recording.js';
+import { runQuery } from '../query.js';
 
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -21,15 +21,11 @@ function threadJson(t: DecodedRegisters): Record<string, unknown> {
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs('regs', argv, { at: { type: 'string' }, thread: { type: 'string' }, json: { type: 'boolean' } });
-  const r = await openForCli(positionals[0], 'regs');
-  try {
-    const at = parseIndex(values.at, '--at');
-    if (at === undefined) throw new CliError('regs: --at K is required', 2);
-    checkCheckpoint(at, r.checkpointCount);
-    const tid = parseIndex(values.thread, '--thread');
-    const all = r.registersAt(at).map((t) => decodeRegisters(t.tid, t.gp, t.fp));
-    const threads = tid === undefined ? all : all.filter((t) => t.tid === tid);
-    if (threads.length === 0) throw new CliError(`no thread ${tid} at checkpoint ${at} (threads: ${all.map((t) => t.tid).join(', ')})`);
+  const at = parseIndex(values.at, '--at');
+  if (positionals[0] !== undefined && at === undefined) throw new CliError('regs: --at K is required', 2);
+  const tid = parseIndex(values.thread, '--thread');
+  return runQuery('regs', io, positionals[0], { expr: null, upTo: at ?? null }, async ({ engine }) => {
+    const threads = engine.registers(at!, tid);
     if (values.json) {
       io.stdout(JSON.stringify({ checkpoint: at, threads: threads.map(threadJson) }) + '\n');
       return 0;
@@ -43,7 +39,5 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       if (t.fp) io.stdout(`  mxcsr    ${t.fp.mxcsr.toString(16)}   xmm0 ${toHex(t.fp.xmm[0]!)}\n`);
     }
     return 0;
-  } finally {
-    r.close();
-  }
+  });
 }
