@@ -7,6 +7,7 @@
  *     ld  nr;     jge X32_SYSCALL_BIT   ? 0 : +1;   ret ALLOW
  *     [all:       ret TRACE]
  *     per traced call:   jeq NR ? 0 : +1;   ret TRACE
+ *     jeq clone ? 0 : +4;  ld args[0];  jset CLONE_UNTRACED ? 0 : +1;  ret TRACE;  ret ALLOW
  *     jeq prctl ? 0 : +4;  ld args[0];  jeq PR_GET_SECCOMP ? 0 : +1;  ret TRACE;  ret ALLOW
  *     jeq ioctl ? 0 : +3;  ld args[1] (low word);  jeq UFFDIO_REGISTER ? 0 : +1;  ret TRACE
  *     ret ALLOW
@@ -15,6 +16,7 @@
 #include "seccomp_filter.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,7 +52,7 @@ bool syscall_needs_note(long nr, const uint64_t args[6])
 
 int seccomp_filter_build(const struct syscall_set *chosen, uint32_t action, struct sock_fprog *out)
 {
-	size_t max = 17 + 2 * SYSCALL_NR_LIMIT, n = 0;
+	size_t max = 22 + 2 * SYSCALL_NR_LIMIT, n = 0;
 	struct sock_filter *f = malloc(max * sizeof *f);
 	if (!f)
 		return -1;
@@ -69,6 +71,12 @@ int seccomp_filter_build(const struct syscall_set *chosen, uint32_t action, stru
 			f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 1);
 			f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, action);
 		}
+		/* clone(CLONE_UNTRACED): the flag is taken out (seccomp_filter_untraced_clone). */
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 4);
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_UNTRACED, 0, 1);
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, action);
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 		/* prctl(PR_GET_SECCOMP): answered as if our filter were not there (seccomp_filter_hidden). */
 		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_prctl, 0, 4);
 		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
@@ -120,4 +128,9 @@ int seccomp_filter_count(pid_t tid)
 bool seccomp_filter_hidden(long nr, uint64_t arg0, pid_t tid, int ours)
 {
 	return nr == SYS_prctl && arg0 == PR_GET_SECCOMP && seccomp_filter_count(tid) == ours;
+}
+
+bool seccomp_filter_untraced_clone(long nr, uint64_t arg0)
+{
+	return nr == SYS_clone && (arg0 & CLONE_UNTRACED);
 }

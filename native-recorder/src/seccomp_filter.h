@@ -5,7 +5,7 @@
  * before exec. It returns SECCOMP_RET_TRACE for the chosen calls and, always, for the memory
  * calls the dirty tracker must hear about (mmap, munmap, mremap, madvise, brk, shmdt, and
  * ioctl(UFFDIO_REGISTER): the program registering a range with its own userfaultfd), for
- * prctl(PR_GET_SECCOMP) (seccomp_filter_hidden), and
+ * prctl(PR_GET_SECCOMP) (seccomp_filter_hidden), for clone(CLONE_UNTRACED), and
  * SECCOMP_RET_ALLOW for everything else, including other architectures' calls (i386 via
  * int 0x80) and x32 numbers, which the recorder does not checkpoint.
  *
@@ -40,6 +40,12 @@ int seccomp_filter_count(pid_t tid);
  * a filter of its own the true answer (2) stands.
  */
 bool seccomp_filter_hidden(long nr, uint64_t arg0, pid_t tid, int ours);
+/*
+ * clone(CLONE_UNTRACED) (always traced): a child we never see would run under our filter with
+ * no tracer, its traced calls failing with ENOSYS. The flag is taken out at the call's entry,
+ * so the child is released like any other (untraced, as the program asked).
+ */
+bool seccomp_filter_untraced_clone(long nr, uint64_t arg0);
 /* The memory system calls that are always traced. */
 bool syscall_is_memory(long nr);
 /* A traced call the dirty tracker must be told about (dirty_note_syscall): a memory call, or

@@ -42,6 +42,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -536,6 +537,13 @@ static void on_syscall_stop(struct session *s, struct task *t)
 	}
 	if (!s->attached && seccomp_filter_hidden(nr, args[0], tid, 1))
 		skip_call(tid, 0);
+	if (!s->attached && seccomp_filter_untraced_clone(nr, args[0])) {
+		struct user_regs_struct r;
+		if (ptrace(PTRACE_GETREGS, tid, NULL, &r) == 0) {
+			r.rdi &= ~(uint64_t)CLONE_UNTRACED;
+			ptrace(PTRACE_SETREGS, tid, NULL, &r);
+		}
+	}
 }
 
 static void on_exec(struct session *s, struct task *t)
