@@ -147,6 +147,18 @@ static void on_new_task(struct tracer *tr, struct task *parent, int event)
 	pid_t ptid = parent->tid; /* tracer_add may move the table */
 	tracer_add(tr, child, foreign);
 	LOG_DEBUG("task %d created by %d (%s)", child, ptid, foreign ? "foreign" : "thread");
+	/*
+	 * A new process is released before its creator runs on: the program may ptrace its child
+	 * as soon as fork returns. Its first stop is due at once (it may also be its death).
+	 */
+	if (foreign && tr->release) {
+		int st;
+		pid_t w;
+		while ((w = waitpid(child, &st, __WALL)) < 0 && errno == EINTR)
+			;
+		if (w == child)
+			tracer_on_status(tr, child, st);
+	}
 }
 
 void tracer_resume(struct tracer *tr, struct task *t)
