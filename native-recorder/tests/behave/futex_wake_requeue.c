@@ -1,4 +1,4 @@
-// behave: skip=syscalls (a FUTEX_WAKE made right after a checkpoint can find its waiters still restarting the wait the checkpoint interrupted)
+// behave: skip=syscalls,interval (a FUTEX_WAKE or REQUEUE made right after a checkpoint can find its waiters still restarting the wait the checkpoint interrupted)
 /* FUTEX_WAKE wakes a waiter, FUTEX_REQUEUE moves the others: counts as without recording. */
 #define _GNU_SOURCE
 #include <linux/futex.h>
