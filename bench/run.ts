@@ -6,6 +6,7 @@
  * Sections: recording (real recorder on heap_words), store and queries on synthetic
  * recordings written through the real writer (1M checkpoints; 100k with --quick);
  * real-programs, when-did-it-go-bad and storage (bench/peers.ts: Debian programs and gdb);
+ * behave (bench/behave.ts: the behaviour programs, every mode, five rounds);
  * reliability (bench/reliability.ts, the long suite: full runs or --only=reliability).
  */
 import { spawnSync } from 'node:child_process';
@@ -14,6 +15,7 @@ import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchEngine } from '../main/engine/bench.js';
 import { benchRealPrograms, benchStorage, benchWhenDidItGoBad, PeerRecordings } from './peers.js';
+import { benchBehave } from './behave.js';
 import { benchRecording } from './recording.js';
 import { reliabilityFigures, runLongReliability } from './reliability.js';
 
@@ -108,6 +110,11 @@ async function main(): Promise<void> {
   // The long reliability suite (bench/reliability.ts): 50 kill trials, fuzz x10 and the
   // 30-minute load run at --interval 1ms. In full runs only, or asked for by name (with
   // --quick: 5 trials, fuzz x1, a 60 s load run).
+  if (wants('behave')) {
+    log('behave: every behaviour program, plainly and in each trigger mode ...');
+    sections.push({ name: 'behave', figures: await benchBehave(quick, log) });
+  }
+
   if (wants('reliability') && (only || !quick)) {
     log(`reliability: ${quick ? 'short' : 'long'} suite (kill trials, fuzz, load run) ...`);
     sections.push({ name: 'reliability', figures: reliabilityFigures(await runLongReliability(quick ? { kills: 5, fuzzScale: 1, loadSeconds: 60 } : { kills: 50, fuzzScale: 10, loadSeconds: 1800 })) });

@@ -59,8 +59,10 @@ const char *dirty_backend_name(enum dirty_backend b);
 int dirty_backend_parse(const char *name, enum dirty_backend *out);
 
 /*
- * See the contract above. `out` is cleared first (its buffers are reused). Returns 0 or -1
- * with errno (and err text); after a failure the next collect is a full snapshot again.
+ * See the contract above. `out` is cleared first (its buffers are reused). A failure of the
+ * uffd-wp or soft-dirty backend switches the tracker to hashing for good (one warning) and
+ * this collect is then a full snapshot. Returns 0 or -1 with errno (and err text); after a
+ * failure the next collect is a full snapshot again.
  */
 int dirty_collect(struct dirty_tracker *t, const struct map_table *maps, struct page_set *out, char *err,
 		  size_t errlen);

@@ -221,6 +221,18 @@ int bp_remove_all(struct breakpoints *b, pid_t tid)
 	return rc;
 }
 
+int bp_clean_copy(const struct breakpoints *b, pid_t tid)
+{
+	int rc = 0, e = 0;
+	for (size_t i = 0; i < b->n; i++)
+		if (b->v[i].inserted && poke_byte(tid, b->v[i].addr, b->v[i].orig, NULL) < 0 && !rc) {
+			rc = -1;
+			e = errno;
+		}
+	errno = e;
+	return rc;
+}
+
 void bp_forget_all(struct breakpoints *b)
 {
 	for (size_t i = 0; i < b->n; i++)

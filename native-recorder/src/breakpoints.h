@@ -44,6 +44,9 @@ void bp_resolve(struct breakpoints *b, pid_t pid, const char *exe, bool after_ex
 void bp_insert_all(struct breakpoints *b, pid_t tid, bp_warn_fn warn, void *ctx);
 /* Restores the original bytes (before detaching). Returns 0 or -1 with errno. */
 int bp_remove_all(struct breakpoints *b, pid_t tid);
+/* Restores the original bytes in a forked copy of the memory (tid: a stopped task of another
+ * process), leaving ours inserted. Returns 0 or -1 with errno. */
+int bp_clean_copy(const struct breakpoints *b, pid_t tid);
 /* The image is gone (exec): nothing is inserted any more. */
 void bp_forget_all(struct breakpoints *b);
 /* The inserted breakpoint at addr, or NULL. */

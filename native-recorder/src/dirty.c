@@ -703,6 +703,55 @@ static void track_fresh(struct dirty_tracker *t, const struct map_table *maps)
 	}
 }
 
+/*
+ * File mappings at least this big are not read whole: only the file's data extents
+ * (SEEK_DATA/SEEK_HOLE through /proc/PID/map_files), the holes read as zeros. A sparse file
+ * or memfd of a terabyte then costs what it holds, not its size.
+ */
+#define SPARSE_FILE_MIN (256ull << 20)
+
+/*
+ * The pages of [s, e) of file region r that hold file data, into rv. Returns 0, or -1 when the
+ * file cannot be looked at this way (not permitted, no such file): then read it whole.
+ */
+static int file_data_ranges(struct dirty_tracker *t, const struct region *r, uint64_t s, uint64_t e,
+			    struct range_vec *rv)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)t->pid, (unsigned long long)r->start,
+		 (unsigned long long)r->end);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	int rc = 0;
+	/* file offset = r->offset + (address - r->start) */
+	off_t pos = (off_t)(r->offset + (s - r->start)), end = (off_t)(r->offset + (e - r->start));
+	while (pos < end) {
+		off_t data = lseek(fd, pos, SEEK_DATA);
+		if (data < 0) {
+			rc = errno == ENXIO ? 0 : -1; /* ENXIO: no data after pos */
+			break;
+		}
+		if (data >= end)
+			break;
+		off_t hole = lseek(fd, data, SEEK_HOLE);
+		if (hole < 0 || hole > end)
+			hole = end;
+		uint64_t ds = r->start + ((uint64_t)data - r->offset), de = r->start + ((uint64_t)hole - r->offset);
+		ds &= ~(PG - 1);
+		de = (de + PG - 1) & ~(PG - 1);
+		if (de > e)
+			de = e;
+		if (rv_push(rv, ds, de) != 0) {
+			rc = -1;
+			break;
+		}
+		pos = hole;
+	}
+	close(fd);
+	return rc;
+}
+
 /* Pages of a fresh part: anonymous ones as present pages plus a zero range, others whole. */
 static int capture(struct dirty_tracker *t, struct region *r, uint64_t s, uint64_t e, struct page_set *out)
 {
@@ -720,7 +769,12 @@ static int capture(struct dirty_tracker *t, struct region *r, uint64_t s, uint64
 	} else {
 		r->dense = false;
 	}
-	if (r->anon) {
+	bool sparse_file = false;
+	if (!r->anon && e - s >= SPARSE_FILE_MIN) {
+		t->tmp.n = 0;
+		sparse_file = file_data_ranges(t, r, s, e, &t->tmp) == 0;
+	}
+	if (r->anon || sparse_file) {
 		for (size_t k = 0; k < t->tmp.n; k++)
 			if (ps_push_range(out, t->tmp.v[k][0], t->tmp.v[k][1]) != 0)
 				return -1;
@@ -732,7 +786,7 @@ static int capture(struct dirty_tracker *t, struct region *r, uint64_t s, uint64
 	/* Remember hashes of what was captured: present pages of hashed anonymous ranges (a page
 	 * that appears later is compared with zero), every page of file-backed and shared ones
 	 * (the tracer reads them all now, so they become present). */
-	if (r->kind == RK_HASH_PRESENT && r->anon) {
+	if ((r->kind == RK_HASH_PRESENT && r->anon) || (r->kind == RK_HASH_ALL && sparse_file)) {
 		for (size_t k = 0; k < t->tmp.n; k++)
 			for (uint64_t a = t->tmp.v[k][0]; a < t->tmp.v[k][1]; a += PG)
 				if (hash_add_cand(t, a, CAND_RECORD) != 0)
@@ -763,12 +817,23 @@ static int continuing(struct dirty_tracker *t, struct region *r, uint64_t s, uin
 		}
 		return 0;
 	}
+	case RK_HASH_ALL:
+		if (e - s < SPARSE_FILE_MIN || (t->tmp.n = 0, file_data_ranges(t, r, s, e, &t->tmp) != 0)) {
+			for (uint64_t a = s; a < e; a += PG)
+				if (hash_add_cand(t, a, CAND_COMPARE) != 0)
+					return -1;
+			return 0;
+		}
+		/* a big sparse file, its data extents in t->tmp */
+		__attribute__((fallthrough));
 	case RK_HASH_PRESENT: {
-		/* present pages now, merged with pages that had a hash last time */
+		/* present pages (data extents) now, merged with pages that had a hash last time */
 		uint8_t mode = r->anon ? CAND_COMPARE_ANON : CAND_COMPARE;
-		t->tmp.n = 0;
-		if (dirty_present_ranges(t, s, e, &t->tmp) != 0)
-			return -1;
+		if (r->kind == RK_HASH_PRESENT) {
+			t->tmp.n = 0;
+			if (dirty_present_ranges(t, s, e, &t->tmp) != 0)
+				return -1;
+		}
 		size_t h = hash_lower_bound(t, s), k = 0;
 		uint64_t a = t->tmp.n ? t->tmp.v[0][0] : e;
 		for (;;) {
@@ -788,11 +853,6 @@ static int continuing(struct dirty_tracker *t, struct region *r, uint64_t s, uin
 		}
 		return 0;
 	}
-	case RK_HASH_ALL:
-		for (uint64_t a = s; a < e; a += PG)
-			if (hash_add_cand(t, a, CAND_COMPARE) != 0)
-				return -1;
-		return 0;
 	default:
 		return 0;
 	}
@@ -877,8 +937,8 @@ static int merge_hashed(struct dirty_tracker *t, struct page_set *out)
 	return 0;
 }
 
-int dirty_collect(struct dirty_tracker *t, const struct map_table *maps, struct page_set *out, char *err,
-		  size_t errlen)
+static int collect_once(struct dirty_tracker *t, const struct map_table *maps, struct page_set *out, char *err,
+			size_t errlen)
 {
 	const char *what = "";
 	page_set_clear(out);
@@ -935,4 +995,27 @@ fail_quiet:
 		errno = saved;
 	}
 	return -1;
+}
+
+int dirty_collect(struct dirty_tracker *t, const struct map_table *maps, struct page_set *out, char *err,
+		  size_t errlen)
+{
+	int rc = collect_once(t, maps, out, err, errlen);
+	if (rc == 0 || t->backend == DIRTY_HASH || errno == ESRCH)
+		return rc; /* ESRCH: the process is gone, not the backend */
+	/*
+	 * The backend failed (a kernel refusal we did not foresee): nothing it reported since the
+	 * last collect can be trusted, but the program must not pay for it. Hashing always works:
+	 * switch to it for good and take a full snapshot now.
+	 */
+	enum dirty_backend was = t->backend;
+	dirty_warnf(t, "%s dirty page tracking failed (%s); hashing every page from now on (slower checkpoints)",
+		    dirty_backend_name(was), err);
+	t->ops->close(t);
+	reset_state(t);
+	t->backend = DIRTY_HASH;
+	t->ops = &dirty_hash_ops;
+	if (t->ops->open(t, err, errlen) != 0)
+		return -1;
+	return collect_once(t, maps, out, err, errlen);
 }

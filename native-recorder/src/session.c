@@ -19,6 +19,9 @@
  *                    seccomp filter cannot be removed and a traced call without a tracer
  *                    fails with ENOSYS, so we stay its tracer and resume every stop.
  *
+ * Processes the program creates (not its threads) are released at their first stop (release.h)
+ * and never waited for: the recording ends when the recorded process ends.
+ *
  * --on-recorder-exit defaults to kill for a launched program and detach for an attached one.
  * With --attach, system call triggers and the memory calls the dirty tracker must see use
  * PTRACE_SYSCALL stops on EVERY system call (about 12 us each, two stops per call), because
@@ -39,10 +42,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/kcmp.h>
+#include <linux/seccomp.h>
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -61,6 +67,7 @@
 #include "log.h"
 #include "placement.h"
 #include "profile.h"
+#include "release.h"
 #include "seccomp_filter.h"
 #include "terminal.h"
 #include "tracer.h"
@@ -82,6 +89,8 @@ struct session {
 	struct checkpointer ck;
 	struct breakpoints bps;
 	struct sock_fprog filter;
+	struct sock_fprog overlay; /* the filter's USER_NOTIF twin (release.h) */
+	struct releaser rel;
 
 	int out_fd;
 	bool is_socket;
@@ -294,6 +303,14 @@ static pid_t memory_tid(struct session *s)
 	return s->pid;
 }
 
+static bool exec_parked(const struct session *s)
+{
+	for (size_t i = 0; i < s->tr.n; i++)
+		if (!s->tr.v[i].foreign && s->tr.v[i].has_event && s->tr.v[i].event >> 16 == PTRACE_EVENT_EXEC)
+			return true;
+	return false;
+}
+
 /* Stops every thread and takes a checkpoint. Failures end the recording (per policy). */
 static void take(struct session *s, enum wire_trigger kind, pid_t tid, uint64_t detail, const uint64_t args[6])
 {
@@ -308,8 +325,8 @@ static void take(struct session *s, enum wire_trigger kind, pid_t tid, uint64_t 
 		fatal(s, EXIT_INTERNAL, errno, "cannot stop the program's threads: %s", strerror(errno));
 		return;
 	}
-	if (s->tr.process_gone)
-		return;
+	if (s->tr.process_gone || exec_parked(s))
+		return; /* an exec came in while stopping: its own checkpoint follows, on the new memory */
 	tp = profile_add(PROF_STOP, tp);
 	s->ck.pid = memory_tid(s);
 	dirty_set_pid(s->dirty, s->ck.pid);
@@ -480,6 +497,17 @@ static void start_recording(struct session *s, pid_t tid)
 
 /* ---- events of the recorded process ---- */
 
+/* At a system call's entry: it does not run, and returns ret. */
+static void skip_call(pid_t tid, int64_t ret)
+{
+	struct user_regs_struct r;
+	if (ptrace(PTRACE_GETREGS, tid, NULL, &r) != 0)
+		return;
+	r.orig_rax = (uint64_t)-1;
+	r.rax = (uint64_t)ret;
+	ptrace(PTRACE_SETREGS, tid, NULL, &r);
+}
+
 static void on_syscall_stop(struct session *s, struct task *t)
 {
 	struct __ptrace_syscall_info info;
@@ -499,14 +527,23 @@ static void on_syscall_stop(struct session *s, struct task *t)
 	/* The kernel issuing again a call a checkpoint interrupted (a write(2) to the terminal that
 	 * waited): the program made one call, it gets one checkpoint. */
 	bool again = restart_is_reentry(&t->restart, nr, info.instruction_pointer, args);
-	if (!s->started)
-		return;
 	pid_t tid = t->tid;
-	/* Checkpoint first: the call's effect (e.g. an unmap) happens after the checkpoint, and the note covers it. */
-	if (syscall_set_has(&s->opt->syscalls, nr) && !again)
-		take(s, WIRE_TRIGGER_SYSCALL, tid, (uint64_t)nr, args);
-	if (s->dirty && s->recording && syscall_needs_note(nr, args))
-		dirty_note_syscall(s->dirty, nr, args);
+	if (s->started) {
+		/* Checkpoint first: the call's effect (e.g. an unmap) happens after the checkpoint, and the note covers it. */
+		if (syscall_set_has(&s->opt->syscalls, nr) && !again)
+			take(s, WIRE_TRIGGER_SYSCALL, tid, (uint64_t)nr, args);
+		if (s->dirty && s->recording && syscall_needs_note(nr, args))
+			dirty_note_syscall(s->dirty, nr, args);
+	}
+	if (!s->attached && seccomp_filter_hidden(nr, args[0], tid, 1))
+		skip_call(tid, 0);
+	if (!s->attached && seccomp_filter_untraced_clone(nr, args[0])) {
+		struct user_regs_struct r;
+		if (ptrace(PTRACE_GETREGS, tid, NULL, &r) == 0) {
+			r.rdi &= ~(uint64_t)CLONE_UNTRACED;
+			ptrace(PTRACE_SETREGS, tid, NULL, &r);
+		}
+	}
 }
 
 static void on_exec(struct session *s, struct task *t)
@@ -757,6 +794,43 @@ static void settle_parked(struct session *s)
 	}
 }
 
+/* Lets every stopped thread of the program go (a thread that did not stop is detached by the kernel when we exit). */
+static void detach_threads(struct session *s)
+{
+	for (size_t i = 0; i < s->tr.n; i++) {
+		struct task *t = &s->tr.v[i];
+		if (!t->foreign && t->run == TASK_STOPPED)
+			ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)t->pending_sig);
+	}
+	tracer_free(&s->tr);
+	s->detached = true;
+}
+
+/*
+ * A process the program created (tracer.h): released at its first stop, so that it runs
+ * untraced as it would without us. A forked copy of the memory loses our int3 bytes first.
+ */
+static bool release_child(void *ctx, struct tracer *tr, struct task *t, int status)
+{
+	(void)tr;
+	struct session *s = ctx;
+	pid_t tid = t->tid;
+	char err[512];
+	bool own_memory = syscall(SYS_kcmp, memory_tid(s), tid, KCMP_VM, 0, 0) > 0;
+	if (own_memory && bp_clean_copy(&s->bps, tid) < 0)
+		warnf(s, "cannot take the breakpoints out of process %d: %s", tid, strerror(errno));
+	if (release_process(&s->rel, tid, err, sizeof err) < 0) {
+		warnf(s, "cannot let process %d (a child of the program) go: %s; it stays traced until it ends", tid, err);
+		return false;
+	}
+	int ev = status >> 16, sig = WSTOPSIG(status);
+	long deliver = ev == 0 && sig != (SIGTRAP | 0x80) ? sig : 0;
+	if (ptrace(PTRACE_DETACH, tid, NULL, (void *)deliver) < 0 && errno != ESRCH)
+		warnf(s, "cannot detach process %d: %s", tid, strerror(errno));
+	LOG_DEBUG("released process %d", tid);
+	return true;
+}
+
 static void shutdown_recording(struct session *s, enum exit_policy action)
 {
 	bool was_recording = s->recording;
@@ -784,13 +858,7 @@ static void shutdown_recording(struct session *s, enum exit_policy action)
 	}
 	end_stream(s, WIRE_EXIT_DETACHED, 0);
 	if (s->attached) {
-		for (size_t i = 0; i < s->tr.n; i++) {
-			struct task *t = &s->tr.v[i];
-			if (t->run == TASK_STOPPED)
-				ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)t->pending_sig);
-		}
-		tracer_free(&s->tr);
-		s->detached = true;
+		detach_threads(s);
 		return;
 	}
 	/* Launched: our filter stays in the program; keep resuming it until it ends. */
@@ -959,7 +1027,8 @@ static int launch(struct session *s)
 		fatal(s, EXIT_USAGE, 0, "%s", err);
 		return -1;
 	}
-	if (seccomp_filter_build(&o->syscalls, &s->filter) < 0) {
+	if (seccomp_filter_build(&o->syscalls, SECCOMP_RET_TRACE, &s->filter) < 0 ||
+	    seccomp_filter_build(&o->syscalls, SECCOMP_RET_USER_NOTIF, &s->overlay) < 0) {
 		fatal(s, EXIT_INTERNAL, errno, "cannot build the seccomp filter: %s", strerror(errno));
 		return -1;
 	}
@@ -994,6 +1063,9 @@ static int launch(struct session *s)
 	tracer_init(&s->tr, s->pid, PTRACE_CONT);
 	s->tr.task_added = unpin_all;
 	s->tr.task_added_ctx = s;
+	releaser_init(&s->rel, &s->overlay);
+	s->tr.release = release_child;
+	s->tr.release_ctx = s;
 	if (!tracer_add(&s->tr, s->pid, false)) {
 		fatal(s, EXIT_INTERNAL, ENOMEM, "out of memory");
 		return -1;
@@ -1049,6 +1121,7 @@ static int attach(struct session *s)
 int session_run(const struct options *opt, int out_fd, bool is_socket, int sigfd)
 {
 	struct session ss = { .opt = opt, .out_fd = out_fd, .is_socket = is_socket, .sigfd = sigfd, .timerfd = -1,
+			      .rel = { .keeper_sock = -1 },
 			      .errfd = -1 };
 	struct session *s = &ss;
 	terminal_none(&s->term);
@@ -1146,6 +1219,8 @@ out:
 	terminal_free(&s->term);
 	bp_free(&s->bps);
 	seccomp_filter_free(&s->filter);
+	seccomp_filter_free(&s->overlay);
+	releaser_close(&s->rel);
 	tracer_free(&s->tr);
 	wire_free(&s->wire);
 	for (size_t i = 0; i < s->nearly; i++)

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -116,6 +117,23 @@ static bool is_our_thread(const struct tracer *tr, pid_t tid)
 	return access(path, F_OK) == 0;
 }
 
+/* Does /proc/TID/status name us as its tracer? */
+static bool traced_by_us(pid_t tid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/status", tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	const char *p = strstr(buf, "\nTracerPid:");
+	return p && atoi(p + 11) == getpid();
+}
+
 /* A creation event: adds the new task (unless its first stop already added it). */
 static void on_new_task(struct tracer *tr, struct task *parent, int event)
 {
@@ -123,12 +141,24 @@ static void on_new_task(struct tracer *tr, struct task *parent, int event)
 	if (ptrace(PTRACE_GETEVENTMSG, parent->tid, NULL, &msg) < 0)
 		return;
 	pid_t child = (pid_t)msg;
-	if (tracer_find(tr, child))
-		return;
+	if (tracer_find(tr, child) || !traced_by_us(child))
+		return; /* seen already, or its first stop came first and it was released */
 	bool foreign = parent->foreign || event != PTRACE_EVENT_CLONE || !is_our_thread(tr, child);
 	pid_t ptid = parent->tid; /* tracer_add may move the table */
 	tracer_add(tr, child, foreign);
 	LOG_DEBUG("task %d created by %d (%s)", child, ptid, foreign ? "foreign" : "thread");
+	/*
+	 * A new process is released before its creator runs on: the program may ptrace its child
+	 * as soon as fork returns. Its first stop is due at once (it may also be its death).
+	 */
+	if (foreign && tr->release) {
+		int st;
+		pid_t w;
+		while ((w = waitpid(child, &st, __WALL)) < 0 && errno == EINTR)
+			;
+		if (w == child)
+			tracer_on_status(tr, child, st);
+	}
 }
 
 void tracer_resume(struct tracer *tr, struct task *t)
@@ -189,6 +219,37 @@ void tracer_passive(struct tracer *tr, struct task *t, int status)
 	tracer_resume(tr, t);
 }
 
+/*
+ * A thread at PTRACE_EVENT_EXIT because another thread of its process is in execve: the exec
+ * kills every other thread with SIGKILL and waits until they are gone, so holding this stop
+ * would hold the exec (and anyone stopping all threads would wait for it in vain).
+ */
+static bool killed_by_exec(const struct tracer *tr, const struct task *t)
+{
+	unsigned long msg = 0;
+	if (ptrace(PTRACE_GETEVENTMSG, t->tid, NULL, &msg) < 0 || !WIFSIGNALED((int)msg) || WTERMSIG((int)msg) != SIGKILL)
+		return false;
+	for (size_t i = 0; i < tr->n; i++) {
+		const struct task *o = &tr->v[i];
+		if (o->foreign || o->tid == t->tid || o->run == TASK_EXITING)
+			continue;
+		char path[64], buf[32];
+		snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", tr->pid, o->tid);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t n = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		long nr = strtol(buf, NULL, 10);
+		if (nr == SYS_execve || nr == SYS_execveat)
+			return true;
+	}
+	return false;
+}
+
 struct task *tracer_on_status(struct tracer *tr, pid_t tid, int status)
 {
 	struct task *t = tracer_find(tr, tid);
@@ -227,6 +288,17 @@ struct task *tracer_on_status(struct tracer *tr, pid_t tid, int status)
 		return t;
 	}
 	int sig = WSTOPSIG(status);
+	if (event == PTRACE_EVENT_EXEC && !t->foreign) {
+		t->in_exit = t->group_stop = false; /* a thread's exec took the leader's tid: a new life for it */
+		tr->exec_pending = false;
+	}
+	if (event == PTRACE_EVENT_EXIT && !t->foreign && killed_by_exec(tr, t)) {
+		t->run = TASK_STOPPED;
+		t->in_exit = true;
+		tracer_resume(tr, t); /* the exec waits for it to die */
+		tr->exec_pending = true;
+		return NULL;
+	}
 	/*
 	 * Our PTRACE_INTERRUPT crossed this seccomp stop (sent while the thread was entering it):
 	 * the stop consumed the interrupt but left TIF_SIGPENDING set, so the call may now fail
@@ -240,6 +312,18 @@ struct task *tracer_on_status(struct tracer *tr, pid_t tid, int status)
 	if ((event == PTRACE_EVENT_STOP && !tracer_is_group_stop_sig(sig)) || (event == 0 && sig != SIGTRAP))
 		restart_fixup(tid, &t->restart, t->resumed_ns, now_ns()); /* a vanished thread is reported later */
 	if (t->foreign) {
+		/* Not from a system call stop: the call would run again through the new filter, unseen. */
+		bool releasable = (event == PTRACE_EVENT_STOP && !tracer_is_group_stop_sig(sig)) ||
+				  (event == 0 && sig != (SIGTRAP | 0x80));
+		if (tr->release && !t->release_tried && releasable) {
+			t->release_tried = true;
+			t->run = TASK_STOPPED;
+			if (tr->release(tr->release_ctx, tr, t, status)) {
+				tracer_remove(tr, tid);
+				return NULL;
+			}
+			t = tracer_find(tr, tid);
+		}
 		tracer_passive(tr, t, status);
 		return NULL;
 	}
@@ -302,7 +386,8 @@ int tracer_stop_all(struct tracer *tr)
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	uint64_t start = now_ns(), next_check = start + STOP_CHECK_NS;
-	while (count_waited(tr) > 0) {
+	/* An exec under way is waited for too: memory read before its event would be the old image's. */
+	while (count_waited(tr) > 0 || (tr->exec_pending && !tr->process_gone && now_ns() - start < STOP_GIVE_UP_NS)) {
 		int status;
 		pid_t w = waitpid(-1, &status, __WALL | WNOHANG);
 		if (w > 0) {

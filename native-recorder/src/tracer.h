@@ -4,8 +4,9 @@
  * Every task we trace has an entry: the threads of the recorded process (its thread-group
  * id is tracer.pid; the leader is kept first) and, when we launched the program, the
  * processes it forks ("foreign" tasks). Those inherit our seccomp filter, whose
- * SECCOMP_RET_TRACE would fail their system calls with ENOSYS if nobody traced them, so we
- * trace them passively: every stop is resumed at once, signals delivered, nothing recorded.
+ * SECCOMP_RET_TRACE would fail their system calls with ENOSYS if nobody traced them: at their
+ * first stop they are offered to tr->release (release.h), and until then, or if that fails,
+ * traced passively: every stop is resumed at once, signals delivered, nothing recorded.
  *
  * States of a task (PTRACE_SEIZE semantics throughout):
  *
@@ -60,6 +61,7 @@ struct task {
 	uint64_t resumed_ns; /* CLOCK_MONOTONIC of its last resume (0: never), for restart.c */
 	bool interrupted;    /* sent PTRACE_INTERRUPT by this stop-all, no stop seen since */
 	bool watch_exit;     /* resume once with PTRACE_SYSCALL (see tracer_on_status) */
+	bool release_tried;  /* foreign: tr->release was offered this task once */
 	struct restart_state restart;
 };
 
@@ -70,9 +72,17 @@ struct tracer {
 	int resume_req;      /* PTRACE_CONT, or PTRACE_SYSCALL (attach mode with system call triggers) */
 	bool process_gone;   /* the recorded process's leader was reaped */
 	int exit_status;     /* its wait status */
+	bool exec_pending;   /* a thread is in execve, the others were let die: its EXEC stop is due */
 	/* Called after a task joins beside the first one (a thread or a child process), if set. */
 	void (*task_added)(void *ctx, struct tracer *tr, pid_t tid);
 	void *task_added_ctx;
+	/*
+	 * Offered every foreign task once, at its first stop that allows it (its first stop, an
+	 * interrupt or a signal; not a system call, exit or group-stop): returns true when the task's process was let go (detached, the stop's
+	 * signal delivered); it then leaves the table. If unset or false, it is traced passively.
+	 */
+	bool (*release)(void *ctx, struct tracer *tr, struct task *t, int status);
+	void *release_ctx;
 };
 
 void tracer_init(struct tracer *tr, pid_t pid, int resume_req);
