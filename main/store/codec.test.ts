@@ -7,6 +7,7 @@ import { BlobStore } from './blobs.js';
 import { applyRuns, BlobEncoder, decodePayload, encodeRuns, isAllZero, isDelta, RUNS_MAX_WORDS, xorInto } from './codec.js';
 import { BlobKind, SEGMENT_SPAN } from './format.js';
 import { newRecordingId } from './files.js';
+import { native } from './native.js';
 
 import { page, tempDir } from './test-support.js';
 import { RecordingError } from './types.js';
@@ -196,6 +197,16 @@ describe('codec', () => {
     const z = new Uint8Array(4099);
     z[4098] = 1;
     expect(isAllZero(z.subarray(3))).toBe(false);
+  });
+
+  it('the native calls name a wrong argument instead of reading it', () => {
+    const bad = { length: 4096 } as unknown as Uint8Array;
+    expect(() => native.inspect(bad, null, new Uint32Array(2))).toThrow(/content must be a typed array/);
+    expect(() => native.inspect(new Uint8Array(8), bad, new Uint32Array(2))).toThrow(/previous must be a typed array or null/);
+    expect(() => native.inspect(new Uint8Array(8), null, new Uint32Array(1))).toThrow(/hashOut must be a Uint32Array of 2/);
+    expect(() => native.encode(new Uint8Array(4096), null, 1, new Uint8Array(4096))).toThrow(/scratch must hold 4 times the content/);
+    expect(() => native.lz4Decode(new Uint8Array(4), bad)).toThrow(/output must be a typed array/);
+    expect(native.lz4Decode(Uint8Array.of(0xf0, 1, 2), new Uint8Array(4096))).toBeLessThan(0); // a literal run past the input's end
   });
 
   it('rejects malformed payloads with a CodecError', () => {

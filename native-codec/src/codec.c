@@ -180,19 +180,19 @@ static bool fail(napi_env env, const char *message)
 
 static bool get_bytes(napi_env env, napi_value v, bytes *out, bool nullable, const char *message)
 {
-	napi_valuetype t;
-	if (napi_typeof(env, v, &t) != napi_ok) return fail(env, message);
-	if (nullable && (t == napi_null || t == napi_undefined)) {
-		out->p = NULL;
-		out->n = 0;
-		return true;
-	}
-	bool is = false;
 	napi_typedarray_type type;
 	size_t length;
 	void *data;
-	if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return fail(env, message);
-	if (napi_get_typedarray_info(env, v, &type, &length, &data, NULL, NULL) != napi_ok) return fail(env, message);
+	/* One call on the common path: anything but a typed array fails it without throwing. */
+	if (napi_get_typedarray_info(env, v, &type, &length, &data, NULL, NULL) != napi_ok) {
+		napi_valuetype t;
+		if (nullable && napi_typeof(env, v, &t) == napi_ok && (t == napi_null || t == napi_undefined)) {
+			out->p = NULL;
+			out->n = 0;
+			return true;
+		}
+		return fail(env, message);
+	}
 	size_t size = 1;
 	if (type == napi_int16_array || type == napi_uint16_array) size = 2;
 	else if (type == napi_int32_array || type == napi_uint32_array || type == napi_float32_array) size = 4;
