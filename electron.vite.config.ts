@@ -2,7 +2,8 @@
  * The desktop app's build (`electron-vite build`, run by `npm start` and `npm run build:electron`):
  *   main      main/electron/index.ts (ESM)  -> out/main/index.js, plus the recorder's ingest
  *             worker next to it (out/main/ingest-worker.js: session.ts starts it from its own
- *             folder); node-pty, lz4 and the other dependencies stay external;
+ *             folder); node-pty and the other dependencies stay external (native-codec's
+ *             addon is found from the bundle's folder upwards: main/store/native.ts);
  *   preload   main/electron/preload.ts      -> out/preload/index.cjs (CommonJS: sandboxed
  *             preloads cannot be ES modules), fully bundled;
  *   renderer  app/                           -> out/renderer, the same Vite config as the

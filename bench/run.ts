@@ -7,10 +7,11 @@
  * recordings written through the real writer (1M checkpoints; 100k with --quick);
  * real-programs, when-did-it-go-bad and storage (bench/peers.ts: Debian programs and gdb);
  * behave (bench/behave.ts: the behaviour programs, every mode, five rounds);
- * reliability (bench/reliability.ts, the long suite: full runs or --only=reliability).
+ * reliability (bench/reliability.ts, the long suite: full runs or --only=reliability);
+ * ingest, when DELOREAN_BENCH_STREAMS names a folder of streams captured by bench/streams.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchEngine } from '../main/engine/bench.js';
@@ -18,6 +19,7 @@ import { benchRealPrograms, benchStorage, benchWhenDidItGoBad, PeerRecordings } 
 import { benchBehave } from './behave.js';
 import { benchRecording } from './recording.js';
 import { reliabilityFigures, runLongReliability } from './reliability.js';
+import { replayStream } from './streams.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
@@ -105,6 +107,23 @@ async function main(): Promise<void> {
     }
   } finally {
     peers.dispose();
+  }
+
+  // Ingest alone on captured recorder streams (bench/streams.ts capture DIR): capturing costs GBs
+  // of disk, so it is done once beforehand, not inside a bench run.
+  const streams = process.env.DELOREAN_BENCH_STREAMS;
+  if (wants('ingest') && streams) {
+    log(`ingest: replaying the streams in ${streams} ...`);
+    const figures: Record<string, number> = {};
+    for (const f of readdirSync(streams).filter((n) => n.endsWith('.wire')).sort()) {
+      const r = await replayStream(join(streams, f));
+      const name = f.replace(/\.wire$/, '');
+      figures[`${name}_raw_MB`] = +r.rawMB.toFixed(1);
+      figures[`${name}_MBps_cpu`] = +r.MBpsCpu.toFixed(1);
+      figures[`${name}_MBps_wall`] = +r.MBps.toFixed(1);
+      figures[`${name}_reduction`] = +r.reduction.toFixed(4);
+    }
+    sections.push({ name: 'ingest', figures });
   }
 
   // The long reliability suite (bench/reliability.ts): 50 kill trials, fuzz x10 and the

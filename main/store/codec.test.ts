@@ -7,6 +7,7 @@ import { BlobStore } from './blobs.js';
 import { applyRuns, BlobEncoder, decodePayload, encodeRuns, isAllZero, isDelta, RUNS_MAX_WORDS, xorInto } from './codec.js';
 import { BlobKind, SEGMENT_SPAN } from './format.js';
 import { newRecordingId } from './files.js';
+import { native } from './native.js';
 
 import { page, tempDir } from './test-support.js';
 import { RecordingError } from './types.js';
@@ -106,7 +107,7 @@ describe('codec', () => {
     expect(Array.from(o1.subarray(0, n1))).toEqual(Array.from(o2.subarray(0, n2)));
   });
 
-  it('encodes the same runs from its changed-word list as encodeRuns, compared first or not, aligned or not', () => {
+  it('encodes the same runs as encodeRuns, inspected first or not, aligned or not', () => {
     const enc = new BlobEncoder();
     const rand = prng(7);
     const buf = new Uint8Array(4096 + 8);
@@ -123,12 +124,9 @@ describe('codec', () => {
       }
       const expected = new Uint8Array(n);
       const len = encodeRuns(content, base, expected, n - 1);
-      const changed = trial % 2 ? enc.compare(content, base) : -2;
-      if (changed >= 0) {
-        let words = 0;
-        for (let w = 0; w < Math.ceil(n / 4); w++) if (content.subarray(w * 4, w * 4 + 4).some((v, k) => v !== base[w * 4 + k])) words++;
-        expect(changed).toBe(words);
-      }
+      let changed = 0;
+      for (let w = 0; w < Math.ceil(n / 4); w++) if (content.subarray(w * 4, w * 4 + 4).some((v, k) => v !== base[w * 4 + k])) changed++;
+      if (trial % 2) expect(enc.inspect(content, base)).toBe(changed === 0 ? 'same' : 'changed');
       const e = enc.encode(content, base);
       const out = new Uint8Array(n);
       decodePayload(e.kind, e.payload.slice(), isDelta(e.kind) ? base : null, out);
@@ -138,25 +136,45 @@ describe('codec', () => {
     }
   });
 
-  it('compares contents by their bytes alone, aligned or not, and tells the same bytes from a change of one bit', () => {
+  it('inspects contents by their bytes alone, aligned or not, and tells the same bytes from a change of one bit', () => {
     const buf = new Uint8Array(4100);
     const a = realistic.pointers!;
     const enc = new BlobEncoder();
     for (let off = 0; off < 4; off++) {
       const view = buf.subarray(off, off + 4096);
       view.set(a);
-      expect(enc.compare(view, a)).toBe(0);
-      expect(enc.compare(a, view)).toBe(0);
+      expect(enc.inspect(view, a)).toBe('same');
+      expect(enc.inspect(a, view)).toBe('same');
       for (let bit = off; bit < 4096 * 8; bit += 61) {
         view[bit >> 3] = view[bit >> 3]! ^ (1 << (bit & 7));
-        expect(enc.compare(view, a)).toBe(1);
+        expect(enc.inspect(view, a)).toBe('changed');
         view[bit >> 3] = view[bit >> 3]! ^ (1 << (bit & 7));
       }
     }
-    expect(enc.compare(new Uint8Array(3), new Uint8Array(4))).toBe(-1);
     const tail = new Uint8Array(7);
     tail[6] = 1;
-    expect(enc.compare(tail, new Uint8Array(7))).toBe(1); // a partial last word counts as one
+    expect(enc.inspect(tail, new Uint8Array(7))).toBe('changed');
+    expect(enc.inspect(tail, tail.subarray(0, 6))).toBe('changed'); // another length is never the same
+    expect(enc.inspect(tail, null)).toBe('changed');
+    expect(enc.inspect(new Uint8Array(4096), a)).toBe('zero');
+    expect(enc.inspect(buf.subarray(1, 4098).fill(0), null)).toBe('zero');
+  });
+
+  it('hashes the bytes alone: equal contents hash alike wherever they lie, a one-bit change hashes apart', () => {
+    const enc = new BlobEncoder();
+    const buf = new Uint8Array(4100);
+    const hashOf = (c: Uint8Array): string => (enc.inspect(c, null), `${enc.hashHi}:${enc.hashLo}`);
+    const a = realistic.text!;
+    const want = hashOf(a);
+    const seen = new Set([want]);
+    for (let off = 0; off < 4; off++) {
+      const view = buf.subarray(off, off + 4096);
+      view.set(a);
+      expect(hashOf(view)).toBe(want);
+      view[off * 100] = view[off * 100]! ^ 1;
+      seen.add(hashOf(view));
+    }
+    expect(seen.size).toBe(5);
   });
 
   it('handles contents of other lengths (registers)', () => {
@@ -179,6 +197,16 @@ describe('codec', () => {
     const z = new Uint8Array(4099);
     z[4098] = 1;
     expect(isAllZero(z.subarray(3))).toBe(false);
+  });
+
+  it('the native calls name a wrong argument instead of reading it', () => {
+    const bad = { length: 4096 } as unknown as Uint8Array;
+    expect(() => native.inspect(bad, null, new Uint32Array(2))).toThrow(/content must be a typed array/);
+    expect(() => native.inspect(new Uint8Array(8), bad, new Uint32Array(2))).toThrow(/previous must be a typed array or null/);
+    expect(() => native.inspect(new Uint8Array(8), null, new Uint32Array(1))).toThrow(/hashOut must be a Uint32Array of 2/);
+    expect(() => native.encode(new Uint8Array(4096), null, 1, new Uint8Array(4096))).toThrow(/scratch must hold 4 times the content/);
+    expect(() => native.lz4Decode(new Uint8Array(4), bad)).toThrow(/output must be a typed array/);
+    expect(native.lz4Decode(Uint8Array.of(0xf0, 1, 2), new Uint8Array(4096))).toBeLessThan(0); // a literal run past the input's end
   });
 
   it('rejects malformed payloads with a CodecError', () => {

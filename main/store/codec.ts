@@ -16,14 +16,14 @@
  * the chain), with shortcuts where trying the rest costs time for nothing: a runs delta of at
  * most DELTA_GOOD_ENOUGH bytes is taken without trying LZ4 at all; runs are not tried past
  * RUNS_MAX_WORDS changed words (LZ4 of the XOR does as well there); a delta under an eighth of
- * the content is taken without trying a full block. The encoder first compares the two
- * contents in one word-wise pass that lists the changed words, so the runs encoding visits
- * only those, and XORs them only for LZ4. `fullBias` lets the writer prefer a full version
+ * the content is taken without trying a full block. The encoder (BlobEncoder, native code)
+ * counts the changed words first, and XORs the contents only for LZ4. `fullBias` lets the writer prefer a full version
  * unless the delta is that many times smaller. Invariant: a payload is never longer than the
  * content.
  */
 import { BlobKind, type BlobKindCode } from './format.js';
-import { lz4Decode, lz4Encode } from './lz4.js';
+import { lz4Decode } from './lz4.js';
+import { native } from './native.js';
 
 export const DELTA_GOOD_ENOUGH = 64;
 
@@ -78,8 +78,8 @@ export function putVarint(out: Uint8Array, o: number, v: number): number {
  * Encodes the non-zero runs of (a XOR b) into `out`, straight from a and b (one pass, no XOR
  * buffer); returns the size, or -1 past `limit` bytes. Zero gaps of up to 2 bytes stay inside
  * a run (a new run costs at least 2 bytes). With b all zero this encodes a itself.
- * The format's reference encoder: the writer's BlobEncoder makes the same bytes from its list
- * of changed words (faster), and codec.test.ts holds it to this.
+ * The format's reference encoder: the writer's BlobEncoder makes the same bytes in native code,
+ * and codec.test.ts holds it to this.
  */
 export function encodeRuns(a: Uint8Array, b: Uint8Array, out: Uint8Array, limit: number): number {
   const n = a.length;
@@ -174,173 +174,44 @@ export function applyRunsRange(payload: Uint8Array, n: number, off: number, acc:
  * Above this many changed 32-bit words the runs encoding is not tried: it would take at least
  * that many bytes and a byte-wise pass over most of the page, and LZ4 of the XOR, which is
  * tried anyway, is then about as small (measured on the gzip, sqlite and python streams: under
- * 0.5% more bytes stored, the encode of such a page ~4x faster).
+ * 0.5% more bytes stored, the encode of such a page ~4x faster). native-codec uses the same.
  */
 export const RUNS_MAX_WORDS = 256;
 
+/**
+ * The writer's per-page work, in native code (native-codec/src/codec.c: the choice described
+ * in this file's header, its runs byte for byte those of encodeRuns): one call tells a page's
+ * fate (zero, unchanged, or changed and hashed), one more encodes it.
+ */
 export class BlobEncoder {
-  private xor = new Uint8Array(4096);
-  private xor32 = new Int32Array(this.xor.buffer);
-  private changed = new Int32Array(1025); // indices of the words that differ (the tail as one more)
-  private runs = new Uint8Array(4096);
-  private delta = new Uint8Array(4096);
-  private full = new Uint8Array(4096);
-  private alignedA = new Uint8Array(4096);
-  private alignedB = new Uint8Array(4096);
+  private scratch = new Uint8Array(4 * 4096);
+  private readonly hashOut = new Uint32Array(2);
 
-  private fit(n: number): void {
-    if (this.xor.length >= n) return;
-    const cap = (n + 3) & ~3;
-    this.xor = new Uint8Array(cap);
-    this.xor32 = new Int32Array(this.xor.buffer);
-    this.changed = new Int32Array((cap >> 2) + 1);
-    this.runs = new Uint8Array(cap);
-    this.delta = new Uint8Array(cap);
-    this.full = new Uint8Array(cap);
-    this.alignedA = new Uint8Array(cap);
-    this.alignedB = new Uint8Array(cap);
+  /** The 64-bit content hash of the last inspect() that returned 'changed', as two uint32 halves. */
+  get hashHi(): number {
+    return this.hashOut[0]!;
   }
-
-  // The two contents of the last diff() (aligned views), for runsOfDiff() and xorOfDiff().
-  private a: Uint8Array = this.alignedA;
-  private b: Uint8Array = this.alignedB;
-
-  // What the last compare() compared, so that encode() of the same pair reuses its list.
-  private comparedContent: Uint8Array | null = null;
-  private comparedBase: Uint8Array | null = null;
-  private comparedChanged = 0;
-
-  /**
-   * Compares `content` with `base` word by word, listing the words that differ; returns how
-   * many (0: the same bytes), or -1 when the lengths differ. encode() right after, of the same
-   * content and base, reuses that list instead of comparing again.
-   */
-  compare(content: Uint8Array, base: Uint8Array): number {
-    const n = content.length;
-    if (base.length !== n) return -1;
-    this.fit(n);
-    // memcmp first: ~0.1 us a page against ~1.7 us for the listing pass (a tenth of the
-    // python and sqlite streams' pages come again with the same bytes).
-    const nz = Buffer.compare(content, base) === 0 ? 0 : this.diff(content, base, n);
-    this.comparedContent = content;
-    this.comparedBase = base;
-    this.comparedChanged = nz;
-    return nz;
+  get hashLo(): number {
+    return this.hashOut[1]!;
   }
 
   /**
-   * One word-wise pass listing the 32-bit words where a and b differ (a partial last word
-   * counts as one more); returns how many. Unaligned inputs are copied first. Only compares:
-   * most deltas touch a few words, and the XOR is computed only if LZ4 needs it.
+   * 'zero' when every byte is zero, 'same' when `previous` holds the same bytes, else
+   * 'changed' (and hashHi/hashLo hold its hash).
    */
-  private diff(a: Uint8Array, b: Uint8Array, n: number): number {
-    if (a.byteOffset % 4 !== 0) a = copyInto(this.alignedA, a);
-    if (b.byteOffset % 4 !== 0) b = copyInto(this.alignedB, b);
-    this.a = a;
-    this.b = b;
-    const words = n >> 2;
-    const a32 = new Int32Array(a.buffer, a.byteOffset, words);
-    const b32 = new Int32Array(b.buffer, b.byteOffset, words);
-    const list = this.changed;
-    let nz = 0;
-    let i = 0;
-    // Unrolled by four: ~1.7 us a page instead of ~2.5 on V8.
-    for (; i + 4 <= words; i += 4) {
-      if (a32[i] !== b32[i]) list[nz++] = i;
-      if (a32[i + 1] !== b32[i + 1]) list[nz++] = i + 1;
-      if (a32[i + 2] !== b32[i + 2]) list[nz++] = i + 2;
-      if (a32[i + 3] !== b32[i + 3]) list[nz++] = i + 3;
-    }
-    for (; i < words; i++) if (a32[i] !== b32[i]) list[nz++] = i;
-    if (n & 3) {
-      let any = 0;
-      for (let k = words << 2; k < n; k++) any |= a[k]! ^ b[k]!;
-      if (any) list[nz++] = words;
-    }
-    return nz;
-  }
-
-  /** this.xor = a XOR b of the last diff(), word-wise. */
-  private xorOfDiff(n: number): Uint8Array {
-    const { a, b } = this;
-    const words = n >> 2;
-    const a32 = new Int32Array(a.buffer, a.byteOffset, words);
-    const b32 = new Int32Array(b.buffer, b.byteOffset, words);
-    const x32 = this.xor32;
-    for (let i = 0; i < words; i++) x32[i] = a32[i]! ^ b32[i]!;
-    const x = this.xor;
-    for (let i = words << 2; i < n; i++) x[i] = a[i]! ^ b[i]!;
-    return x.subarray(0, n);
-  }
-
-  /**
-   * The runs encoding (encodeRuns' format and output, byte for byte) of a XOR b from the last
-   * diff(), visiting only the changed words; -1 past `limit` bytes.
-   */
-  private runsOfDiff(nz: number, n: number, limit: number): number {
-    const { a, b } = this;
-    const list = this.changed;
-    const out = this.runs;
-    let o = 0;
-    let last = 0;
-    for (let i = 0; i < nz; ) {
-      // A streak of consecutive changed words: bytes [from, to). Streaks are apart by a whole
-      // unchanged word (4 equal bytes), so runs never span two.
-      let w = list[i++]!;
-      const from = w << 2;
-      while (i < nz && list[i] === w + 1) w = list[i++]!;
-      const to = Math.min(n, (w + 1) << 2);
-      let p = from;
-      for (;;) {
-        while (p < to && a[p] === b[p]) p++;
-        if (p >= to) break;
-        const start = p;
-        let end = p + 1;
-        for (let j = p + 1; j < to && j - end < 3; j++) if (a[j] !== b[j]) end = j + 1;
-        if (o + 8 + (end - start) > limit) return -1;
-        o = putVarint(out, o, start - last);
-        o = putVarint(out, o, end - start);
-        for (let k = start; k < end; k++) out[o++] = a[k]! ^ b[k]!;
-        last = p = end;
-      }
-    }
-    return o;
+  inspect(content: Uint8Array, previous: Uint8Array | null): 'zero' | 'same' | 'changed' {
+    const r = native.inspect(content, previous, this.hashOut);
+    return r === 0 ? 'zero' : r === 1 ? 'same' : 'changed';
   }
 
   /** Encodes `content`, as a delta against `base` when that is given (same length) and smaller. */
   encode(content: Uint8Array, base: Uint8Array | null, fullBias = 1): EncodedBlob {
     const n = content.length;
-    this.fit(n);
-    const reuse = this.comparedContent === content && this.comparedBase === base && base !== null;
-    this.comparedContent = null; // a later encode() of other bytes in the same views must compare again
-    let best: EncodedBlob | null = null;
-    if (base && base.length === n) {
-      const nz = reuse ? this.comparedChanged : this.diff(content, base, n);
-      const runsLen = nz <= RUNS_MAX_WORDS ? this.runsOfDiff(nz, n, n - 1) : -1;
-      if (runsLen >= 0) best = { kind: BlobKind.XorRuns, payload: this.runs.subarray(0, runsLen) };
-      if (runsLen < 0 || runsLen > DELTA_GOOD_ENOUGH) {
-        const lz = lz4Encode(this.xorOfDiff(n), this.delta.subarray(0, best ? best.payload.length - 1 : n - 1));
-        if (lz > 0) best = { kind: BlobKind.XorLz4, payload: this.delta.subarray(0, lz) };
-      } else if (fullBias <= 1) {
-        return best!;
-      }
-    }
-    // A delta under an eighth of the content is kept without trying a full block: a full one
-    // rarely beats it (the gzip, sqlite and python streams store the same bytes to 0.01%),
-    // and that LZ4 attempt was a third of the LZ4 calls.
-    if (best && fullBias <= 1 && best.payload.length <= n >> 3) return best;
-    // Full block, accepted only if no longer than the delta times the bias (ties: full).
-    const cap = best ? Math.min(n - 1, Math.floor(best.payload.length * fullBias)) : n - 1;
-    const fullLen = cap > 0 ? lz4Encode(content, this.full.subarray(0, cap)) : 0;
-    if (fullLen > 0) return { kind: BlobKind.Lz4, payload: this.full.subarray(0, fullLen) };
-    return best ?? { kind: BlobKind.Raw, payload: content };
+    if (this.scratch.length < 4 * n) this.scratch = new Uint8Array(4 * n);
+    const r = native.encode(content, base && base.length === n ? base : null, fullBias, this.scratch);
+    const kind = (r % 8) as BlobKindCode;
+    return { kind, payload: kind === BlobKind.Raw ? content : this.scratch.subarray(0, Math.floor(r / 8)) };
   }
-}
-
-function copyInto(scratch: Uint8Array, b: Uint8Array): Uint8Array {
-  const v = scratch.subarray(0, b.length);
-  v.set(b);
-  return v;
 }
 
 /** Decodes a full (Raw or Lz4) payload into `out`, whose length is the content length. */

@@ -1,10 +1,9 @@
 /**
  * RecordingWriter: turns the recorder's message stream into a recording directory (format.ts).
  *
- * Per page: all-zero pages cost nothing (vofs 0); the page is compared word by word with its
- * previous content (codec.ts, compare: the list of changed words is reused by the encoder); a
- * page sent again with the bytes it already holds keeps its blob, unhashed; otherwise its
- * content hash (xxHash64, xxhash-wasm) is looked up in the dedup table and, on a match, the
+ * Per page, one native call (codec.ts, BlobEncoder.inspect) tells its fate: all-zero pages cost
+ * nothing (vofs 0); a page sent again with the bytes it already holds (memcmp with its previous
+ * content) keeps its blob, unhashed; otherwise its content hash (XXH3-64) is looked up in the dedup table and, on a match, the
  * bytes are compared (so a hash collision can never return wrong bytes) and the
  * existing blob reused; otherwise a new blob is appended, as an XOR delta against the page's
  * previous content when that is smaller and the chain is short enough (codec.ts,
@@ -29,11 +28,10 @@
  */
 import { closeSync, fsync, fsyncSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import xxhash from 'xxhash-wasm';
 import type { RecordingStats } from '../../shared/model/recording.js';
 import { BACKEND_NAMES, HelloFlags, MessageType, type WireMessage } from '../../shared/protocol/wire.js';
 import { BlobStore } from './blobs.js';
-import { BlobEncoder, isAllZero, isDelta } from './codec.js';
+import { BlobEncoder, isDelta } from './codec.js';
 import { ContentIndex } from './content-index.js';
 import { createFile, createRecordingDir, encodeHeader, fsyncDir, newRecordingId } from './files.js';
 import { DEFAULT_SEGMENT_LIMIT, HEADER_SIZE, LOCK_FILE, LOG_FILE, MAGIC_LOG, MAX_BLOB, MAX_DEPTH, PAGE_MASK_N, PAGE_SHIFT_N, PAGE_SIZE_N, PAGE_SIZE, RecordType } from './format.js';
@@ -47,7 +45,7 @@ import { writeSnapshot } from './snapshot.js';
 import { RecordingError } from './types.js';
 
 export interface WriterOptions {
-  /** Content hash (default: xxHash64, xxhash-wasm's h64Raw). Tests pass a constant to force collisions. */
+  /** Content hash instead of the encoder's XXH3-64. Tests pass a constant to force collisions. */
   hash?: (content: Uint8Array) => bigint;
   /** Segment size limit in bytes (default 1 GiB); small values exercise segment rollover. */
   segmentBytes?: number;
@@ -72,9 +70,6 @@ export interface WriterOptions {
   deferWrites?: boolean;
 }
 
-/** One xxhash-wasm instance for every writer (they run synchronously, one call at a time). */
-let xxhashLoaded: ReturnType<typeof xxhash> | null = null;
-const xxhashApi = (): ReturnType<typeof xxhash> => (xxhashLoaded ??= xxhash());
 
 /** With deferWrites, pending log records past this many bytes are written without waiting for flush(). */
 const DEFERRED_LIMIT = 1024 * 1024;
@@ -170,7 +165,7 @@ export class RecordingWriter {
     private readonly logFd: number,
     private readonly blobs: BlobStore,
     private readonly segments: SegmentFile,
-    private readonly hash: (content: Uint8Array) => bigint, // unsigned 64 bits
+    private readonly hash: ((content: Uint8Array) => bigint) | null, // unsigned 64 bits
     private readonly deltaChain: number,
     mirrorBytes: number,
   ) {
@@ -183,7 +178,7 @@ export class RecordingWriter {
   /** Creates the recording directory (0700; files 0600). It must not exist. */
   static async create(dir: string, opts: WriterOptions = {}): Promise<RecordingWriter> {
     const custom = opts.hash;
-    const hash = custom ? (c: Uint8Array): bigint => BigInt.asUintN(64, custom(c)) : (await xxhashApi()).h64Raw;
+    const hash = custom ? (c: Uint8Array): bigint => BigInt.asUintN(64, custom(c)) : null;
     try {
       createRecordingDir(dir);
     } catch (e) {
@@ -401,18 +396,22 @@ export class RecordingWriter {
    */
   private store(data: Uint8Array, prev: number, latest: Uint8Array | null, latestDepth: number, latestRoot: number): number {
     this.outcome = 'zero';
-    if (isAllZero(data)) return 0;
-    // Compared first: a page sent again unchanged needs no hash. The list of changed words is
-    // reused by encode().
-    if (latest !== null && this.encoder.compare(data, latest) === 0) {
+    // One native call: all zero, the same bytes as before (no hash needed), or changed and hashed.
+    const fate = this.encoder.inspect(data, latest);
+    if (fate === 'zero') return 0;
+    if (fate === 'same') {
       this.outcome = 'same';
       this.lastDepth = latestDepth;
       this.lastRoot = latestRoot;
       return prev;
     }
-    const h = this.hash(data);
-    const hi = Number(h >> 32n);
-    const lo = Number(h & 0xffffffffn);
+    let hi = this.encoder.hashHi;
+    let lo = this.encoder.hashLo;
+    if (this.hash) {
+      const h = this.hash(data);
+      hi = Number(h >> 32n);
+      lo = Number(h & 0xffffffffn);
+    }
     const candidate = this.content.getHalves(hi, lo);
     if (candidate !== 0 && !(latest !== null && candidate === prev)) {
       const existing = this.blobs.read(candidate, data.length);
