@@ -19,7 +19,9 @@
  *                    seccomp filter cannot be removed and a traced call without a tracer
  *                    fails with ENOSYS, so we stay its tracer and resume every stop.
  *
- * --on-recorder-exit defaults to kill for a launched program and detach for an attached one.
+ * --on-recorder-exit defaults to kill for a launched program; an attached one is always detached.
+ * A launched program's parent is ours (launch.c); once the program is gone it is killed, in case
+ * the program left it stopped.
  * With --attach, system call triggers and the memory calls the dirty tracker must see use
  * PTRACE_SYSCALL stops on EVERY system call (about 12 us each, two stops per call), because
  * a seccomp filter cannot be installed into a running process without leaving it behind.
@@ -74,6 +76,7 @@ struct session {
 	enum exit_policy policy; /* resolved: KILL or DETACH */
 	bool attached;
 	pid_t pid;
+	int shell_fd; /* launch: a pidfd of the program's parent (launch.h), or -1 */
 	char *path; /* launch: the resolved program */
 
 	struct tracer tr;
@@ -759,6 +762,8 @@ static void settle_parked(struct session *s)
 
 static void shutdown_recording(struct session *s, enum exit_policy action)
 {
+	if (s->attached)
+		action = EXIT_POLICY_DETACH; /* a program we did not start is always left running */
 	bool was_recording = s->recording;
 	s->recording = false;
 	s->paused = false;
@@ -968,8 +973,10 @@ static int launch(struct session *s)
 	if (s->policy == EXIT_POLICY_KILL)
 		opts |= PTRACE_O_EXITKILL;
 	struct launch l = { .path = s->path, .argv = o->argv, .cwd = o->cwd, .filter = &s->filter, .ptrace_options = opts };
-	if (terminal_open(&s->term, err, sizeof err) == 0) {
+	struct winsize size = { .ws_col = o->cols, .ws_row = o->rows };
+	if (terminal_open(&s->term, &size, err, sizeof err) == 0) {
 		l.has_tty = true;
+		l.tty_stdin = s->term.in_tty;
 		l.tty = s->term.slave;
 	} else {
 		warnf(s, "%s: the program shares the recorder's terminal and its output is not recorded", err);
@@ -980,7 +987,13 @@ static int launch(struct session *s)
 		placement_move_off(&s->place, o->move_off_pid);
 	}
 	placement_realtime(&s->place);
-	int rc = launch_start(&l, &s->pid, &s->errfd, &what);
+	struct launched started;
+	int rc = launch_start(&l, &started, &what);
+	if (rc == 0) {
+		s->pid = started.pid;
+		s->errfd = started.errfd;
+		s->shell_fd = started.shell_fd;
+	}
 	terminal_close_slave(&s->term); /* the child has its copy: the master sees EIO when the program's last one closes */
 	if (rc < 0) {
 		int e = errno;
@@ -1049,7 +1062,7 @@ static int attach(struct session *s)
 int session_run(const struct options *opt, int out_fd, bool is_socket, int sigfd)
 {
 	struct session ss = { .opt = opt, .out_fd = out_fd, .is_socket = is_socket, .sigfd = sigfd, .timerfd = -1,
-			      .errfd = -1 };
+			      .errfd = -1, .shell_fd = -1 };
 	struct session *s = &ss;
 	terminal_none(&s->term);
 	s->policy = opt->on_exit != EXIT_POLICY_DEFAULT ? opt->on_exit
@@ -1156,5 +1169,11 @@ out:
 		close(s->timerfd);
 	if (s->errfd >= 0)
 		close(s->errfd);
+	if (s->shell_fd >= 0) {
+		/* The program is gone: its parent may be stopped (the program can stop it) and would keep it a zombie. */
+		if (s->tr.process_gone)
+			syscall(SYS_pidfd_send_signal, s->shell_fd, SIGKILL, NULL, 0);
+		close(s->shell_fd);
+	}
 	return s->exit_code;
 }
