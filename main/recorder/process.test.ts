@@ -165,3 +165,28 @@ describe('stopping an attached recording', () => {
   }
 });
 
+describe('an exec chain', () => {
+  it('a shim (bash, env, bash, env, the program) keeps uffd-wp tracking in every image, without a warning', async () => {
+    // As pyenv, nvm and rbenv shims do; an interval checkpoint often lands while an exec is under way.
+    const inner = join(tmp.path, 'inner-shim');
+    const outer = join(tmp.path, 'outer-shim');
+    writeFileSync(inner, `#!/bin/bash\nexec /usr/bin/env ${join(PROGRAMS, 'counter')} "$@"\n`);
+    writeFileSync(outer, `#!/bin/bash\nexec /usr/bin/env ${inner} "$@"\n`);
+    chmodSync(inner, 0o755);
+    chmodSync(outer, 0o755);
+    for (let round = 0; round < 3; round++) {
+      const { summary, echo } = await record(outer, ['3000'], {
+        flags: ['--interval', '250us'],
+        check: (r) => {
+          const last = r.checkpointCount - 1;
+          expect(r.programAt(last)).toBe(join(PROGRAMS, 'counter'));
+          expect(intAt(r, last, 'counter')).toBe(2999n);
+        },
+      });
+      expect(summary.exit).toEqual({ kind: 'exited', code: 0 });
+      expect(summary.backend).toBe('uffd-wp');
+      expect(summary.warnings).toEqual([]);
+      expect(echo).not.toContain('warning');
+    }
+  });
+});

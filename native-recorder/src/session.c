@@ -122,6 +122,7 @@ static uint64_t now_ns(void)
 
 static void shutdown_recording(struct session *s, enum exit_policy action);
 static void resume_world(struct session *s);
+static void handle_event(struct session *s, struct task *t);
 
 /* ---- messages to the user and the stream ---- */
 
@@ -189,7 +190,8 @@ static void send_warning(struct session *s, const char *line)
 static void warn_cb(void *ctx, const char *line)
 {
 	struct session *s = ctx;
-	fprintf(stderr, "delorean-recorder: warning: %s\n", line);
+	if (!s->is_socket) /* else DeLorean shows it (see fatal for one that never got there) */
+		fprintf(stderr, "delorean-recorder: warning: %s\n", line);
 	if (s->hello_sent) {
 		send_warning(s, line);
 		return;
@@ -222,6 +224,13 @@ static void fatal(struct session *s, int code, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
+	if (s->is_socket && !s->hello_sent) { /* warnings kept for the stream, which will not start */
+		for (size_t i = 0; i < s->nearly; i++) {
+			fprintf(stderr, "delorean-recorder: warning: %s\n", s->early_warnings[i]);
+			free(s->early_warnings[i]);
+		}
+		s->nearly = 0;
+	}
 	fprintf(stderr, "delorean-recorder: %s\n", line);
 	if (s->wire_open && wire_error(&s->wire, err, 1, line) == 0)
 		wire_flush(&s->wire);
@@ -297,6 +306,17 @@ static pid_t memory_tid(struct session *s)
 	return s->pid;
 }
 
+/* A thread of the program stopped at PTRACE_EVENT_EXEC, not handled yet, or NULL. */
+static struct task *parked_exec(struct session *s)
+{
+	for (size_t i = 0; i < s->tr.n; i++) {
+		struct task *t = &s->tr.v[i];
+		if (!t->foreign && t->run == TASK_STOPPED && t->has_event && t->event >> 16 == PTRACE_EVENT_EXEC)
+			return t;
+	}
+	return NULL;
+}
+
 /* Stops every thread and takes a checkpoint. Failures end the recording (per policy). */
 static void take(struct session *s, enum wire_trigger kind, pid_t tid, uint64_t detail, const uint64_t args[6])
 {
@@ -313,6 +333,15 @@ static void take(struct session *s, enum wire_trigger kind, pid_t tid, uint64_t 
 	}
 	if (s->tr.process_gone)
 		return;
+	/*
+	 * A thread stopped in exec meanwhile: the memory is a new image, for which the tracker must
+	 * start afresh. The exec's own checkpoint (a full one, at this same moment) stands for this one.
+	 */
+	struct task *exec = kind == WIRE_TRIGGER_EXEC ? NULL : parked_exec(s);
+	if (exec) {
+		handle_event(s, exec);
+		return;
+	}
 	tp = profile_add(PROF_STOP, tp);
 	s->ck.pid = memory_tid(s);
 	dirty_set_pid(s->dirty, s->ck.pid);
