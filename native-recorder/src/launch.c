@@ -6,7 +6,8 @@
  * program, which runs in the shell's process group, the terminal's foreground group, as under a
  * shell without job control (or rr). So the program leads neither a session nor a group (its
  * setsid() works), and what it does to its parent (stop it, signal it) never reaches the
- * recorder: the shell blocks every signal it can (Ctrl-C on the terminal too). The
+ * recorder: the shell blocks every signal it can (Ctrl-C on the terminal too), and passes on
+ * only the hangup of the terminal, which the kernel sends to the session leader alone. The
  * recorder, the program's grandparent, traces it (a descendant: allowed under Yama's
  * ptrace_scope 1) and learns its exit status as its tracer.
  *
@@ -21,7 +22,8 @@
  * _exit(127).
  *
  * The shell never execs, so it closes what an exec would have closed (the recorder's socket,
- * its end of the pty...): otherwise DeLorean would not see the recorder go, nor the pty hang up.
+ * its end of the pty...), and every descriptor once the program has its copies: otherwise
+ * DeLorean would not see the recorder go, nor the pty hang up.
  * The child must not inherit the recorder's signal state: the recorder blocks SIGCHLD,
  * SIGINT, SIGTERM and SIGHUP (it reads them from a signalfd) and ignores SIGPIPE, and both a
  * blocked mask and ignored dispositions survive exec.
@@ -230,14 +232,23 @@ static void shell(const struct launch *l, int syncfd, int errfd, int pidfd)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	ssize_t k = write(pidfd, &c, sizeof c);
 	(void)k; /* a recorder that is gone is seen by the program (its read of the go pipe ends) */
-	close(pidfd);
-	close(syncfd);
-	close(errfd);
-	if (l->has_tty)
-		close(l->tty);
+	/* Nothing more to hold, our stdio least (the recorder's, to DeLorean, must end with the recorder). */
+	syscall(SYS_close_range, 0u, ~0u, 0u);
+	sigset_t wake;
+	sigemptyset(&wake);
+	sigaddset(&wake, SIGCHLD);
+	sigaddset(&wake, SIGHUP);
 	int st = 0;
-	while (waitpid(c, &st, 0) < 0 && errno == EINTR)
-		;
+	for (;;) {
+		siginfo_t si;
+		if (sigwaitinfo(&wake, &si) < 0)
+			continue;
+		/* Our terminal hung up (the kernel tells only the session leader): pass it on, as a shell does. */
+		if (si.si_signo == SIGHUP && si.si_code == SI_KERNEL)
+			kill(0, SIGHUP);
+		if (waitpid(c, &st, WNOHANG) == c)
+			break;
+	}
 	_exit(WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st));
 }
 
