@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openRecording } from '../store/reader.js';
 import type { RecordingReader } from '../store/types.js';
 import { PROGRAMS, ROOT, tempDir, type RecordSummaryJson } from '../testing/cli.js';
-import { intAt, procState, terminalText, waitForCheckpoints, waitGone } from '../reliability/support.js';
+import { intAt, procState, programPid, recorderOf, startRecording, terminalText, waitForCheckpoints, waitGone } from '../reliability/support.js';
 
 const BEHAVE = join(ROOT, 'native-recorder/build/behave');
 const tmp = tempDir();
@@ -122,6 +122,16 @@ describe('the process the program runs in, as a shell would start it', () => {
     expect(terminal).toContain('EXIT-SUCCESS');
     expect(summary.exit).toEqual({ kind: 'exited', code: 0 });
     expect(summary.checkpoints).toBeGreaterThan(10);
+  });
+
+  it('when its terminal goes away with a killed recorder (policy detach), it gets the hangup, as from a shell', async () => {
+    const out = join(tmp.path, 'hangup.dlr');
+    const live = startRecording(out, ['--on-recorder-exit', 'detach', '--syscalls', 'write'], join(PROGRAMS, 'blocker'), ['100000', '20']);
+    const pid = await programPid(out);
+    await waitForCheckpoints(out, 3);
+    process.kill(recorderOf(live.cli.pid!)!, 'SIGKILL');
+    expect(await live.closed).toBe(0);
+    await waitGone(pid, 5000);
   });
 
   it('its exit status is still the one reported', async () => {
