@@ -175,6 +175,21 @@ describe('stopping an attached recording', () => {
   }
 });
 
+describe("the recorder's messages", () => {
+  it('a warning and an error are each printed once', async () => {
+    // More than the 1 MiB kept between two checkpoints: the children print it, no trigger in between.
+    const { summary, echo } = await record('/bin/sh', ['-c', 'yes | head -c 2500000']);
+    expect(summary.warnings.filter((w) => w.includes('printed more than'))).toHaveLength(1);
+    expect(echo.split('printed more than').length - 1).toBe(1);
+    const garbage = join(tmp.path, 'garbage');
+    writeFileSync(garbage, '\x00\x01 not a program');
+    chmodSync(garbage, 0o755);
+    const r = await runWith(process.execPath, [join(ROOT, 'bin/delorean.js'), 'record', '--out', join(tmp.path, 'garbage.dlr'), '--', garbage], null);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('Exec format error').length - 1).toBe(1);
+  });
+});
+
 describe('an exec chain', () => {
   it('a shim (bash, env, bash, env, the program) keeps uffd-wp tracking in every image, without a warning', async () => {
     // As pyenv, nvm and rbenv shims do; an interval checkpoint often lands while an exec is under way.

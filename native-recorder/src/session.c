@@ -186,7 +186,10 @@ static void send_warning(struct session *s, const char *line)
 		wire_flush(&s->wire);
 }
 
-/* A warning: on stderr now, on the stream once HELLO is out (the consumer expects HELLO first). */
+/*
+ * A warning: on the stream once HELLO is out (the consumer expects HELLO first), and on stderr
+ * when the stream is a file (a consumer on the socket shows it: once is enough).
+ */
 static void warn_cb(void *ctx, const char *line)
 {
 	struct session *s = ctx;
@@ -231,9 +234,9 @@ static void fatal(struct session *s, int code, int err, const char *fmt, ...)
 		}
 		s->nearly = 0;
 	}
-	fprintf(stderr, "delorean-recorder: %s\n", line);
-	if (s->wire_open && wire_error(&s->wire, err, 1, line) == 0)
-		wire_flush(&s->wire);
+	bool told = s->wire_open && wire_error(&s->wire, err, 1, line) == 0 && wire_flush(&s->wire) == 0;
+	if (!told || !s->is_socket) /* DeLorean shows what reached it */
+		fprintf(stderr, "delorean-recorder: %s\n", line);
 	if (s->exit_code == EXIT_OK)
 		s->exit_code = code;
 	shutdown_recording(s, s->policy);
