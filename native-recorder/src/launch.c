@@ -21,9 +21,7 @@
  * fork). A failing step is reported through a close-on-exec pipe as {step, errno}, then
  * _exit(127).
  *
- * The shell never execs, so it closes what an exec would have closed (the recorder's socket,
- * its end of the pty...), and every descriptor once the program has its copies: otherwise
- * DeLorean would not see the recorder go, nor the pty hang up.
+ * The shell never execs: once the program is forked, it closes every descriptor.
  * The child must not inherit the recorder's signal state: the recorder blocks SIGCHLD,
  * SIGINT, SIGTERM and SIGHUP (it reads them from a signalfd) and ignores SIGPIPE, and both a
  * blocked mask and ignored dispositions survive exec.
@@ -185,41 +183,11 @@ static void child(const struct launch *l, int syncfd, int errfd)
 	child_fail(errfd, STEP_EXEC);
 }
 
-/* Closes every close-on-exec descriptor but the n in keep: what the shell's missing exec would have closed. */
-static void close_exec_fds(const int *keep, size_t n)
-{
-	int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dir < 0)
-		return;
-	char buf[4096];
-	long k;
-	while ((k = syscall(SYS_getdents64, dir, buf, sizeof buf)) > 0) {
-		for (long off = 0; off < k;) {
-			const char *name = buf + off + 19; /* struct linux_dirent64: ino 8, off 8, reclen 2, type 1 */
-			unsigned short reclen;
-			memcpy(&reclen, buf + off + 16, sizeof reclen);
-			off += reclen;
-			int fd = 0;
-			for (const char *c = name; *c >= '0' && *c <= '9'; c++)
-				fd = fd * 10 + (*c - '0');
-			bool kept = fd <= STDERR_FILENO || fd == dir || name[0] < '0' || name[0] > '9';
-			for (size_t i = 0; i < n && !kept; i++)
-				kept = fd == keep[i];
-			int flags = kept ? -1 : fcntl(fd, F_GETFD);
-			if (flags >= 0 && (flags & FD_CLOEXEC))
-				close(fd);
-		}
-	}
-	close(dir);
-}
-
 /* The program's parent (see the top of this file). Never returns. */
 static void shell(const struct launch *l, int syncfd, int errfd, int pidfd)
 {
 	if (l->has_tty && (setsid() < 0 || ioctl(l->tty, TIOCSCTTY, 0) < 0))
 		child_fail(errfd, STEP_TTY);
-	int keep[] = { syncfd, errfd, pidfd, l->has_tty ? l->tty : -1 };
-	close_exec_fds(keep, sizeof keep / sizeof keep[0]);
 	pid_t c = fork();
 	if (c < 0)
 		child_fail(errfd, STEP_FORK);
@@ -232,7 +200,8 @@ static void shell(const struct launch *l, int syncfd, int errfd, int pidfd)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	ssize_t k = write(pidfd, &c, sizeof c);
 	(void)k; /* a recorder that is gone is seen by the program (its read of the go pipe ends) */
-	/* Nothing more to hold, our stdio least (the recorder's, to DeLorean, must end with the recorder). */
+	/* We never exec: nothing of the recorder's may stay open here (its socket, its end of the pty,
+	 * its stdio to DeLorean), or DeLorean would not see the recorder go, nor the pty hang up. */
 	syscall(SYS_close_range, 0u, ~0u, 0u);
 	sigset_t wake;
 	sigemptyset(&wake);
