@@ -20,8 +20,8 @@
  *                    fails with ENOSYS, so we stay its tracer and resume every stop.
  *
  * --on-recorder-exit defaults to kill for a launched program; an attached one is always detached.
- * A launched program's parent is ours (launch.c); once the program is gone it is killed, in case
- * the program left it stopped.
+ * A launched program's parent is ours (launch.c); once the program is gone it is continued, in
+ * case the program left it stopped.
  * With --attach, system call triggers and the memory calls the dirty tracker must see use
  * PTRACE_SYSCALL stops on EVERY system call (about 12 us each, two stops per call), because
  * a seccomp filter cannot be installed into a running process without leaving it behind.
@@ -1202,9 +1202,9 @@ out:
 	if (s->errfd >= 0)
 		close(s->errfd);
 	if (s->shell_fd >= 0) {
-		/* The program is gone: its parent may be stopped (the program can stop it) and would keep it a zombie. */
+		/* The program is gone; its parent, if the program stopped it, would keep it a zombie: on with it. */
 		if (s->tr.process_gone)
-			syscall(SYS_pidfd_send_signal, s->shell_fd, SIGKILL, NULL, 0);
+			syscall(SYS_pidfd_send_signal, s->shell_fd, SIGCONT, NULL, 0);
 		close(s->shell_fd);
 	}
 	return s->exit_code;
