@@ -88,6 +88,7 @@ describe('a recording still being written', () => {
   it('can be opened read-only by another process and grows with refresh()', async () => {
     const out = join(tmp.path, 'live.dlr');
     const cli = startRecording(out);
+    const closed = new Promise((ok) => cli.on('close', ok)); // it may end while we read
     await waitForCheckpoints(out, 5);
     const r = await openRecording(out, { readOnly: true });
     try {
@@ -104,7 +105,7 @@ describe('a recording still being written', () => {
     } finally {
       r.close();
       cli.kill('SIGTERM');
-      await new Promise((ok) => cli.on('close', ok));
+      await closed;
     }
   });
 });

@@ -15,9 +15,9 @@
  *
  * Used by `delorean record`, the desktop app and the browser bridge alike.
  */
-import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
+import { spawn as spawnChild, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { accessSync, constants, existsSync, lstatSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -42,7 +42,7 @@ export interface RecordOptions {
   breaks?: string[];
   backend?: BackendChoice;
   maxCheckpoints?: number;
-  /** What the recorder does with the program if DeLorean goes away: kill (default) or detach. */
+  /** What the recorder does with the program if DeLorean goes away: kill (default) or detach (always, attached). */
   onRecorderExit?: 'kill' | 'detach';
   /**
    * While the recorder pins the program to its CPU, run our threads (the ingest worker above all)
@@ -51,7 +51,13 @@ export interface RecordOptions {
    * CPUs busy it stalled the relay of the program's terminal output for tens of seconds.
    */
   moveOff?: boolean;
-  terminal: { kind: 'pty'; cols: number; rows: number } | { kind: 'inherit' };
+  /**
+   * pty: the recorder runs on a terminal of ours (node-pty); keys written to the session reach the
+   * program. stdin: the program reads our own stdin as its fd 0, as a shell would give it (for a
+   * stdin that is not a terminal: a pipe, a file), and the recorder's output comes back on pipes;
+   * cols and rows size the program's terminal. inherit: the recorder shares our stdio.
+   */
+  terminal: { kind: 'pty' | 'stdin'; cols: number; rows: number } | { kind: 'inherit' };
 }
 
 /** Whether anything is at `path`, a dangling symbolic link included. */
@@ -147,6 +153,7 @@ export function recorderArgs(opts: RecordOptions, socketPath: string): string[] 
     return a;
   }
   if (opts.cwd) a.push('--cwd', opts.cwd);
+  if (opts.terminal.kind === 'stdin') a.push('--terminal-size', `${opts.terminal.cols}x${opts.terminal.rows}`);
   if (opts.moveOff) a.push('--move-off', String(process.pid));
   a.push('--', opts.program, ...opts.args);
   return a;
@@ -232,15 +239,18 @@ export class RecordingSession {
       child = { pty };
       recorderExit = new Promise((r) => pty.onExit(({ exitCode, signal }) => r(signal ? 128 + signal : exitCode)));
     } else {
-      const proc = spawnChild(recorder, args, { stdio: 'inherit', cwd, env });
+      const stdio: StdioOptions = opts.terminal.kind === 'stdin' ? ['inherit', 'pipe', 'pipe'] : 'inherit';
+      const proc = spawnChild(recorder, args, { stdio, cwd, env });
       child = { proc };
+      // 'close': after the exit and the end of its output pipes, so no echoed byte is left behind.
       recorderExit = new Promise((r) => {
-        proc.on('exit', (code, signal) => r(code ?? (signal ? 128 : 1)));
+        proc.on('close', (code, signal) => r(code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1)));
         proc.on('error', () => r(127));
       });
     }
     session = new RecordingSession(out, worker, child, socketDir, Date.now(), workerDone, recorderExit);
     if ('pty' in child) child.pty.onData((d) => session!.onTerminalData(d));
+    else for (const output of [child.proc.stdout, child.proc.stderr]) output?.setEncoding('utf8').on('data', (d: string) => session!.onTerminalData(d));
     for (const m of early) session.onWorkerMessage(m);
     return session;
   }
@@ -277,7 +287,7 @@ export class RecordingSession {
   resume(): void {
     this.control({ kind: 'control', type: 'resume' });
   }
-  /** Ends the recording: the program is killed (or detached with action 0) and the store closed. */
+  /** Ends the recording: the program is killed (or detached with action 0; an attached one always is) and the store closed. */
   stop(action: 0 | 1 = 1): void {
     this.control({ kind: 'control', type: 'stop', stopAction: action });
   }

@@ -25,18 +25,26 @@ struct launch {
 	const char *cwd;              /* NULL: inherit ours */
 	const struct sock_fprog *filter;
 	unsigned long ptrace_options; /* for PTRACE_SEIZE */
-	bool has_tty;                 /* tty: the pty slave (> 2), the child's session, terminal and fds 0-2 */
+	bool has_tty;                 /* tty: the pty slave (> 2), the terminal of the program's session, its fds 1, 2 */
+	bool tty_stdin;               /* and its fd 0 (else it reads our stdin itself) */
 	int tty;
 };
 
+struct launched {
+	pid_t pid;    /* the program, heading for its PTRACE_EVENT_EXEC stop */
+	int shell_fd; /* a pidfd of its parent, our child (launch.c), or -1: safe to signal after a reap */
+	int errfd;    /* see launch_child_error */
+};
+
 /*
- * Forks the child, seizes it, then lets it run: it restores default signal handling, takes the
- * terminal (terminal_child), changes directory, installs the filter and execs. On success *pid is the child (heading for its
- * PTRACE_EVENT_EXEC stop) and *errfd the read end of a close-on-exec pipe on which a child
- * that fails before exec writes {int step, int errno} (see launch_child_error). Returns 0,
- * or -1 with errno (EPERM: not allowed to trace) and the failing step in *what.
+ * Forks the program's parent (the "shell", launch.c), which forks the program; seizes the
+ * program, then lets it run: it restores default signal handling, takes its terminal
+ * (terminal_child), changes directory, installs the filter and execs. On success *out is
+ * filled; errfd is the read end of a close-on-exec pipe on which a program that fails before
+ * exec writes {int step, int errno} (see launch_child_error). Returns 0, or -1 with errno
+ * (EPERM: not allowed to trace) and the failing step in *what.
  */
-int launch_start(const struct launch *l, pid_t *pid, int *errfd, const char **what);
+int launch_start(const struct launch *l, struct launched *out, const char **what);
 
 /* After the child died before exec: its step name and errno. Returns 0, or -1 if it reported nothing. */
 int launch_child_error(int errfd, const char **step, int *err);

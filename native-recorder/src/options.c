@@ -18,16 +18,17 @@ void options_usage(FILE *f)
 {
 	fputs("usage: delorean-recorder (--socket PATH | --wire-file FILE) [--backend auto|uffd-wp|soft-dirty|hash]\n"
 	      "         [--syscalls LIST|all] [--interval DUR] [--break SYM|0xADDR]... [--max-checkpoints N]\n"
-	      "         [--on-recorder-exit kill|detach] [--cwd DIR] [--no-pin] [--move-off PID]\n"
+	      "         [--on-recorder-exit kill|detach] [--cwd DIR] [--no-pin] [--move-off PID] [--terminal-size CxR]\n"
 	      "         (-- PROGRAM [ARGS...] | --attach PID)\n"
 	      "  LIST: comma-separated system call names or numbers (write,read,1); DUR: 250us, 1ms, 2s, 500000ns\n"
 	      "  --on-recorder-exit: what happens to the program if the recording stops early (signal, lost\n"
-	      "    connection, error): default kill for a launched program, detach for --attach\n"
+	      "    connection, error): default kill for a launched program; an attached one is always detached\n"
 	      "  --attach: system call triggers (and memory-call tracking) stop at EVERY system call; the program\n"
 	      "    keeps its own terminal and its output is not recorded (a launched program runs on a terminal\n"
 	      "    of ours: its output is recorded with each checkpoint)\n"
 	      "  --no-pin: by default a launched program runs on the recorder's CPU until it starts a second\n"
 	      "    thread or process (cheaper checkpoints; meanwhile it sees one CPU in sched_getaffinity)\n"
+	      "  --terminal-size: the launched program's terminal size when neither our stdin nor our stdout is one\n"
 	      "  --move-off PID: meanwhile the threads of process PID (DeLorean, storing the checkpoints) run on\n"
 	      "    the other CPUs; their CPU sets are given back when the program is unpinned or the recording ends\n"
 	      "exit status: 0 done, 2 usage, 3 program cannot run, 4 not permitted to trace, 5 internal error,\n"
@@ -177,7 +178,8 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 		name[n] = '\0';
 		static const char *const takes_value[] = { "--socket", "--wire-file", "--backend", "--syscalls",
 							   "--interval", "--break", "--max-checkpoints",
-							   "--on-recorder-exit", "--cwd", "--attach", "--move-off" };
+							   "--on-recorder-exit", "--cwd", "--attach", "--move-off",
+							   "--terminal-size" };
 		bool known = false;
 		for (size_t k = 0; k < sizeof takes_value / sizeof takes_value[0]; k++)
 			known |= strcmp(name, takes_value[k]) == 0;
@@ -235,6 +237,13 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 			if (parse_u64(val, &pid) < 0 || pid == 0 || pid > INT_MAX)
 				return fail(err, errlen, "bad --move-off '%s' (a process id)", val);
 			o->move_off_pid = (pid_t)pid;
+		} else if (strcmp(name, "--terminal-size") == 0) {
+			unsigned cols, rows;
+			char end;
+			if (sscanf(val, "%ux%u%c", &cols, &rows, &end) != 2 || !cols || !rows || cols > 65535 || rows > 65535)
+				return fail(err, errlen, "bad --terminal-size '%s' (COLSxROWS, such as 80x24)", val);
+			o->cols = (unsigned short)cols;
+			o->rows = (unsigned short)rows;
 		}
 		continue;
 	unknown:
@@ -253,5 +262,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 		return fail(err, errlen, "no program to record (-- PROGRAM [ARGS...] or --attach PID)");
 	if (o->attach_pid && o->cwd)
 		return fail(err, errlen, "--cwd cannot be used with --attach");
+	if (o->attach_pid && o->on_exit == EXIT_POLICY_KILL)
+		return fail(err, errlen, "--on-recorder-exit kill cannot be used with --attach (an attached program is always left running)");
 	return 0;
 }

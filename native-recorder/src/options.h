@@ -46,6 +46,7 @@ struct options {
 	int argc;
 	bool no_pin; /* --no-pin: leave the launched program's CPU affinity alone (placement.h) */
 	pid_t move_off_pid; /* --move-off PID: that process's threads kept off the pinned program's CPU (placement.h) */
+	unsigned short cols, rows; /* --terminal-size: the program's terminal when ours is none (0: unset) */
 	bool help;
 };
 

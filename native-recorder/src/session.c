@@ -22,7 +22,9 @@
  * Processes the program creates (not its threads) are released at their first stop (release.h)
  * and never waited for: the recording ends when the recorded process ends.
  *
- * --on-recorder-exit defaults to kill for a launched program and detach for an attached one.
+ * --on-recorder-exit defaults to kill for a launched program; an attached one is always detached.
+ * A launched program's parent is ours (launch.c); once the program is gone it is continued, in
+ * case the program left it stopped.
  * With --attach, system call triggers and the memory calls the dirty tracker must see use
  * PTRACE_SYSCALL stops on EVERY system call (about 12 us each, two stops per call), because
  * a seccomp filter cannot be installed into a running process without leaving it behind.
@@ -81,6 +83,7 @@ struct session {
 	enum exit_policy policy; /* resolved: KILL or DETACH */
 	bool attached;
 	pid_t pid;
+	int shell_fd; /* launch: a pidfd of the program's parent (launch.h), or -1 */
 	char *path; /* launch: the resolved program */
 
 	struct tracer tr;
@@ -128,6 +131,7 @@ static uint64_t now_ns(void)
 
 static void shutdown_recording(struct session *s, enum exit_policy action);
 static void resume_world(struct session *s);
+static void handle_event(struct session *s, struct task *t);
 
 /* ---- messages to the user and the stream ---- */
 
@@ -191,11 +195,15 @@ static void send_warning(struct session *s, const char *line)
 		wire_flush(&s->wire);
 }
 
-/* A warning: on stderr now, on the stream once HELLO is out (the consumer expects HELLO first). */
+/*
+ * A warning: on the stream once HELLO is out (the consumer expects HELLO first), and on stderr
+ * when the stream is a file (a consumer on the socket shows it: once is enough).
+ */
 static void warn_cb(void *ctx, const char *line)
 {
 	struct session *s = ctx;
-	fprintf(stderr, "delorean-recorder: warning: %s\n", line);
+	if (!s->is_socket) /* else DeLorean shows it (see fatal for one that never got there) */
+		fprintf(stderr, "delorean-recorder: warning: %s\n", line);
 	if (s->hello_sent) {
 		send_warning(s, line);
 		return;
@@ -228,9 +236,16 @@ static void fatal(struct session *s, int code, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "delorean-recorder: %s\n", line);
-	if (s->wire_open && wire_error(&s->wire, err, 1, line) == 0)
-		wire_flush(&s->wire);
+	if (s->is_socket && !s->hello_sent) { /* warnings kept for the stream, which will not start */
+		for (size_t i = 0; i < s->nearly; i++) {
+			fprintf(stderr, "delorean-recorder: warning: %s\n", s->early_warnings[i]);
+			free(s->early_warnings[i]);
+		}
+		s->nearly = 0;
+	}
+	bool told = s->wire_open && wire_error(&s->wire, err, 1, line) == 0 && wire_flush(&s->wire) == 0;
+	if (!told || !s->is_socket) /* DeLorean shows what reached it */
+		fprintf(stderr, "delorean-recorder: %s\n", line);
 	if (s->exit_code == EXIT_OK)
 		s->exit_code = code;
 	shutdown_recording(s, s->policy);
@@ -303,12 +318,15 @@ static pid_t memory_tid(struct session *s)
 	return s->pid;
 }
 
-static bool exec_parked(const struct session *s)
+/* A thread of the program stopped at PTRACE_EVENT_EXEC, not handled yet, or NULL. */
+static struct task *parked_exec(struct session *s)
 {
-	for (size_t i = 0; i < s->tr.n; i++)
-		if (!s->tr.v[i].foreign && s->tr.v[i].has_event && s->tr.v[i].event >> 16 == PTRACE_EVENT_EXEC)
-			return true;
-	return false;
+	for (size_t i = 0; i < s->tr.n; i++) {
+		struct task *t = &s->tr.v[i];
+		if (!t->foreign && t->run == TASK_STOPPED && t->has_event && t->event >> 16 == PTRACE_EVENT_EXEC)
+			return t;
+	}
+	return NULL;
 }
 
 /* Stops every thread and takes a checkpoint. Failures end the recording (per policy). */
@@ -325,8 +343,17 @@ static void take(struct session *s, enum wire_trigger kind, pid_t tid, uint64_t 
 		fatal(s, EXIT_INTERNAL, errno, "cannot stop the program's threads: %s", strerror(errno));
 		return;
 	}
-	if (s->tr.process_gone || exec_parked(s))
-		return; /* an exec came in while stopping: its own checkpoint follows, on the new memory */
+	if (s->tr.process_gone)
+		return;
+	/*
+	 * A thread stopped in exec meanwhile: the memory is a new image, for which the tracker must
+	 * start afresh. The exec's own checkpoint (a full one, at this same moment) stands for this one.
+	 */
+	struct task *exec = kind == WIRE_TRIGGER_EXEC ? NULL : parked_exec(s);
+	if (exec) {
+		handle_event(s, exec);
+		return;
+	}
 	tp = profile_add(PROF_STOP, tp);
 	s->ck.pid = memory_tid(s);
 	dirty_set_pid(s->dirty, s->ck.pid);
@@ -833,6 +860,8 @@ static bool release_child(void *ctx, struct tracer *tr, struct task *t, int stat
 
 static void shutdown_recording(struct session *s, enum exit_policy action)
 {
+	if (s->attached)
+		action = EXIT_POLICY_DETACH; /* a program we did not start is always left running */
 	bool was_recording = s->recording;
 	s->recording = false;
 	s->paused = false;
@@ -1037,8 +1066,10 @@ static int launch(struct session *s)
 	if (s->policy == EXIT_POLICY_KILL)
 		opts |= PTRACE_O_EXITKILL;
 	struct launch l = { .path = s->path, .argv = o->argv, .cwd = o->cwd, .filter = &s->filter, .ptrace_options = opts };
-	if (terminal_open(&s->term, err, sizeof err) == 0) {
+	struct winsize size = { .ws_col = o->cols, .ws_row = o->rows };
+	if (terminal_open(&s->term, &size, err, sizeof err) == 0) {
 		l.has_tty = true;
+		l.tty_stdin = s->term.in_tty;
 		l.tty = s->term.slave;
 	} else {
 		warnf(s, "%s: the program shares the recorder's terminal and its output is not recorded", err);
@@ -1049,7 +1080,13 @@ static int launch(struct session *s)
 		placement_move_off(&s->place, o->move_off_pid);
 	}
 	placement_realtime(&s->place);
-	int rc = launch_start(&l, &s->pid, &s->errfd, &what);
+	struct launched started;
+	int rc = launch_start(&l, &started, &what);
+	if (rc == 0) {
+		s->pid = started.pid;
+		s->errfd = started.errfd;
+		s->shell_fd = started.shell_fd;
+	}
 	terminal_close_slave(&s->term); /* the child has its copy: the master sees EIO when the program's last one closes */
 	if (rc < 0) {
 		int e = errno;
@@ -1122,7 +1159,7 @@ int session_run(const struct options *opt, int out_fd, bool is_socket, int sigfd
 {
 	struct session ss = { .opt = opt, .out_fd = out_fd, .is_socket = is_socket, .sigfd = sigfd, .timerfd = -1,
 			      .rel = { .keeper_sock = -1 },
-			      .errfd = -1 };
+			      .errfd = -1, .shell_fd = -1 };
 	struct session *s = &ss;
 	terminal_none(&s->term);
 	s->policy = opt->on_exit != EXIT_POLICY_DEFAULT ? opt->on_exit
@@ -1231,5 +1268,11 @@ out:
 		close(s->timerfd);
 	if (s->errfd >= 0)
 		close(s->errfd);
+	if (s->shell_fd >= 0) {
+		/* The program is gone; its parent, if the program stopped it, would keep it a zombie: on with it. */
+		if (s->tr.process_gone)
+			syscall(SYS_pidfd_send_signal, s->shell_fd, SIGCONT, NULL, 0);
+		close(s->shell_fd);
+	}
 	return s->exit_code;
 }

@@ -43,9 +43,11 @@ static int above_stdio(int fd)
 	return high;
 }
 
-int terminal_open(struct terminal *t, char *err, size_t errlen)
+int terminal_open(struct terminal *t, const struct winsize *size, char *err, size_t errlen)
 {
 	terminal_none(t);
+	if (size)
+		t->size = *size;
 	bool have_in = fcntl(STDIN_FILENO, F_GETFD) >= 0, have_out = fcntl(STDOUT_FILENO, F_GETFD) >= 0;
 	const char *what = "create a pseudo-terminal";
 	int m = above_stdio(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK));
@@ -66,7 +68,7 @@ int terminal_open(struct terminal *t, char *err, size_t errlen)
 	t->in_tty = have_in && isatty(STDIN_FILENO);
 	bool own = t->in_tty && own_terminal(STDIN_FILENO);
 	/* A stdin terminal we do not own (we run in the background) is left alone: reading it would stop us. */
-	t->in_fd = have_in && (!t->in_tty || own) ? STDIN_FILENO : -1;
+	t->in_fd = own ? STDIN_FILENO : -1;
 	if (own && tcgetattr(STDIN_FILENO, &t->saved) == 0) {
 		/* The program's terminal behaves like ours did (echo, erase, ONLCR...); ours just carries bytes. */
 		tcsetattr(t->slave, TCSANOW, &t->saved);
@@ -92,11 +94,9 @@ fail:;
 	return -1;
 }
 
-int terminal_child(int slave)
+int terminal_child(int slave, bool tty_stdin)
 {
-	if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
-		return -1;
-	for (int fd = 0; fd < 3; fd++)
+	for (int fd = tty_stdin ? 0 : 1; fd < 3; fd++)
 		if (dup2(slave, fd) < 0) /* dup2 clears close-on-exec on the copies (slave > 2) */
 			return -1;
 	close(slave);
@@ -113,9 +113,9 @@ void terminal_close_slave(struct terminal *t)
 void terminal_poll_fds(const struct terminal *t, int *master_fd, short *master_ev, int *in_fd)
 {
 	*master_fd = t->hup ? -1 : t->master; /* after EIO it would report POLLHUP for ever */
-	*master_ev = POLLIN | (t->inlen || t->send_eof ? POLLOUT : 0);
+	*master_ev = POLLIN | (t->inlen ? POLLOUT : 0);
 	/* Keyboard input waits while the master's input queue is full; nobody reads it after a hangup. */
-	*in_fd = t->master >= 0 && !t->hup && !t->inlen && !t->send_eof ? t->in_fd : -1;
+	*in_fd = t->master >= 0 && !t->hup && !t->inlen ? t->in_fd : -1;
 }
 
 void terminal_resize(struct terminal *t)
@@ -125,6 +125,8 @@ void terminal_resize(struct terminal *t)
 	struct winsize ws;
 	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
 		ioctl(t->master, TIOCSWINSZ, &ws);
+	else if (t->size.ws_col && t->size.ws_row)
+		ioctl(t->master, TIOCSWINSZ, &t->size);
 }
 
 static void echo(struct terminal *t, const uint8_t *p, size_t n)
@@ -172,7 +174,6 @@ static void close_master(struct terminal *t)
 		close(t->master);
 	t->master = -1;
 	t->inlen = 0;
-	t->send_eof = false;
 }
 
 /* Reads the master until it has nothing more (max_reads chunks at most, 0 = no limit). */
@@ -201,24 +202,13 @@ static void read_master(struct terminal *t, unsigned max_reads)
 			LOG_DEBUG("terminal closed: %s", k < 0 ? strerror(errno) : "end of file");
 		t->hup = true;
 		t->inlen = 0;
-		t->send_eof = false;
 		return;
 	}
 }
 
 static void write_master(struct terminal *t)
 {
-	while (t->master >= 0 && (t->inlen || t->send_eof)) {
-		if (!t->inlen) {
-			/* stdin ended: the pty's EOF character, as a typed Ctrl-D would (canonical mode only). */
-			struct termios tio;
-			t->send_eof = false;
-			if (tcgetattr(t->master, &tio) == 0 && (tio.c_lflag & ICANON) && tio.c_cc[VEOF] != _POSIX_VDISABLE) {
-				t->inbuf[0] = tio.c_cc[VEOF];
-				t->inlen = 1;
-			}
-			continue;
-		}
+	while (t->master >= 0 && t->inlen) {
 		ssize_t k = write(t->master, t->inbuf, t->inlen);
 		if (k > 0) {
 			memmove(t->inbuf, t->inbuf + k, t->inlen - (size_t)k);
@@ -229,7 +219,6 @@ static void write_master(struct terminal *t)
 			return; /* the program is not reading: POLLOUT tells when it does */
 		} else {
 			t->inlen = 0; /* EIO: nobody left to read it */
-			t->send_eof = false;
 			return;
 		}
 	}
@@ -247,15 +236,13 @@ void terminal_on_master(struct terminal *t, short revents)
 
 void terminal_on_stdin(struct terminal *t)
 {
-	if (t->in_fd < 0 || t->master < 0 || t->inlen || t->send_eof)
+	if (t->in_fd < 0 || t->master < 0 || t->inlen)
 		return;
 	ssize_t k = read(t->in_fd, t->inbuf, sizeof t->inbuf);
 	if (k < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (k <= 0) {
-		/* A terminal's end is a hangup: nothing to pass on. A file or pipe ended: pass on its EOF. */
-		t->send_eof = !t->in_tty;
-		t->in_fd = -1;
+		t->in_fd = -1; /* our terminal hung up: nothing to pass on */
 	} else {
 		t->inlen = (size_t)k;
 	}

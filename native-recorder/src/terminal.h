@@ -1,8 +1,8 @@
 /*
  * terminal.h - the launched program's terminal: a pty of ours, relayed like script(1).
  *
- *   recorder stdin --(raw when a tty)--> master ==pty==> slave: the program's 0, 1, 2 and
- *   recorder stdout <--------- echo ---- master              controlling terminal
+ *   recorder stdin --(raw, a tty)--> master ==pty==> slave: the program's 0, 1, 2 and
+ *   recorder stdout <------- echo ---- master              controlling terminal
  *                          \-> kept for the wire (OUTPUT)
  *
  * Why the recorder owns it: output must belong to the checkpoint it precedes. At every
@@ -21,10 +21,11 @@
  *
  * The recorder's stdin goes raw (restored at the end) only when it is a terminal and we are in
  * its foreground process group, so keys like Ctrl-C and Ctrl-D reach the program through the
- * pty's own line discipline. A stdin that is not a terminal is relayed as is and its end is
- * passed on as the pty's EOF character (so `cat` under a closed stdin still ends). The pty
- * starts with the stdin terminal's modes and size (defaults otherwise); SIGWINCH copies the
- * size again (the kernel then signals the program).
+ * pty's own line discipline. A stdin that is not a terminal (a pipe, a file, /dev/null) is not
+ * relayed: the program reads it itself as its fd 0, as it would under a shell, so every byte and
+ * its end reach it unchanged; only 1 and 2 are then the pty. The pty starts with the stdin
+ * terminal's modes and size (else the size given, else none); SIGWINCH copies the size again
+ * (the kernel then signals the program).
  *
  * With --attach there is no terminal of ours: the program keeps its own, and its output is
  * not captured.
@@ -35,6 +36,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 
 #define TERMINAL_KEEP (1024u * 1024u)
@@ -46,13 +48,13 @@ struct terminal {
 	int slave;     /* for the child; closed in the recorder once it has forked */
 	int in_fd;     /* stdin while relayed, else -1 */
 	int out_fd;    /* echo; -1 after a write error */
-	bool in_tty;   /* stdin is a terminal (its end is a hangup, not an EOF to pass on) */
+	bool in_tty;   /* stdin is a terminal: the program's stdin is the pty (else it is our stdin) */
+	struct winsize size; /* when neither our stdin nor our stdout is a terminal (0: none) */
 	bool raw;      /* we changed stdin's modes: restore them */
 	struct termios saved;
 	/* Keyboard bytes not yet accepted by the master (its input queue was full). */
 	uint8_t inbuf[4096];
 	size_t inlen;
-	bool send_eof; /* stdin ended: pass the EOF character on once inbuf is out */
 	/* Output read since the last checkpoint, for the wire. */
 	bool keep;     /* false once the stream has ended */
 	uint8_t *buf;
@@ -65,16 +67,17 @@ struct terminal {
 void terminal_none(struct terminal *t);
 
 /*
- * Creates the pty, copies stdin's modes and size to it, puts stdin in raw mode. Returns 0, or
- * -1 with errno and what failed in err.
+ * Creates the pty, copies stdin's modes and size (or *size, when not NULL and we have no
+ * terminal) to it, puts stdin in raw mode. Returns 0, or -1 with errno and what failed in err.
  */
-int terminal_open(struct terminal *t, char *err, size_t errlen);
+int terminal_open(struct terminal *t, const struct winsize *size, char *err, size_t errlen);
 
 /*
- * In the forked child, before exec (async-signal-safe): a new session with the slave as its
- * controlling terminal and as fds 0, 1, 2. Returns 0 or -1 with errno.
+ * In the forked program, before exec (async-signal-safe): the slave as fds 1, 2, and 0 when
+ * tty_stdin. The session and controlling terminal are set up by its parent (launch.c).
+ * Returns 0 or -1 with errno.
  */
-int terminal_child(int slave);
+int terminal_child(int slave, bool tty_stdin);
 
 /* In the recorder once the child has its copy: so the master sees EIO when the program's last copy closes. */
 void terminal_close_slave(struct terminal *t);

@@ -3,7 +3,8 @@
  *
  * The program runs on a pseudo-terminal (so its output can be kept with the recording and
  * shown at any checkpoint); its output is copied to our stdout (to stderr with --json, so
- * stdout stays one JSON document) and, when stdin is a terminal, our keyboard reaches it.
+ * stdout stays one JSON document). When stdin is a terminal, our keyboard reaches it through
+ * that pseudo-terminal; otherwise (a pipe, a file) the program reads our stdin itself.
  * The exit code is 0 when the recording completed, whatever the program's own status (that
  * is in the summary); 1 when nothing could be recorded, or when the store stopped early (a
  * full disk: the checkpoints committed before are kept and the error says how many).
@@ -58,6 +59,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   if (!BACKENDS.includes(backend)) throw new CliError(`record: unknown backend '${values.backend}' (expected ${BACKENDS.join(', ')})`, 2);
   const onExit = values['on-recorder-exit'];
   if (onExit !== undefined && onExit !== 'kill' && onExit !== 'detach') throw new CliError(`record: --on-recorder-exit takes kill or detach, got '${onExit}'`, 2);
+  if (onExit === 'kill' && attach !== undefined) throw new CliError('record: --on-recorder-exit kill cannot be used with --attach (an attached program is always left running)', 2);
   if (values.interval !== undefined && !/^\d+(ns|us|ms|s)$/.test(values.interval)) throw new CliError(`record: --interval takes a duration like 1ms, 250us or 2s, got '${values.interval}'`, 2);
   const json = values.json ?? false;
 
@@ -77,7 +79,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       backend,
       maxCheckpoints: parseIndex(values['max-checkpoints'], '--max-checkpoints'),
       onRecorderExit: onExit as 'kill' | 'detach' | undefined,
-      terminal: { kind: 'pty', cols: process.stdout.columns ?? 120, rows: process.stdout.rows ?? 40 },
+      terminal: { kind: interactive ? 'pty' : 'stdin', cols: process.stdout.columns ?? 120, rows: process.stdout.rows ?? 40 },
     });
   } catch (e) {
     if (e instanceof RecordError) throw new CliError(e.message);

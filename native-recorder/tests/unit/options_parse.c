@@ -92,6 +92,10 @@ static void test_command_lines(void)
 	CHECK(parse(move, &o, err, sizeof err) == 0 && o.move_off_pid == 77 && o.argc == 1);
 	options_free(&o);
 
+	char *size[] = { "rec", "--wire-file", "/tmp/w", "--terminal-size", "132x43", "--", "p", NULL };
+	CHECK(parse(size, &o, err, sizeof err) == 0 && o.cols == 132 && o.rows == 43);
+	options_free(&o);
+
 	char *bare[] = { "rec", "--wire-file", "/tmp/w", "prog", "-x", NULL };
 	CHECK(parse(bare, &o, err, sizeof err) == 0 && o.argc == 2);
 	options_free(&o);
@@ -118,6 +122,10 @@ static void test_command_lines(void)
 		{ { "rec", "--socket", "a", "--max-checkpoints", "0", "--", "p", NULL }, "--max-checkpoints" },
 		{ { "rec", "--socket", "a", "--on-recorder-exit", "stay", "--", "p", NULL }, "'stay'" },
 		{ { "rec", "--socket", "a", "--cwd", "/", "--attach", "5", NULL }, "--cwd" },
+		{ { "rec", "--socket", "a", "--on-recorder-exit", "kill", "--attach", "5", NULL }, "always left running" },
+		{ { "rec", "--socket", "a", "--terminal-size", "80", "--", "p", NULL }, "--terminal-size" },
+		{ { "rec", "--socket", "a", "--terminal-size", "0x24", "--", "p", NULL }, "--terminal-size" },
+		{ { "rec", "--socket", "a", "--terminal-size", "80x24x", "--", "p", NULL }, "--terminal-size" },
 		{ { "rec", "--socket", NULL }, "needs a value" },
 		{ { "rec", "--socket", "a", "--break=", "--", "p", NULL }, "--break" },
 	};
