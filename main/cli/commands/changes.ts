@@ -6,7 +6,8 @@
  *
  * ADDRESS is an address expression at --from: a number, a symbol, `symbol+8`, `lib.so!name`,
  * even `ptr(head)+8`. Without --len the length is the symbol's size when ADDRESS is a bare
- * symbol of 1..4096 bytes, else 8.
+ * symbol of 1..4096 bytes, or the size of its type when the debug info describes it
+ * (`changes REC ledger.guard`), else 8.
  * JSON: {"changes":[{"checkpoint":K,"old":"hex","new":"hex"}]} (null where unmapped).
  */
 import { bytesToHex } from '../../../shared/api/bytes.js';
@@ -42,7 +43,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const limit = parseIndex(values.limit, '--limit');
   return runQuery('changes', io, recPath, addrExpr ?? null, async ({ engine, reader, signal, onProgress }) => {
     const from = engine.checkCheckpoint(range.from ?? 0, '--from checkpoint');
-    let len = lenOpt;
+    // An object the debug info describes: its address and size (its type says how long it is).
+    const loc = /^\s*(0x[0-9a-fA-F]+|\d+)\s*$/.test(addrExpr!) ? null : engine.locate(addrExpr!, from);
+    let len = lenOpt ?? (loc && loc.address !== null ? Math.min(loc.size, 4096) : undefined);
     if (len === undefined) {
       const bare = /^\s*&?\s*(?:([^\s!]+)!)?([A-Za-z_][\w.]*)\s*$/.exec(addrExpr!);
       let size = 0;
@@ -55,7 +58,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       }
       len = size >= 1 && size <= 4096 ? size : 8;
     }
-    const address = engine.resolveAddress(addrExpr!, from);
+    const address = loc && loc.address !== null ? loc.address : engine.resolveAddress(addrExpr!, from);
     const r = await engine.changes(address, len, { ...range, signal, ...(onProgress ? { onProgress } : {}), ...(limit !== undefined ? { limit } : {}) });
     if (values.json) {
       io.stdout(

@@ -3,14 +3,19 @@
  * checkpoint (a partial rollback: only the pages touched are rebuilt).
  *
  * ADDRESS is a number (0x... or decimal) or a symbol of the program, `name+OFFSET`, or
- * `lib.so!name`. Without --len or --type the length is the symbol's size (when it has one,
- * up to 4 KiB), else 16 bytes.
+ * `lib.so!name`, or an expression over the program's debug info (`ledger.guard`,
+ * `head->next->sku`, `table.rows[2]`): without --len or --type such an expression is printed
+ * by its type, as gdb's print does (JSON: {"expression","address","type","size","value"}).
+ * Otherwise, without --len or --type, the length is the symbol's size (when it has one, up to
+ * 4 KiB), else 16 bytes.
  */
 import { UnmappedError, type RecordingReader } from '../../store/types.js';
 import { ElfCache, SymbolError, SymbolTable } from '../../engine/symbols.js';
 import { checkCheckpoint, hex, parseCommandArgs, parseIndex } from '../args.js';
 import { CliError, type CliIo } from '../io.js';
 import { openForCli } from '../recording.js';
+import { Engine, EngineError } from '../../engine/engine.js';
+import { formatPredicateError, PredicateSyntaxError } from '../../../shared/predicate/parser.js';
 
 const TYPES = { u8: 1, u16: 2, u32: 4, u64: 8, i8: 1, i16: 2, i32: 4, i64: 8, f32: 4, f64: 8, ptr: 8, cstr: 0 } as const;
 type TypeName = keyof typeof TYPES;
@@ -27,6 +32,26 @@ export function resolveAddress(r: RecordingReader, k: number, expr: string, cach
   } catch (e) {
     if (e instanceof SymbolError) throw new CliError(e.message);
     throw e;
+  }
+}
+
+/**
+ * An expression the debug info describes: its value by its type (when `print` is asked), else
+ * its address and size; null when it is a plain address expression (resolveAddress reads it).
+ */
+function typedRead(r: RecordingReader, k: number, expr: string, print: boolean): ReturnType<Engine['readTyped']> | { address: bigint; size: number } | null {
+  if (/^\s*(0x[0-9a-fA-F]+|\d+)\s*$/.test(expr)) return null;
+  const engine = new Engine(r);
+  try {
+    if (print) return engine.readTyped(expr, k);
+    const loc = engine.locate(expr, k);
+    return loc && loc.address !== null ? { address: loc.address, size: loc.size } : null;
+  } catch (e) {
+    if (e instanceof PredicateSyntaxError) throw new CliError(`read: bad expression\n${formatPredicateError(expr, e)}`, 2);
+    if (e instanceof EngineError) throw new CliError(`read: ${e.message}`);
+    throw e;
+  } finally {
+    engine.close();
   }
 }
 
@@ -97,7 +122,15 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     if (len !== undefined && (len < 1 || len > 1 << 24)) throw new CliError('read: --len must be between 1 and 16777216', 2);
     checkCheckpoint(at, r.checkpointCount);
 
-    const { address, size } = resolveAddress(r, at, addrExpr);
+    const typed = typedRead(r, at, addrExpr, values.len === undefined && type === undefined);
+    if (typed && 'text' in typed) {
+      if (values.json) {
+        const { expression, address, type: t, size, value } = typed;
+        io.stdout(JSON.stringify({ checkpoint: at, expression, address: address === null ? null : hex(address), type: t, size, value }) + '\n');
+      } else io.stdout(`${typed.text}\n`);
+      return 0;
+    }
+    const { address, size } = typed ?? resolveAddress(r, at, addrExpr);
     const n = type ? TYPES[type] : (len ?? (size > 0 && size <= 4096 ? size : 16));
     if (address + BigInt(type === 'cstr' ? 1 : n) > ADDRESS_SPACE_END) throw new CliError(`read: ${n} bytes at ${hex(address)} run past the end of the 64-bit address space`);
     let bytes: Uint8Array;
