@@ -778,8 +778,15 @@ export function typeName(t: Type, decl = ''): string {
       // "const char *", but "char * const" for a qualified pointer.
       if (t.target.kind === 'pointer') {
         const p = t.target;
-        const d = `* ${t.qualifier}${decl ? ' ' + decl : ''}`;
+        const d = `* ${t.qualifier}${decl ? (decl.startsWith('[') ? decl : ' ' + decl) : ''}`; // gdb: "char * const[4]"
         return typeName(p.target, p.target.kind === 'array' || p.target.kind === 'function' ? `(${d})` : d);
+      }
+      if (t.target.kind === 'array') {
+        // A qualified array is an array of qualified elements (C11 6.7.3): "const char [7]".
+        const a = t.target;
+        const el = a.element;
+        const qualified = el.kind === 'qualified' && el.qualifier === t.qualifier ? el : { kind: 'qualified' as const, qualifier: t.qualifier, target: el };
+        return typeName({ kind: 'array', element: qualified, count: a.count }, decl);
       }
       return `${t.qualifier} ${typeName(t.target, decl)}`;
     case 'pointer': {
