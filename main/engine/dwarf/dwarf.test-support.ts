@@ -1,22 +1,7 @@
 /** Test support for the DWARF tests: names resolved against one file, unrelocated, as gdb shows them before a run. */
 import type { Expr } from '../../../shared/predicate/ast.js';
 import { stripType, type Type } from './dwarf.js';
-import type { DebugInfo } from './dwarf.js';
-import type { NameScope } from './lower.js';
-
-/** A scope over one file's debug info, unrelocated: addresses as gdb shows them before the program runs. */
-export function fileScope(path: string, info: DebugInfo): NameScope {
-  return {
-    hasDebugInfo: true,
-    variable: (name) => {
-      const v = info.variable(name);
-      return v ? { module: path, variable: v } : null;
-    },
-    namedType: (name) => info.namedType(name),
-    enumerator: (name) => info.enumerator(name),
-    elfSymbolSize: () => null,
-  };
-}
+export { fileScope } from './scope.js';
 
 /** Folds a lowered address (static addresses, constants, + and *) to a number. */
 export function foldAddress(e: Expr): bigint {

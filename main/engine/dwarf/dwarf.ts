@@ -576,9 +576,19 @@ export class DebugInfo {
         break;
       }
       case TAG.pointer: {
-        const p: { kind: 'pointer'; target: Type; size: number } = { kind: 'pointer', target: VOID, size: size || 8 };
+        // The target is decoded when first asked for: eagerly, one pointer would pull in every
+        // type reachable from it (in a large program, most of them).
+        const ref = attrs.get(AT.type);
+        let decoded: Type | null = null;
+        const decode = (): Type => (decoded ??= this.typeOfRef(ref));
+        const p = {
+          kind: 'pointer' as const,
+          size: size || 8,
+          get target(): Type {
+            return decode();
+          },
+        };
         this.types.set(die, p);
-        p.target = target();
         return p;
       }
       case TAG.structure:

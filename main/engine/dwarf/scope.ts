@@ -91,3 +91,17 @@ export class DebugScope implements NameScope {
     return this.withInfo.flatMap(({ info }) => [...info.variableNames()]);
   }
 }
+
+/** One file's debug info alone, unrelocated (addresses as in the file, as gdb shows them before a run): tests and the bench. */
+export function fileScope(path: string, info: DebugInfo): NameScope {
+  return {
+    hasDebugInfo: true,
+    variable: (name) => {
+      const v = info.variable(name);
+      return v ? { module: path, variable: v } : null;
+    },
+    namedType: (name) => info.namedType(name),
+    enumerator: (name) => info.enumerator(name),
+    elfSymbolSize: () => null,
+  };
+}
