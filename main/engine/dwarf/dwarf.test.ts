@@ -13,7 +13,7 @@ import type { Expr } from '../../../shared/predicate/ast.js';
 import { parsePredicate } from '../../../shared/predicate/parser.js';
 import { writeCore } from '../../gdb/core.js';
 import { openRecording } from '../../store/reader.js';
-import { deloreanJson, ROOT, tempDir } from '../../testing/cli.js';
+import { delorean, deloreanJson, ROOT, tempDir } from '../../testing/cli.js';
 import { readElfFile } from '../elf.js';
 import { Engine, PredicateNameError } from '../engine.js';
 import { DebugInfo, sizeOf, stripType, typeName, type Type } from './dwarf.js';
@@ -196,5 +196,39 @@ describe.skipIf(!gdb)('errors point at the position', () => {
       engine.close();
       reader.close();
     }
+  });
+});
+
+describe('the CLI with names (ledger.c, gcc -O0)', () => {
+  it('reads by type, lists changes by the type size, finds and bisects by name', async () => {
+    const prog = build(VARIANTS[0]!);
+    const rec = join(tmp.path, 'cli.dlr');
+    await deloreanJson(['record', '--syscalls', 'write', '-o', rec, '--', prog]);
+    const guardBad = await deloreanJson<{ checkpoint: number }>(['find', rec, 'ledger.guard != 0xdeadbeef']);
+    expect(guardBad.checkpoint).toBeGreaterThan(0);
+    // The same search with a typed read, and bisect on a monotone condition over another global.
+    expect(await deloreanJson(['find', rec, 'u32(&ledger + 52) != 0xdeadbeef'])).toMatchObject({ checkpoint: guardBad.checkpoint });
+    const hundred = await deloreanJson<{ checkpoint: number }>(['bisect', rec, 'table.count >= 100']);
+    expect(await deloreanJson(['find', rec, 'table.count >= 100'])).toMatchObject({ checkpoint: hundred.checkpoint });
+    expect(await deloreanJson(['read', rec, '--at', String(hundred.checkpoint), 'table.count'])).toMatchObject({ type: 'int', size: 4, value: 102 });
+    // A pointer chain and a computed index, re-read at each checkpoint.
+    expect(await deloreanJson(['find', rec, 'head->next->next->sku == 1003 && table.rows[index_var].id == 102 && ledger.step == 7'])).toMatchObject({ checkpoint: expect.any(Number) });
+
+    const k = guardBad.checkpoint;
+    const guard = await deloreanJson<{ address: string }>(['read', rec, '--at', String(k - 1), 'ledger.guard']);
+    expect(guard).toMatchObject({ expression: 'ledger.guard', type: 'uint32_t', size: 4, value: 0xdeadbeef });
+    expect(await deloreanJson(['read', rec, '--at', String(k), 'ledger.guard'])).toMatchObject({ value: 0x0badf00d });
+    expect(await deloreanJson(['read', rec, '--at', String(k), 'ledger.big'])).toMatchObject({ type: 'uint64_t', value: '18364758544493064720' });
+    const changes = await deloreanJson<{ address: string; len: number; changes: Array<{ checkpoint: number; old: string; new: string }> }>(['changes', rec, 'ledger.guard']);
+    expect(changes).toMatchObject({ address: guard.address, len: 4, changes: [{ checkpoint: k, old: 'efbeadde', new: '0df0ad0b' }] });
+    const text = await delorean(['read', rec, '--at', String(k), 'ledger.flags']);
+    expect(text.stdout).toBe('{\n  ready = 1,\n  level = 5,\n  delta = -3,\n  wide = 737893491525\n}\n');
+    // The old forms still work: an ELF symbol's bytes with --len, a typed read of an lvalue.
+    expect((await delorean(['read', rec, '--at', String(k), 'ledger', '--len', '5'])).stdout).toMatch(/^[0-9a-f]{12} {2}62 6f 6f 6b 73 +books\n$/);
+    expect(await deloreanJson(['read', rec, '--at', String(k), 'ledger.slots[3]', '--type', 'u32'])).toMatchObject({ value: 9 });
+
+    const bad = await delorean(['find', rec, 'ledger.gaurd != 1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("ledger.gaurd != 1\n       ^^^^^\nstruct ledger has no member 'gaurd' (members: name, small, slots, guard,");
   });
 });
