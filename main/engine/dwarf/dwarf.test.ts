@@ -16,7 +16,7 @@ import { openRecording } from '../../store/reader.js';
 import { delorean, deloreanJson, ROOT, tempDir } from '../../testing/cli.js';
 import { readElfFile } from '../elf.js';
 import { Engine, PredicateNameError } from '../engine.js';
-import { DebugInfo, sizeOf, stripType, typeName, type Type } from './dwarf.js';
+import { DebugInfo, sizeOf, stripType, typeName, type StructType, type Type } from './dwarf.js';
 import { gdbAddress, gdbAnswers, gdbLayout, gdbValue, haveTool } from './gdb-oracle.js';
 import { lowerExpression } from './lower.js';
 import { fileScope, foldAddress, lvalues } from './dwarf.test-support.js';
@@ -83,7 +83,7 @@ describe.skipIf(!gdb)('every global of ledger.c, as gdb sees it', () => {
       // Struct layouts, bitfields included: ptype/o's offsets, bit offsets and sizes.
       const structs = new Set<Type>();
       for (const n of names) structTypes(info.variable(n)!.type, structs);
-      const named = [...structs].filter((s) => s.kind === 'struct' && s.name !== null) as Array<Extract<Type, { kind: 'struct' }>>;
+      const named = ([...structs] as StructType[]).filter((s) => s.kind === 'struct' && s.name !== null);
       expect(named.map((s) => s.name)).toEqual(expect.arrayContaining(['ledger', 'flags', 'table']));
       const layouts = gdbAnswers(prog, named.map((s) => `ptype/o struct ${s.name}`));
       named.forEach((s, i) => {
