@@ -41,7 +41,7 @@ import { SourceResolver, type SourceLocation } from './source.js';
 import { ElfCache, nearest, SymbolError, SymbolTable, type SymbolLocation } from './symbols.js';
 import { lowerExpression, NameError, needsLowering, type Typed } from './dwarf/lower.js';
 import { DebugInfoCache, DebugScope } from './dwarf/scope.js';
-import { sizeOf, typeName, type Type } from './dwarf/dwarf.js';
+import { DwarfError, sizeOf, typeName, type Type } from './dwarf/dwarf.js';
 import { formatBitfield, formatTyped, type FormatContext, type JsonValue } from './dwarf/format.js';
 import { lowerBound, upperBound } from '../../shared/sorted.js';
 
@@ -304,6 +304,7 @@ export class Engine {
           typed = l.top;
         } catch (e) {
           if (e instanceof NameError) throw new PredicateNameError(e.message, e.span.start, Math.max(e.span.end, e.span.start + 1));
+          if (e instanceof DwarfError) throw new EngineError(`cannot resolve '${pred}': damaged debug info: ${e.message}`);
           throw e;
         }
       }
@@ -409,7 +410,13 @@ export class Engine {
       },
       cString: (a, max) => this.cString(k, a, max),
     };
-    const f = t.bits ? formatBitfield(type, bytes, t.bits) : formatTyped(type, bytes, ctx);
+    let f;
+    try {
+      f = t.bits ? formatBitfield(type, bytes, t.bits) : formatTyped(type, bytes, ctx);
+    } catch (e) {
+      if (e instanceof DwarfError) throw new EngineError(`cannot show '${expr}': damaged debug info: ${e.message}`);
+      throw e;
+    }
     return { expression: expr, address, type: typeName(type) + (t.bits ? ` : ${t.bits.size}` : ''), size: t.bits ? 0 : sizeOf(type), value: f.json, text: f.text };
   }
 

@@ -16,7 +16,8 @@ import { openRecording } from '../../store/reader.js';
 import { delorean, deloreanJson, ROOT, tempDir } from '../../testing/cli.js';
 import { readElfFile } from '../elf.js';
 import { Engine, PredicateNameError } from '../engine.js';
-import { DebugInfo, sizeOf, stripType, typeName, type StructType, type Type } from './dwarf.js';
+import { DEBUG_SECTIONS, DebugInfo, DwarfError, loadSections, sizeOf, stripType, typeName, type StructType, type Type } from './dwarf.js';
+import { prng } from '../../testing/prng.js';
 import { gdbAddress, gdbAnswers, gdbLayout, gdbValue, haveTool } from './gdb-oracle.js';
 import { lowerExpression } from './lower.js';
 import { fileScope, foldAddress, lvalues } from './dwarf.test-support.js';
@@ -230,5 +231,37 @@ describe('the CLI with names (ledger.c, gcc -O0)', () => {
     const bad = await delorean(['find', rec, 'ledger.gaurd != 1']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("ledger.gaurd != 1\n       ^^^^^\nstruct ledger has no member 'gaurd' (members: name, small, slots, guard,");
+  });
+});
+
+describe('damaged debug info', () => {
+  it('gives a DwarfError or a consistent answer, never anything else', () => {
+    const prog = build({ cc: 'gcc', flags: ['-O0', '-g'] });
+    const sections = loadSections(prog, readElfFile(prog), DEBUG_SECTIONS);
+    const get = (m: Map<string, Uint8Array>, n: string): Uint8Array => m.get(n) ?? new Uint8Array(0);
+    const random = prng(15);
+    let errors = 0;
+    for (let trial = 0; trial < 300; trial++) {
+      const m = new Map([...sections].map(([n, b]) => [n, Uint8Array.from(b)]));
+      const target = trial % 3 === 0 ? '.debug_abbrev' : '.debug_info';
+      const bytes = m.get(target)!;
+      if (trial % 5 === 0) m.set(target, bytes.subarray(0, Math.floor(random() * bytes.length)));
+      else for (let i = 0; i < 1 + (trial % 7); i++) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+      try {
+        const info = new DebugInfo('damaged', get(m, '.debug_info'), get(m, '.debug_abbrev'), get(m, '.debug_str'), get(m, '.debug_line_str'), get(m, '.debug_str_offsets'), get(m, '.debug_addr'));
+        for (const n of info.variableNames()) {
+          const v = info.variable(n);
+          if (!v) continue;
+          const walk: string[] = [];
+          lvalues(n, v.type, walk);
+          expect(typeof typeName(v.type)).toBe('string');
+          expect(sizeOf(v.type)).toBeGreaterThanOrEqual(0);
+        }
+      } catch (e) {
+        if (!(e instanceof DwarfError)) throw new Error(`trial ${trial} (${target}): ${(e as Error).stack}`);
+        errors++;
+      }
+    }
+    expect(errors).toBeGreaterThan(10);
   });
 });

@@ -105,9 +105,10 @@ interface Unit {
 type AttrValue = bigint | string | Uint8Array | boolean | { readonly ref: number } | { readonly addrx: number } | { readonly sig8: true };
 
 const SHF_COMPRESSED = 0x800n;
+export const DEBUG_SECTIONS = ['.debug_info', '.debug_abbrev', '.debug_str', '.debug_line_str', '.debug_str_offsets', '.debug_addr'];
 
 /** Reads the named sections' bytes (decompressed) from the file. */
-function loadSections(path: string, elf: ElfFile, names: readonly string[]): Map<string, Uint8Array> {
+export function loadSections(path: string, elf: ElfFile, names: readonly string[]): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
   const wanted = elf.sections.filter((s) => names.includes(s.name));
   if (wanted.length === 0) return out;
@@ -157,7 +158,7 @@ export class DebugInfo {
   /** Null when the file has no .debug_info. Throws DwarfError for damaged debug info. */
   static open(path: string, elf: ElfFile): DebugInfo | null {
     if (!elf.sections.some((s) => s.name === '.debug_info')) return null;
-    const s = loadSections(path, elf, ['.debug_info', '.debug_abbrev', '.debug_str', '.debug_line_str', '.debug_str_offsets', '.debug_addr']);
+    const s = loadSections(path, elf, DEBUG_SECTIONS);
     const empty = new Uint8Array(0);
     return new DebugInfo(path, s.get('.debug_info')!, s.get('.debug_abbrev') ?? empty, s.get('.debug_str') ?? empty, s.get('.debug_line_str') ?? empty, s.get('.debug_str_offsets') ?? empty, s.get('.debug_addr') ?? empty);
   }
@@ -562,6 +563,18 @@ export class DebugInfo {
   typeAt(die: number): Type {
     const cached = this.types.get(die);
     if (cached) return cached;
+    // Damaged debug info can make a type contain itself (an array of itself): bounded, not a stack overflow.
+    if (this.typeDepth > MAX_TYPE_DEPTH) throw new DwarfError(`${this.path}: types nested more than ${MAX_TYPE_DEPTH} deep at 0x${die.toString(16)} of .debug_info`);
+    this.typeDepth++;
+    try {
+      return this.decodeType(die);
+    } finally {
+      this.typeDepth--;
+    }
+  }
+  private typeDepth = 0;
+
+  private decodeType(die: number): Type {
     const { ab, attrs } = this.dieAt(die);
     const name = attrs.get(AT.name);
     const nm = typeof name === 'string' ? name : null;
@@ -752,9 +765,14 @@ export function canonicalBaseName(name: string): string {
   return [...sign, ...size, ...core].join(' ');
 }
 
+const MAX_TYPE_DEPTH = 1000;
+
 /** The type without typedefs and qualifiers. */
 export function stripType(t: Type): Type {
-  while (t.kind === 'typedef' || t.kind === 'qualified') t = t.target;
+  for (let i = 0; t.kind === 'typedef' || t.kind === 'qualified'; i++) {
+    if (i > MAX_TYPE_DEPTH) throw new DwarfError(`typedef '${typeName(t)}' refers to itself`);
+    t = t.target;
+  }
   return t;
 }
 
