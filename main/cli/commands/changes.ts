@@ -45,7 +45,10 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const from = engine.checkCheckpoint(range.from ?? 0, '--from checkpoint');
     // An object the debug info describes: its address and size (its type says how long it is).
     const loc = /^\s*(0x[0-9a-fA-F]+|\d+)\s*$/.test(addrExpr!) ? null : engine.locate(addrExpr!, from);
-    let len = lenOpt ?? (loc && loc.address !== null ? Math.min(loc.size, 4096) : undefined);
+    if (lenOpt === undefined && loc && loc.address !== null && loc.size > 4096) {
+      throw new CliError(`changes: '${addrExpr}' is ${loc.size} bytes, more than the 4096 changes follows: name a member or an element, or give --len`);
+    }
+    let len = lenOpt ?? (loc && loc.address !== null ? loc.size : undefined);
     if (len === undefined) {
       const bare = /^\s*&?\s*(?:([^\s!]+)!)?([A-Za-z_][\w.]*)\s*$/.exec(addrExpr!);
       let size = 0;

@@ -222,6 +222,7 @@ describe('the CLI with names (ledger.c, gcc -O0)', () => {
     expect(await deloreanJson(['read', rec, '--at', String(k), 'ledger.big'])).toMatchObject({ type: 'uint64_t', value: '18364758544493064720' });
     const changes = await deloreanJson<{ address: string; len: number; changes: Array<{ checkpoint: number; old: string; new: string }> }>(['changes', rec, 'ledger.guard']);
     expect(changes).toMatchObject({ address: guard.address, len: 4, changes: [{ checkpoint: k, old: 'efbeadde', new: '0df0ad0b' }] });
+    expect(await deloreanJson(['changes', rec, 'ledger', '--to', '3'])).toMatchObject({ address: expect.any(String), len: 144 });
     const text = await delorean(['read', rec, '--at', String(k), 'ledger.flags']);
     expect(text.stdout).toBe('{\n  ready = 1,\n  level = 5,\n  delta = -3,\n  wide = 737893491525\n}\n');
     // The old forms still work: an ELF symbol's bytes with --len, a typed read of an lvalue.
