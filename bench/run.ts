@@ -5,6 +5,7 @@
  *
  * Sections: recording (real recorder on heap_words), store and queries on synthetic
  * recordings written through the real writer (1M checkpoints; 100k with --quick);
+ * names (bench/names.ts: debug info load, resolution, searches by name vs typed reads);
  * real-programs, when-did-it-go-bad and storage (bench/peers.ts: Debian programs and gdb);
  * behave (bench/behave.ts: the behaviour programs, every mode, five rounds);
  * reliability (bench/reliability.ts, the long suite: full runs or --only=reliability);
@@ -17,6 +18,7 @@ import { join } from 'node:path';
 import { benchEngine } from '../main/engine/bench.js';
 import { benchRealPrograms, benchStorage, benchWhenDidItGoBad, PeerRecordings } from './peers.js';
 import { benchBehave } from './behave.js';
+import { benchNames } from './names.js';
 import { benchRecording } from './recording.js';
 import { reliabilityFigures, runLongReliability } from './reliability.js';
 import { replayStream } from './streams.js';
@@ -67,6 +69,11 @@ async function main(): Promise<void> {
       for (const row of r.rows) figures[`${row.name} ms`] = +row.ms.toFixed(3);
       sections.push({ name: `queries_${n}`, figures });
     }
+  }
+
+  if (wants('names')) {
+    log('names: SQLite debug info load and resolution, searches with names vs typed reads ...');
+    sections.push({ name: 'names', figures: await benchNames(quick) });
   }
 
   if (wants('timeline')) {

@@ -6,20 +6,26 @@
  */
 import { symbolWithOffset } from '../../shared/api/format.js';
 import type { Engine } from '../engine/engine.js';
+import { typeName } from '../engine/dwarf/dwarf.js';
 import { SymbolError } from '../engine/symbols.js';
 
 export interface Location {
   readonly address: bigint;
-  /** The size of the symbol the expression names when it is a bare symbol with a size; else null. */
+  /** The size of its type when the debug info describes it, else of the symbol it names when it is a bare symbol with a size; else null. */
   readonly size: number | null;
+  /** Its type as gdb spells it, when the debug info describes it. */
+  readonly type: string | null;
   /** "counter", "shop+0x40": the symbol covering the address, when one does. */
   readonly symbol: string | null;
 }
 
+const PLAIN_NUMBER = /^\s*(0x[0-9a-fA-F]+|\d+)\s*$/;
 const BARE_SYMBOL = /^\s*&?\s*(?:([^\s!]+)!)?([A-Za-z_][\w.]*)\s*$/;
 
 /** Where `expr` points at checkpoint k. Throws what the engine throws (EngineError, PredicateSyntaxError...). */
 export function resolveLocation(engine: Engine, expr: string, k: number): Location {
+  const typed = PLAIN_NUMBER.test(expr) ? null : engine.locate(expr, k);
+  if (typed && typed.address !== null) return { address: typed.address, size: typed.size, type: typeName(typed.type), symbol: symbolAt(engine, typed.address, k) };
   const address = engine.resolveAddress(expr, k);
   let size: number | null = null;
   const bare = BARE_SYMBOL.exec(expr);
@@ -31,7 +37,7 @@ export function resolveLocation(engine: Engine, expr: string, k: number): Locati
       if (!(e instanceof SymbolError)) throw e;
     }
   }
-  return { address, size, symbol: symbolAt(engine, address, k) };
+  return { address, size, type: null, symbol: symbolAt(engine, address, k) };
 }
 
 /** The symbol covering `address` at checkpoint k as name+offset, or null. */

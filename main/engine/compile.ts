@@ -17,7 +17,7 @@
  */
 import type { BinaryOp, Expr } from '../../shared/predicate/ast.js';
 import { PredicateEvalError, type Value } from '../../shared/predicate/values.js';
-import type { Evaluator } from './evaluate.js';
+import { convertInt, type Evaluator } from './evaluate.js';
 
 type IntFn = (ev: Evaluator) => bigint;
 interface IntCode {
@@ -51,6 +51,15 @@ function compileInt(e: Expr): IntCode | null {
     }
     case 'symbol':
       return { fn: (ev) => ev.symbol(e), signed: false };
+    case 'static':
+      return { fn: (ev) => ev.staticAddress(e), signed: false };
+    case 'convert': {
+      const a = compileInt(e.operand);
+      if (!a) return null;
+      const f = a.fn;
+      const { bits, signed } = e;
+      return { fn: (ev) => convertInt(f(ev), bits, signed), signed };
+    }
     case 'unary': {
       const a = compileInt(e.operand);
       if (!a) return null;
@@ -154,8 +163,8 @@ function compileRead(e: Extract<Expr, { kind: 'call' }>): IntCode | null {
   const arg = compileInt(e.args[0]!);
   if (!arg) return null;
   const at = arg.signed ? (ev: Evaluator) => BigInt.asUintN(64, arg.fn(ev)) : arg.fn;
-  const fn = e.fn;
-  switch (fn) {
+  const fn = e.label ?? e.fn;
+  switch (e.fn) {
     case 'u8':
       return { fn: (ev) => BigInt(ev.scalar(at(ev), 1, fn, e).getUint8(0)), signed: false };
     case 'i8':

@@ -30,7 +30,7 @@
  * progress. The engine never mutates the recording.
  */
 import type { MapEntry } from '../../shared/model/recording.js';
-import { isBooleanOp, symbolsOf, usesRegisters as exprUsesRegisters, type Expr } from '../../shared/predicate/ast.js';
+import { childrenOf, isBooleanOp, symbolsOf, usesRegisters as exprUsesRegisters, type Expr } from '../../shared/predicate/ast.js';
 import { parsePredicate, PredicateSyntaxError } from '../../shared/predicate/parser.js';
 import { bytesEqual, valuesEqual, type Value } from '../../shared/predicate/values.js';
 import { UnmappedError, type RangeCursor, type RecordingReader } from '../store/types.js';
@@ -39,6 +39,10 @@ import { evaluate, Evaluator, holds, PAGE_SIZE, runCompiled, type EvalEnv, type 
 import { decodeRegisters, isRegisterName, REGISTER_NAMES, type DecodedRegisters } from './registers.js';
 import { SourceResolver, type SourceLocation } from './source.js';
 import { ElfCache, nearest, SymbolError, SymbolTable, type SymbolLocation } from './symbols.js';
+import { lowerExpression, NameError, needsLowering, type Typed } from './dwarf/lower.js';
+import { DebugInfoCache, DebugScope } from './dwarf/scope.js';
+import { DwarfError, sizeOf, typeName, type Type } from './dwarf/dwarf.js';
+import { formatBitfield, formatTyped, type FormatContext, type JsonValue } from './dwarf/format.js';
 import { lowerBound, upperBound } from '../../shared/sorted.js';
 import { checkpointOutOfRange } from '../../shared/api/format.js';
 
@@ -151,6 +155,21 @@ export interface DiffResult {
   readonly ms: number;
 }
 
+/** An expression's value by its type (Engine.readTyped); `value` is JSON (see dwarf/format.ts). */
+export interface TypedRead {
+  readonly expression: string;
+  readonly address: bigint | null;
+  readonly type: string;
+  /** Bytes (0 for a bitfield). */
+  readonly size: number;
+  readonly value: JsonValue;
+  /** As gdb's print shows it. */
+  readonly text: string;
+}
+
+/** The largest object a typed read shows. */
+export const TYPED_READ_MAX = 1 << 20;
+
 export interface SourceAt {
   readonly tid: number;
   readonly pc: bigint;
@@ -161,7 +180,12 @@ export interface SourceAt {
 /** A parsed and checked predicate, reusable across calls. */
 export interface Predicate {
   readonly source: string;
+  /** The expression as evaluated: source-level names already rewritten to reads (dwarf/lower.ts). */
   readonly expr: Expr;
+  /** The top expression's type and location when it names something the debug info describes. */
+  readonly typed: Typed | null;
+  /** False when names still need the debug info (prepared without a checkpoint). */
+  readonly lowered: boolean;
   readonly usesRegisters: boolean;
   /** Top level is a comparison or logical operator. */
   readonly boolean: boolean;
@@ -178,6 +202,8 @@ export class Engine {
   private readonly symbolsByMaps = new WeakMap<readonly MapEntry[], SymbolTable>();
   private readonly symbolsByKey = new Map<string, SymbolTable>();
   private readonly sources = new SourceResolver();
+  private readonly debugInfo = new DebugInfoCache();
+  private readonly scopes = new WeakMap<SymbolTable, DebugScope>();
   private mapsChanges: { scanned: number; points: number[] } = { scanned: 0, points: [] };
   /** The span of one memory map [from, to) that nextMapsChange last answered `next` for, with the checkpoint count then. */
   private lastMapsSpan: { n: number; from: number; to: number; next: number | null } = { n: -1, from: 0, to: 0, next: null };
@@ -249,12 +275,43 @@ export class Engine {
     return this.symbolsAt(k).complete(prefix, limit);
   }
 
-  /** Parses and checks a predicate: unknown symbols and registers are errors with a position. */
+  /** The debug info of the modules mapped at k (cached per symbol table). */
+  debugScopeAt(k: number): DebugScope {
+    const table = this.symbolsAt(k);
+    let s = this.scopes.get(table);
+    if (!s) this.scopes.set(table, (s = new DebugScope(table, this.debugInfo)));
+    return s;
+  }
+
+  /**
+   * Parses and checks a predicate: unknown symbols, registers and members are errors with a
+   * position. Source-level names are resolved through the debug info at the first checkpoint
+   * of `at` (the last checkpoint when `at` is empty), once: evaluation only reads.
+   */
   prepare(pred: string | Predicate, at: readonly number[] = []): Predicate {
-    if (typeof pred !== 'string') return pred;
-    const expr = parsePredicate(pred);
+    if (typeof pred !== 'string') return pred.lowered ? pred : this.prepare(pred.source, at);
+    const parsed = parsePredicate(pred);
+    let expr = parsed;
+    let typed: Typed | null = null;
+    let lowered = true;
+    if (needsLowering(parsed)) {
+      const n = this.reader.checkpointCount;
+      const where = at.length ? at : n > 0 ? [n - 1] : [];
+      if (where.length === 0) lowered = false;
+      else {
+        try {
+          const l = lowerExpression(parsed, this.debugScopeAt(where[0]!), pred);
+          expr = l.expr;
+          typed = l.top;
+        } catch (e) {
+          if (e instanceof NameError) throw new PredicateNameError(e.message, e.span.start, Math.max(e.span.end, e.span.start + 1));
+          if (e instanceof DwarfError) throw new EngineError(`cannot resolve '${pred}': damaged debug info: ${e.message}`);
+          throw e;
+        }
+      }
+    }
     this.checkNames(expr, at);
-    return { source: pred, expr, usesRegisters: exprUsesRegisters(expr), boolean: isCondition(expr) };
+    return { source: pred, expr, typed, lowered, usesRegisters: exprUsesRegisters(expr), boolean: isCondition(expr) };
   }
 
   private checkNames(expr: Expr, at: readonly number[]): void {
@@ -263,12 +320,7 @@ export class Engine {
         const near = nearest(e.name, REGISTER_NAMES);
         throw new PredicateNameError(`unknown register '$${e.name}'${near.length ? ` (did you mean ${near.map((n) => `'$${n}'`).join(', ')}?)` : ''} at ${e.start}`, e.start, e.end);
       }
-      if (e.kind === 'call') e.args.forEach(walk);
-      if (e.kind === 'unary') walk(e.operand);
-      if (e.kind === 'binary') {
-        walk(e.left);
-        walk(e.right);
-      }
+      childrenOf(e).forEach(walk);
     };
     walk(expr);
     const symbols = symbolsOf(expr);
@@ -296,12 +348,98 @@ export class Engine {
     return evaluate(p.expr, { reader: this.reader, k, symbols: () => this.symbolsAt(k) });
   }
 
-  /** An address expression ("0x1234", "counter", "counter+8", "ptr(head)+8") at checkpoint k. */
+  /** An address expression ("0x1234", "counter", "counter+8", "ptr(head)+8", "ledger.slots[2]") at checkpoint k. */
   resolveAddress(expr: string, k: number): bigint {
-    const r = this.evaluate(expr, k);
+    // A name or lvalue the debug info describes names its location (as a typed read's argument does).
+    const loc = this.locate(expr, k);
+    if (loc && loc.address !== null) return loc.address;
+    const r = this.evaluate(loc ? loc.predicate : expr, k);
     if (!r.ok) throw new EngineError(`cannot compute the address '${expr}': ${r.reason}`);
     if (r.value.kind !== 'int') throw new EngineError(`'${expr}' is not an address (it is a ${r.value.kind === 'float' ? 'float' : 'string'})`);
     return BigInt.asUintN(64, r.value.value);
+  }
+
+  /**
+   * Where an expression's object is and what it is, from the debug info: its address (null
+   * for a value that is not in memory, such as `&x` or a cast), type and size in bytes; null
+   * when the expression has no type (an ELF symbol, a typed read, arithmetic).
+   */
+  locate(expr: string | Predicate, k: number): { address: bigint | null; type: Type; size: number; predicate: Predicate } | null {
+    this.checkCheckpoint(k);
+    const p = this.prepare(expr, [k]);
+    const t = p.typed;
+    if (!t || !t.type) return null;
+    const size = t.bits ? Math.ceil((t.bits.offset + t.bits.size) / 8) : sizeOf(t.type);
+    if (!t.addr) return { address: null, type: t.type, size, predicate: p };
+    const r = evaluate(t.addr, { reader: this.reader, k, symbols: () => this.symbolsAt(k) });
+    if (!r.ok) throw new EngineError(`cannot compute the address of '${p.source}': ${r.reason}`);
+    if (r.value.kind !== 'int') throw new EngineError(`the address of '${p.source}' is not an integer`);
+    return { address: BigInt.asUintN(64, r.value.value), type: t.type, size, predicate: p };
+  }
+
+  /**
+   * The value of an expression at k shown by its type (gdb's `print`), or null when the
+   * expression has no type from the debug info (then it is a plain address or number).
+   */
+  readTyped(expr: string, k: number): TypedRead | null {
+    const loc = this.locate(expr, k);
+    if (!loc) return null;
+    const { address, type, predicate } = loc;
+    const t = predicate.typed!;
+    let bytes: Uint8Array;
+    if (address === null) {
+      // A value, not an object: its integer as the type's bytes.
+      const r = evaluate(predicate.expr, { reader: this.reader, k, symbols: () => this.symbolsAt(k) });
+      if (!r.ok) throw new EngineError(`cannot compute '${expr}': ${r.reason}`);
+      if (r.value.kind !== 'int') throw new EngineError(`'${expr}' is not an integer`);
+      bytes = new Uint8Array(8);
+      new DataView(bytes.buffer).setBigUint64(0, BigInt.asUintN(64, r.value.value), true);
+    } else {
+      if (loc.size > TYPED_READ_MAX) throw new EngineError(`'${expr}' is ${loc.size} bytes, over the ${TYPED_READ_MAX}-byte limit of a typed read (read a member or an element)`);
+      try {
+        bytes = this.reader.readMemory(k, address, loc.size);
+      } catch (e) {
+        if (e instanceof UnmappedError) throw new EngineError(`cannot read '${expr}' (${loc.size} bytes at 0x${address.toString(16)}): ${e.message}`);
+        throw e;
+      }
+    }
+    const table = this.symbolsAt(k);
+    const ctx: FormatContext = {
+      symbolAt: (a) => {
+        const s = table.lookup(a);
+        return s ? (s.offset ? `${s.name}+${s.offset}` : s.name) : null;
+      },
+      cString: (a, max) => this.cString(k, a, max),
+    };
+    let f;
+    try {
+      f = t.bits ? formatBitfield(type, bytes, t.bits) : formatTyped(type, bytes, ctx);
+    } catch (e) {
+      if (e instanceof DwarfError) throw new EngineError(`cannot show '${expr}': damaged debug info: ${e.message}`);
+      throw e;
+    }
+    return { expression: expr, address, type: typeName(type) + (t.bits ? ` : ${t.bits.size}` : ''), size: t.bits ? 0 : sizeOf(type), value: f.json, text: f.text };
+  }
+
+  /** A NUL-terminated string at addr (at most max bytes) as of k, page by page; null if unreadable. */
+  private cString(k: number, addr: bigint, max: number): Uint8Array | null {
+    const out: number[] = [];
+    let a = addr;
+    while (out.length < max) {
+      const chunk = Math.min(Number(PAGE_SIZE - (a & (PAGE_SIZE - 1n))), max - out.length);
+      let b: Uint8Array;
+      try {
+        b = this.reader.readMemory(k, a, chunk);
+      } catch (e) {
+        if (e instanceof UnmappedError) return out.length ? Uint8Array.from(out) : null;
+        throw e;
+      }
+      const nul = b.indexOf(0);
+      if (nul >= 0) return Uint8Array.from([...out, ...b.subarray(0, nul)]);
+      out.push(...b);
+      a += BigInt(chunk);
+    }
+    return Uint8Array.from(out);
   }
 
   /** `len` bytes at an address expression, as of checkpoint k. Throws EngineError when unmapped. */

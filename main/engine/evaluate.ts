@@ -243,12 +243,39 @@ export class Evaluator {
         return binaryOp(e.op, this.eval(e.left), this.eval(e.right), e);
       case 'call':
         return this.call(e);
+      case 'static':
+        return int(this.staticAddress(e));
+      case 'convert':
+        return int(convertInt(asAddress(this.eval(e.operand), 'a converted value', e.operand), e.bits, e.signed), e.signed);
+      case 'address':
+        if (e.operand.kind === 'symbol') return int(this.symbol(e.operand));
+        throw new PredicateEvalError(`'&' of anything but a symbol needs the program's debug info at ${e.start}`, e);
+      default:
+        throw new PredicateEvalError(`'${printKind(e)}' needs the program's debug info at ${e.start}`, e);
     }
   }
 
+  /** A module's file address relocated to where the module is loaded at k. */
+  staticAddress(e: Extract<Expr, { kind: 'static' }>): bigint {
+    const table = this.env.symbols();
+    if (table !== this.lastTable) {
+      this.lastTable = table;
+      this.lastBases.clear();
+    }
+    let base = this.lastBases.get(e.module);
+    if (base === undefined) {
+      const mod = table.modules.find((m) => m.path === e.module);
+      if (!mod) throw new PredicateEvalError(`${e.name}: ${e.module} is not loaded at checkpoint ${this.env.k}`, e);
+      this.lastBases.set(e.module, (base = mod.base));
+    }
+    return BigInt.asUintN(64, base + e.offset);
+  }
+  private lastTable: SymbolTable | null = null;
+  private readonly lastBases = new Map<string, bigint>();
+
   private call(e: Extract<Expr, { kind: 'call' }>): Value {
     const addr = asAddress(this.eval(e.args[0]!), `the address given to ${e.fn}()`, e.args[0]!);
-    const where = e.fn; // read() names the address in a failure, only then formatting it
+    const where = e.label ?? e.fn; // read() names the address in a failure, only then formatting it
     switch (e.fn) {
       // Signed reads sign-extend from their width: i32 of ff ff ff ff is -1.
       case 'u8':
@@ -379,6 +406,28 @@ export class Evaluator {
       if (err instanceof RegisterDecodeError) throw new PredicateEvalError(`$${name}: ${err.message}`, span);
       throw err;
     }
+  }
+}
+
+/** An integer wrapped to `bits` bits, sign-extended when signed. */
+export function convertInt(v: bigint, bits: number, signed: boolean): bigint {
+  return signed ? BigInt.asIntN(bits, v) : BigInt.asUintN(bits, v);
+}
+
+function printKind(e: Expr): string {
+  switch (e.kind) {
+    case 'member':
+      return e.arrow ? '->' : '.';
+    case 'index':
+      return '[]';
+    case 'deref':
+      return '*';
+    case 'cast':
+      return 'a cast';
+    case 'sizeof':
+      return 'sizeof';
+    default:
+      return e.kind;
   }
 }
 

@@ -29,7 +29,11 @@ export interface StringNode extends Span {
   readonly bytes: Uint8Array;
 }
 
-/** A symbol's address: `name` or `libc.so.6!name`; `&name` means the same. */
+/**
+ * A name: `counter`, `ledger.guard` (a name with members, split when the debug info describes
+ * `ledger`), `libc.so.6!name`. A variable the program's debug info describes stands for its
+ * value, as in C; any other symbol for its address.
+ */
 export interface SymbolNode extends Span {
   readonly kind: 'symbol';
   readonly name: string;
@@ -53,6 +57,79 @@ export interface CallNode extends Span {
   readonly kind: 'call';
   readonly fn: ReadFunction;
   readonly args: readonly Expr[];
+  /** What a failed read names instead of `fn` (a read made for a source-level name: "ledger.guard"). */
+  readonly label?: string;
+}
+
+/** `object.member` (after ')' or ']'; `a.b` alone is one SymbolNode) and `object->member`. */
+export interface MemberNode extends Span {
+  readonly kind: 'member';
+  readonly object: Expr;
+  readonly member: string;
+  readonly arrow: boolean;
+  /** Where the member's name starts (errors point at it). */
+  readonly memberStart: number;
+}
+
+/** `object[index]`. */
+export interface IndexNode extends Span {
+  readonly kind: 'index';
+  readonly object: Expr;
+  readonly index: Expr;
+}
+
+/** `*operand`. */
+export interface DerefNode extends Span {
+  readonly kind: 'deref';
+  readonly operand: Expr;
+}
+
+/** `&operand`: the address of a name or of any lvalue (`&ledger.slots[2]`). */
+export interface AddressNode extends Span {
+  readonly kind: 'address';
+  readonly operand: Expr;
+}
+
+/**
+ * A C type name in a cast or sizeof: `words` as written without qualifiers ("struct", "bin"
+ * or "unsigned", "long" or "uint32_t"), then `pointers` stars.
+ */
+export interface TypeNameNode extends Span {
+  readonly words: readonly string[];
+  readonly pointers: number;
+}
+
+/** `(type) operand`. */
+export interface CastNode extends Span {
+  readonly kind: 'cast';
+  readonly type: TypeNameNode;
+  readonly operand: Expr;
+}
+
+/** `sizeof(type)`, `sizeof expr`. */
+export interface SizeofNode extends Span {
+  readonly kind: 'sizeof';
+  readonly type: TypeNameNode | null;
+  readonly operand: Expr | null;
+}
+
+/**
+ * A static address in one module: the file address `offset` plus the module's load base at the
+ * checkpoint. Made by the engine when it resolves names through debug info, never parsed.
+ */
+export interface StaticNode extends Span {
+  readonly kind: 'static';
+  readonly module: string;
+  readonly offset: bigint;
+  readonly name: string;
+}
+
+/** An integer wrapped to `bits` bits and sign-extended when signed (casts, bitfields). Made by the engine, never parsed. */
+export interface ConvertNode extends Span {
+  readonly kind: 'convert';
+  readonly operand: Expr;
+  readonly bits: number;
+  readonly signed: boolean;
 }
 
 export type UnaryOp = '-' | '+' | '~' | '!';
@@ -70,7 +147,47 @@ export interface BinaryNode extends Span {
   readonly right: Expr;
 }
 
-export type Expr = NumberNode | FloatNode | StringNode | SymbolNode | RegisterNode | CallNode | UnaryNode | BinaryNode;
+export type Expr =
+  | NumberNode
+  | FloatNode
+  | StringNode
+  | SymbolNode
+  | RegisterNode
+  | CallNode
+  | UnaryNode
+  | BinaryNode
+  | MemberNode
+  | IndexNode
+  | DerefNode
+  | AddressNode
+  | CastNode
+  | SizeofNode
+  | StaticNode
+  | ConvertNode;
+
+/** The sub-expressions of a node. */
+export function childrenOf(e: Expr): Expr[] {
+  switch (e.kind) {
+    case 'call':
+      return [...e.args];
+    case 'unary':
+    case 'deref':
+    case 'address':
+    case 'cast':
+    case 'convert':
+      return [e.operand];
+    case 'sizeof':
+      return e.operand ? [e.operand] : [];
+    case 'binary':
+      return [e.left, e.right];
+    case 'member':
+      return [e.object];
+    case 'index':
+      return [e.object, e.index];
+    default:
+      return [];
+  }
+}
 
 /** Binding strength of binary operators, as in C (higher binds tighter). */
 export const PRECEDENCE: Readonly<Record<BinaryOp, number>> = {
@@ -101,39 +218,19 @@ export function isBooleanOp(op: BinaryOp | UnaryOp): boolean {
 
 /** Does evaluating this expression read registers? (Such predicates cannot use exact search's page jumps.) */
 export function usesRegisters(e: Expr): boolean {
-  switch (e.kind) {
-    case 'register':
-      return true;
-    case 'call':
-      return e.args.some(usesRegisters);
-    case 'unary':
-      return usesRegisters(e.operand);
-    case 'binary':
-      return usesRegisters(e.left) || usesRegisters(e.right);
-    default:
-      return false;
-  }
+  if (e.kind === 'register') return true;
+  if (e.kind === 'sizeof') return false; // not evaluated
+  return childrenOf(e).some(usesRegisters);
 }
 
 /** Every symbol the expression names (for resolving them up front and for completion). */
 export function symbolsOf(e: Expr, out: SymbolNode[] = []): SymbolNode[] {
-  switch (e.kind) {
-    case 'symbol':
-      out.push(e);
-      break;
-    case 'call':
-      for (const a of e.args) symbolsOf(a, out);
-      break;
-    case 'unary':
-      symbolsOf(e.operand, out);
-      break;
-    case 'binary':
-      symbolsOf(e.left, out);
-      symbolsOf(e.right, out);
-      break;
-  }
+  if (e.kind === 'symbol') out.push(e);
+  else for (const c of childrenOf(e)) symbolsOf(c, out);
   return out;
 }
+
+const printType = (t: TypeNameNode): string => t.words.join(' ') + (t.pointers ? ' ' + '*'.repeat(t.pointers) : '');
 
 /** Prints an expression back, fully parenthesised (tests and debugging). */
 export function printExpr(e: Expr): string {
@@ -154,5 +251,21 @@ export function printExpr(e: Expr): string {
       return `(${e.op}${printExpr(e.operand)})`;
     case 'binary':
       return `(${printExpr(e.left)} ${e.op} ${printExpr(e.right)})`;
+    case 'member':
+      return `${printExpr(e.object)}${e.arrow ? '->' : '.'}${e.member}`;
+    case 'index':
+      return `${printExpr(e.object)}[${printExpr(e.index)}]`;
+    case 'deref':
+      return `(*${printExpr(e.operand)})`;
+    case 'address':
+      return `(&${printExpr(e.operand)})`;
+    case 'cast':
+      return `((${printType(e.type)})${printExpr(e.operand)})`;
+    case 'sizeof':
+      return `sizeof(${e.type ? printType(e.type) : printExpr(e.operand!)})`;
+    case 'static':
+      return `${e.module}@0x${e.offset.toString(16)}`;
+    case 'convert':
+      return `${e.signed ? 'i' : 'u'}${e.bits}(${printExpr(e.operand)})`;
   }
 }

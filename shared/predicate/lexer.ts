@@ -10,7 +10,8 @@
  *   symbols   counter  buf.1  libc.so.6!malloc  ld-linux-x86-64.so.2!_dl_start
  *   functions u8 .. u64, i8 .. i64, f32, f64, ptr, cstr, bytes: a read-function name directly
  *             followed by '(' (otherwise the same name is an ordinary symbol)
- *   operators + - * / % & | ^ ~ ! << >> < <= > >= == != && || ( ) ,
+ *   operators + - * / % & | ^ ~ ! << >> < <= > >= == != && || ( ) , [ ] -> .
+ *             ('.' as a token only where it cannot continue a name: `rows[2].id`, `(p).x`)
  *
  * A name followed directly by '!' and a name is library-qualified: `x!y` has no other meaning,
  * because '!' is only ever a prefix operator. Library names may contain '-' and a '++' before a
@@ -32,7 +33,7 @@ export type Token =
 
 export type TokenKind = Token['kind'];
 
-const OPERATORS = ['<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '+', '-', '*', '/', '%', '&', '|', '^', '~', '!', '<', '>', '(', ')', ','];
+const OPERATORS = ['->', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '+', '-', '*', '/', '%', '&', '|', '^', '~', '!', '<', '>', '(', ')', ',', '[', ']', '.'];
 const FUNCTIONS = new Set<string>(READ_FUNCTIONS);
 const I64_MAX = (1n << 63n) - 1n;
 const U64_MAX = (1n << 64n) - 1n;

@@ -3,15 +3,21 @@
  * left associativity for binary operators and right-to-left prefix operators.
  *
  *   expr    := unary (binop unary)*
- *   unary   := ('-' | '+' | '~' | '!') unary | '&' symbol | primary
+ *   unary   := ('-' | '+' | '~' | '!' | '*' | '&') unary | '(' typename ')' unary
+ *            | 'sizeof' '(' typename ')' | 'sizeof' unary | postfix
+ *   postfix := primary ('.' name | '->' name | '[' expr ']')*
  *   primary := number | float | string | symbol | register | function '(' expr (',' expr)* ')' | '(' expr ')'
+ *   typename := ['struct' | 'union' | 'enum'] name | C base type words | typedef name, then '*'s
+ *
+ * A parenthesised name is a cast when a '*' follows the name (`(bin *)p`), when the name is a C
+ * type keyword, or when an operand follows the ')' (`(uint32_t)x`); else it is an expression.
  *
  * Every failure is a PredicateSyntaxError whose message ends with the 0-based position it
  * refers to ("expected ')' at 14"); formatPredicateError draws the caret. Nesting is limited
  * (MAX_DEPTH) so hostile input yields an error, not a stack overflow, and the parser makes
  * progress on every token, so it cannot hang.
  */
-import { PRECEDENCE, type BinaryOp, type Expr, type ReadFunction, type UnaryOp } from './ast.js';
+import { PRECEDENCE, type BinaryOp, type Expr, type ReadFunction, type TypeNameNode, type UnaryOp } from './ast.js';
 import { tokenize, type Token } from './lexer.js';
 
 export class PredicateSyntaxError extends Error {
@@ -28,6 +34,10 @@ export class PredicateSyntaxError extends Error {
 }
 
 export const MAX_DEPTH = 200;
+
+/** C's base type words: with 'struct', 'union', 'enum', the words that start a type name. */
+const BASE_WORDS = new Set(['unsigned', 'signed', 'char', 'short', 'int', 'long', 'float', 'double', 'void', '_Bool']);
+const TYPE_WORDS = new Set([...BASE_WORDS, 'struct', 'union', 'enum', 'const', 'volatile']);
 /** Height of the tree (a long chain a+b+c+... is as tall as it is long): keeps evaluators' recursion shallow. */
 export const MAX_HEIGHT = 1000;
 export const MAX_LENGTH = 65536;
@@ -142,21 +152,133 @@ class Parser {
 
   private unary(): Expr {
     const t = this.tok;
-    if (t.kind === 'operator' && (t.op === '-' || t.op === '+' || t.op === '~' || t.op === '!')) {
+    if (t.kind === 'operator' && (t.op === '-' || t.op === '+' || t.op === '~' || t.op === '!' || t.op === '*' || t.op === '&')) {
       this.pos++;
       this.enter();
       const operand = this.unary();
       this.depth--;
+      if (t.op === '*') return { kind: 'deref', operand, start: t.start, end: operand.end };
+      if (t.op === '&') {
+        if (operand.kind === 'number' || operand.kind === 'float' || operand.kind === 'string' || operand.kind === 'register') {
+          throw new PredicateSyntaxError(`'&' takes a symbol or an object (as in &counter, &ledger.slots[2]) at ${operand.start}`, operand.start, operand.end);
+        }
+        return { kind: 'address', operand, start: t.start, end: operand.end };
+      }
       return { kind: 'unary', op: t.op as UnaryOp, operand, start: t.start, end: operand.end };
     }
-    if (t.kind === 'operator' && t.op === '&') {
+    if (t.kind === 'symbol' && t.name === 'sizeof' && t.library === null) {
       this.pos++;
-      const s = this.tok;
-      if (s.kind !== 'symbol') this.error("'&' takes a symbol (as in &counter)", s);
-      this.pos++;
-      return { kind: 'symbol', name: s.name, library: s.library, start: t.start, end: s.end };
+      if (this.isOp('(') && this.startsTypeName(this.pos + 1)) {
+        this.pos++;
+        const type = this.typeName();
+        const close = this.tok;
+        this.expect(')', "')'");
+        return { kind: 'sizeof', type, operand: null, start: t.start, end: close.end };
+      }
+      this.enter();
+      const operand = this.unary();
+      this.depth--;
+      return { kind: 'sizeof', type: null, operand, start: t.start, end: operand.end };
     }
-    return this.primary();
+    if (t.kind === 'operator' && t.op === '(' && this.isCast()) {
+      this.pos++;
+      const type = this.typeName();
+      this.expect(')', "')' after the type name");
+      this.enter();
+      const operand = this.unary();
+      this.depth--;
+      return { kind: 'cast', type, operand, start: t.start, end: operand.end };
+    }
+    return this.postfix();
+  }
+
+  private postfix(): Expr {
+    let e = this.primary();
+    for (;;) {
+      const t = this.tok;
+      if (t.kind !== 'operator') return e;
+      if (t.op === '.' || t.op === '->') {
+        this.pos++;
+        const name = this.tok;
+        if (name.kind !== 'symbol' || name.library !== null) this.error(`expected a member name after '${t.op}'`, name);
+        this.pos++;
+        // `a->b.c` lexes as '->' and the name "b.c": one member access per part.
+        let at = name.start;
+        let arrow = t.op === '->';
+        for (const part of name.name.split('.')) {
+          if (part === '') this.error(`expected a member name after '.'`, name);
+          e = { kind: 'member', object: e, member: part, arrow, memberStart: at, start: e.start, end: at + part.length };
+          at += part.length + 1;
+          arrow = false;
+        }
+      } else if (t.op === '[') {
+        this.pos++;
+        this.enter();
+        const index = this.expr(0);
+        this.depth--;
+        const close = this.tok;
+        this.expect(']', "']'");
+        e = { kind: 'index', object: e, index, start: e.start, end: close.end };
+      } else {
+        return e;
+      }
+    }
+  }
+
+  /** Does a type name start at token i? */
+  private startsTypeName(i: number): boolean {
+    const t = this.tokens[i];
+    return t !== undefined && t.kind === 'symbol' && t.library === null && TYPE_WORDS.has(t.name);
+  }
+
+  /** At '(': is this a cast? (see the grammar above) */
+  private isCast(): boolean {
+    const i = this.pos + 1;
+    if (this.startsTypeName(i)) return true;
+    const name = this.tokens[i];
+    if (!name || name.kind !== 'symbol' || name.library !== null || name.name.includes('.')) return false;
+    const next = this.tokens[i + 1]!;
+    if (next.kind === 'operator' && next.op === '*') {
+      // `(name *)` or `(name **...)` closed right after the stars.
+      let j = i + 1;
+      while (this.tokens[j]?.kind === 'operator' && (this.tokens[j] as { op: string }).op === '*') j++;
+      const close = this.tokens[j];
+      return close !== undefined && close.kind === 'operator' && close.op === ')';
+    }
+    if (next.kind !== 'operator' || next.op !== ')') return false;
+    const after = this.tokens[i + 2];
+    return after !== undefined && (after.kind === 'symbol' || after.kind === 'number' || after.kind === 'float' || after.kind === 'function' || after.kind === 'register' || (after.kind === 'operator' && after.op === '('));
+  }
+
+  private typeName(): TypeNameNode {
+    const first = this.tok;
+    const words: string[] = [];
+    let end = first.end;
+    for (;;) {
+      const t = this.tok;
+      if (t.kind !== 'symbol' || t.library !== null) break;
+      if (t.name === 'const' || t.name === 'volatile' || t.name === 'restrict') {
+        this.pos++;
+        end = t.end;
+        continue;
+      }
+      const tag = words[0] === 'struct' || words[0] === 'union' || words[0] === 'enum';
+      if (tag && words.length === 2) break;
+      if (words.length > 0 && !tag && !(BASE_WORDS.has(t.name) && words.every((w) => BASE_WORDS.has(w)))) break;
+      words.push(t.name);
+      end = t.end;
+      this.pos++;
+    }
+    if (words.length === 0) this.error('expected a type name', first);
+    if ((words[0] === 'struct' || words[0] === 'union' || words[0] === 'enum') && words.length < 2) this.error(`expected a name after '${words[0]}'`);
+    let pointers = 0;
+    while (this.isOp('*')) {
+      end = this.tok.end;
+      this.pos++;
+      pointers++;
+      while (this.tok.kind === 'symbol' && ['const', 'volatile', 'restrict'].includes((this.tok as { name: string }).name)) this.pos++;
+    }
+    return { words, pointers, start: first.start, end };
   }
 
   private primary(): Expr {
@@ -173,6 +295,7 @@ class Parser {
         return { kind: 'string', bytes: t.bytes, start: t.start, end: t.end };
       case 'symbol':
         this.pos++;
+        if (t.library === null && t.name.endsWith('.')) this.error(`expected a member name after '.'`, { ...t, start: t.end - 1 });
         return { kind: 'symbol', name: t.name, library: t.library, start: t.start, end: t.end };
       case 'register':
         this.pos++;

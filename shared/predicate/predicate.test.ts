@@ -72,7 +72,7 @@ describe('parser', () => {
     expect(parsePredicate('1.5e3')).toMatchObject({ kind: 'float', value: 1500 });
     expect(parsePredicate('"a\\n\\x41\\0\\"é"')).toMatchObject({ kind: 'string', bytes: Uint8Array.from([97, 10, 65, 0, 34, 0xc3, 0xa9]) });
     expect(parsePredicate('counter')).toMatchObject({ kind: 'symbol', name: 'counter', library: null });
-    expect(parsePredicate('&counter')).toMatchObject({ kind: 'symbol', name: 'counter', start: 0, end: 8 });
+    expect(parsePredicate('&counter')).toMatchObject({ kind: 'address', operand: { kind: 'symbol', name: 'counter', start: 1, end: 8 }, start: 0, end: 8 });
     expect(parsePredicate('buf.1')).toMatchObject({ kind: 'symbol', name: 'buf.1' });
     expect(parsePredicate('libc.so.6!malloc')).toMatchObject({ kind: 'symbol', name: 'malloc', library: 'libc.so.6' });
     expect(parsePredicate('libstdc++.so.6!_Znwm')).toMatchObject({ kind: 'symbol', name: '_Znwm', library: 'libstdc++.so.6' });
@@ -82,7 +82,7 @@ describe('parser', () => {
     expect(parsePredicate('$rip')).toMatchObject({ kind: 'register', name: 'rip', thread: { kind: 'main' } });
     expect(parsePredicate('$2.rax')).toMatchObject({ kind: 'register', name: 'rax', thread: { kind: 'index', index: 2 } });
     expect(parsePredicate('$tid:1234.RSP')).toMatchObject({ kind: 'register', name: 'rsp', thread: { kind: 'tid', tid: 1234 } });
-    expect(p('u32(&guard + 4) != 0xdeadbeef')).toBe('(u32((guard + 4)) != 0xdeadbeef)');
+    expect(p('u32(&guard + 4) != 0xdeadbeef')).toBe('(u32(((&guard) + 4)) != 0xdeadbeef)');
     expect(p('cstr(ptr(head + 8)) == "hi"')).toBe('(cstr(ptr((head + 8))) == "hi")');
     expect(p('bytes(buf, 4) == "\\x01\\x02\\x03\\x04"')).toBe('(bytes(buf, 4) == "\\u0001\\u0002\\u0003\\u0004")');
     // A read-function name not followed by '(' is an ordinary symbol.
@@ -103,7 +103,7 @@ describe('parser', () => {
       ['(1 + 2', 6, /expected '\)' at 6/],
       ['u32(&guard + 4 == 0', 19, /expected '\)' at 19/],
       ['1 +', 3, /expected an operand, found the end at 3/],
-      ['1 + * 2', 4, /expected an operand, found '\*' at 4/],
+      ['1 + / 2', 4, /expected an operand, found '\/' at 4/],
       ['1 2', 2, /expected an operator or the end, found number at 2/],
       ['(1))', 3, /unmatched '\)' at 3/],
       ['x = 1', 2, /unexpected character '=' at 2 \(did you mean '=='\?\)/],

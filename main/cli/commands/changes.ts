@@ -5,8 +5,10 @@
  * checkpoint.
  *
  * ADDRESS is an address expression at --from (main/api/locations.ts): a number, a symbol,
- * `symbol+8`, `lib.so!name`, even `ptr(head)+8`. Without --len the length is the symbol's size when ADDRESS is a bare
- * symbol of 1..4096 bytes, else 8.
+ * `symbol+8`, `lib.so!name`, `ptr(head)+8`, or an expression over the program's debug info
+ * (`ledger.guard`). Without --len the length is the size of its type when the debug info
+ * describes it (`changes REC ledger.guard`), or the symbol's size when ADDRESS is a bare symbol
+ * of 1..4096 bytes, else 8.
  * JSON: {"changes":[{"checkpoint":K,"old":"hex","new":"hex"}]} (null where unmapped).
  */
 import { bytesToHex } from '../../../shared/api/bytes.js';
@@ -37,6 +39,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const from = engine.checkCheckpoint(range.from ?? 0, '--from checkpoint');
     const location = resolveLocation(engine, addrExpr!, from);
     const address = location.address;
+    if (lenOpt === undefined && location.type !== null && location.size !== null && location.size > 4096) {
+      throw new CliError(`changes: '${addrExpr}' is ${location.size} bytes, more than the 4096 changes follows: name a member or an element, or give --len`);
+    }
     const len = lenOpt ?? (location.size !== null && location.size <= 4096 ? location.size : 8);
     const r = await engine.changes(address, len, { ...range, signal, ...(onProgress ? { onProgress } : {}), ...(limit !== undefined ? { limit } : {}) });
     if (values.json) {

@@ -3,8 +3,11 @@
  * checkpoint (a partial rollback: only the pages touched are rebuilt).
  *
  * ADDRESS is an address expression (main/api/locations.ts): a number (0x... or decimal), a
- * symbol of the program, `name+OFFSET`, `lib.so!name`, `ptr(head)+8`. Without --len or --type the length is the symbol's size (when it has one,
- * up to 4 KiB), else 16 bytes.
+ * symbol of the program, `name+OFFSET`, `lib.so!name`, `ptr(head)+8`, or an expression over
+ * the program's debug info (`ledger.guard`, `head->next->sku`, `table.rows[2]`): without --len
+ * or --type such an expression is printed by its type, as gdb's print does (JSON:
+ * {"expression","address","type","size","value"}). Otherwise, without --len or --type, the
+ * length is the symbol's size (when it has one, up to 4 KiB), else 16 bytes.
  */
 import { resolveLocation } from '../../api/locations.js';
 import type { RecordingReader } from '../../store/types.js';
@@ -81,6 +84,14 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   if (len !== undefined && (len < 1 || len > 1 << 24)) throw new CliError('read: --len must be between 1 and 16777216', 2);
   return runQuery('read', io, recPath, { expr: addrExpr ?? null, upTo: at ?? null }, async ({ engine, reader }) => {
     engine.checkCheckpoint(at!);
+    const typed = len === undefined && type === undefined ? engine.readTyped(addrExpr!, at!) : null;
+    if (typed) {
+      if (values.json) {
+        const { expression, address, type: t, size, value } = typed;
+        io.stdout(JSON.stringify({ checkpoint: at, expression, address: address === null ? null : hex(address), type: t, size, value }) + '\n');
+      } else io.stdout(`${typed.text}\n`);
+      return 0;
+    }
     const { address, size } = resolveLocation(engine, addrExpr!, at!);
     const n = type ? TYPES[type] : (len ?? (size !== null && size <= 4096 ? size : 16));
     if (address + BigInt(type === 'cstr' ? 1 : n) > ADDRESS_SPACE_END) throw new CliError(`read: ${n} bytes at ${hex(address)} run past the end of the 64-bit address space`);
