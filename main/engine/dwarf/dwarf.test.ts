@@ -258,7 +258,7 @@ describe('damaged debug info', () => {
           expect(sizeOf(v.type)).toBeGreaterThanOrEqual(0);
         }
       } catch (e) {
-        if (!(e instanceof DwarfError)) throw new Error(`trial ${trial} (${target}): ${(e as Error).stack}`);
+        if (!(e instanceof DwarfError)) throw new Error(`trial ${trial} (${target}): ${(e as Error).stack}`, { cause: e });
         errors++;
       }
     }
