@@ -5,6 +5,7 @@
  *
  * Sections: recording (real recorder on heap_words), store and queries on synthetic
  * recordings written through the real writer (1M checkpoints; 100k with --quick);
+ * real-scale (bench/real-scale.ts: info, open and the output query on real CLI recordings);
  * real-programs, when-did-it-go-bad and storage (bench/peers.ts: Debian programs and gdb);
  * reliability (bench/reliability.ts, the long suite: full runs or --only=reliability).
  */
@@ -14,6 +15,7 @@ import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchEngine } from '../main/engine/bench.js';
 import { benchRealPrograms, benchStorage, benchWhenDidItGoBad, PeerRecordings } from './peers.js';
+import { benchRealScale } from './real-scale.js';
 import { benchRecording } from './recording.js';
 import { reliabilityFigures, runLongReliability } from './reliability.js';
 
@@ -63,6 +65,10 @@ async function main(): Promise<void> {
       for (const row of r.rows) figures[`${row.name} ms`] = +row.ms.toFixed(3);
       sections.push({ name: `queries_${n}`, figures });
     }
+  }
+
+  if (wants('real-scale')) {
+    sections.push({ name: 'real-scale', figures: await benchRealScale(quick, log) });
   }
 
   if (wants('timeline')) {

@@ -18,6 +18,7 @@ import { basename, join, resolve } from 'node:path';
 import { bytesToHex, ByteMask, fromHex64, toHex64 } from '../../shared/api/bytes.js';
 import {
   ApiError,
+  TERMINAL_TAIL,
   toErrorJson,
   validateCall,
   type AnyEvent,
@@ -92,7 +93,6 @@ interface Session {
 }
 
 const PAGE = 4096n;
-const TERMINAL_TAIL = 1 << 20;
 const SOURCE_MAX = 4 << 20;
 /** Registers in the order a debugger shows them. */
 const REGISTER_ORDER: readonly (typeof GP_NAMES)[number][] = [
@@ -219,7 +219,7 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
   private summary(rec: string, { reader }: Open): RecordingSummary {
     const n = reader.checkpointCount;
     const s = reader.stats;
-    const duration = n > 1 ? reader.checkpoint(n - 1).timeNs - reader.checkpoint(0).timeNs : 0n;
+    const duration = reader.overview.durationNs;
     return {
       rec,
       path: reader.path,
@@ -228,6 +228,7 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
       exit: reader.exit,
       stats: { ...s, reduction: s.storedBytes > 0 ? s.rawBytes / s.storedBytes : 0 },
       durationNs: duration.toString(),
+      damage: reader.lossReport(),
     };
   }
 
@@ -375,13 +376,23 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
     return text;
   }
 
-  async terminal({ rec, k }: ParamsOf<'terminal'>): Promise<TerminalSnapshot> {
+  async terminal({ rec, k, end, maxBytes }: ParamsOf<'terminal'>): Promise<TerminalSnapshot> {
     const { reader, engine } = this.get(rec);
     engine.checkCheckpoint(k);
-    const { data, totalBytes: total } = reader.terminalTail(k, TERMINAL_TAIL);
-    let text = new TextDecoder().decode(data);
-    if (total > TERMINAL_TAIL) text = text.slice(text.indexOf('\n') + 1);
-    return { text, totalBytes: total, truncated: total > TERMINAL_TAIL };
+    const total = reader.terminalTail(k, 0).totalBytes;
+    if (end !== undefined && end > total) throw new ApiError(`terminal: byte ${end} is past the ${total} bytes printed by checkpoint ${k}`, 'invalid-params');
+    const to = end ?? total;
+    let from = Math.max(0, to - (maxBytes ?? TERMINAL_TAIL));
+    let data = reader.terminalBytes(from, to);
+    if (from > 0) {
+      // Cut at a line start, so the text does not begin inside a line (or an escape sequence).
+      const nl = data.indexOf(0x0a);
+      if (nl >= 0) {
+        data = data.subarray(nl + 1);
+        from += nl + 1;
+      }
+    }
+    return { text: new TextDecoder().decode(data), totalBytes: total, truncated: from > 0, from };
   }
 
   // ------------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ export async function runQuery(
   predicate: string | null,
   body: (ctx: QueryContext) => Promise<number>,
 ): Promise<number> {
-  const reader = await openForCli(recPath, command);
+  const reader = await openForCli(recPath, command, io);
   const engine = new Engine(reader);
   const controller = new AbortController();
   const onSigint = (): void => controller.abort(new Error('interrupted'));

@@ -6,16 +6,7 @@ import { openForCli } from '../recording.js';
 
 export function recordingInfo(r: RecordingReader) {
   const n = r.checkpointCount;
-  const first = n > 0 ? r.checkpoint(0) : null;
-  const last = n > 0 ? r.checkpoint(n - 1) : null;
-  let threads = 0;
-  for (let k = 0; k < n; k++) threads = Math.max(threads, r.checkpoint(k).threads);
-  const durationNs = first && last ? last.timeNs - first.timeNs : 0n;
-  const triggers: Record<string, number> = {};
-  for (let k = 0; k < n; k++) {
-    const t = r.checkpoint(k).trigger;
-    triggers[t] = (triggers[t] ?? 0) + 1;
-  }
+  const { triggers, maxThreads: threads, durationNs } = r.overview;
   return {
     path: r.path,
     program: r.meta.program,
@@ -38,6 +29,7 @@ export function recordingInfo(r: RecordingReader) {
     dedupHits: r.stats.dedupHits,
     deltaBlobs: r.stats.deltaBlobs,
     fullBlobs: r.stats.fullBlobs,
+    losses: r.lossReport().map((message, i) => ({ ...r.losses[i]!, message })),
   };
 }
 
@@ -61,6 +53,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         `threads     ${info.threads}`,
         `exit        ${exit}`,
         `storage     ${info.rawBytes} bytes of pages received, ${info.storedBytes} bytes on disk (${(info.reduction * 100).toFixed(2)}% smaller)`,
+        ...info.losses.map((l) => `damaged     ${l.message}`),
         '',
       ].join('\n'),
     );

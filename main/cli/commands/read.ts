@@ -85,7 +85,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   });
   const [recPath, addrExpr, extra] = positionals;
   if (extra !== undefined) throw new CliError(`read: unexpected argument '${extra}'`, 2);
-  const r = await openForCli(recPath, 'read');
+  const r = await openForCli(recPath, 'read', io);
   try {
     const at = parseIndex(values.at, '--at');
     if (at === undefined) throw new CliError('read: --at K is required', 2);
