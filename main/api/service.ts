@@ -53,6 +53,7 @@ import { PredicateSyntaxError } from '../../shared/predicate/parser.js';
 import { Engine, EngineError } from '../engine/engine.js';
 import { GP_NAMES, type DecodedRegisters } from '../engine/registers.js';
 import { SymbolError } from '../engine/symbols.js';
+import { fileChange } from '../store/identity.js';
 import { RecordError, RecordingSession, type RecordOptions } from '../recorder/session.js';
 import { openRecording as openStore } from '../store/reader.js';
 import { RecordingError, UnmappedError, type RecordingReader } from '../store/types.js';
@@ -229,6 +230,7 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
       stats: { ...s, reduction: s.storedBytes > 0 ? s.rawBytes / s.storedBytes : 0 },
       durationNs: duration.toString(),
       damage: reader.lossReport(),
+      programChanged: reader.meta.programFile ? fileChange(reader.meta.program, reader.meta.programFile) : null,
     };
   }
 

@@ -81,6 +81,8 @@ export interface RecordingSummary {
   readonly durationNs: string;
   /** What the recording lost to damage in its log, one sentence each (where, how many bytes, which checkpoints); empty when intact. */
   readonly damage: readonly string[];
+  /** Why the program's file on disk is not the one recorded (its symbols are then not used), or null. */
+  readonly programChanged: string | null;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { RecordingReader } from '../../store/types.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliIo } from '../io.js';
 import { openForCli } from '../recording.js';
+import { fileChange } from '../../store/identity.js';
 
 export function recordingInfo(r: RecordingReader) {
   const n = r.checkpointCount;
@@ -29,6 +30,7 @@ export function recordingInfo(r: RecordingReader) {
     dedupHits: r.stats.dedupHits,
     deltaBlobs: r.stats.deltaBlobs,
     fullBlobs: r.stats.fullBlobs,
+    programChanged: r.meta.programFile ? fileChange(r.meta.program, r.meta.programFile) : null,
     losses: r.lossReport().map((message, i) => ({ ...r.losses[i]!, message })),
   };
 }
@@ -53,6 +55,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         `threads     ${info.threads}`,
         `exit        ${exit}`,
         `storage     ${info.rawBytes} bytes of pages received, ${info.storedBytes} bytes on disk (${(info.reduction * 100).toFixed(2)}% smaller)`,
+        ...(info.programChanged ? [`warning     the program's file is not the one recorded: ${info.programChanged}; its symbols are not used`] : []),
         ...info.losses.map((l) => `damaged     ${l.message}`),
         '',
       ].join('\n'),

@@ -18,7 +18,8 @@ const CSTR_MAX = 4096;
 
 /** The address of ADDRESS at checkpoint k, and the size of the symbol it names (0 if none). */
 export function resolveAddress(r: RecordingReader, k: number, expr: string, cache = new ElfCache()): { address: bigint; size: number } {
-  const symbols = new SymbolTable(r.mapsAt(k), r.programAt(k), cache);
+  const program = r.programAt(k);
+  const symbols = new SymbolTable(r.mapsAt(k), program, cache, program === r.meta.program ? r.meta.programFile : undefined);
   try {
     const address = symbols.resolve(expr);
     const name = /^(?:[^\s!]+!)?([A-Za-z_][\w.]*)$/.exec(expr.trim());
