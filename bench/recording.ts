@@ -14,6 +14,7 @@
  *   ingest_k16_MBps, ingest_k256_MBps >= 250 (the writer alone on heap_words' messages)
  *   syscall_k16_reduction >= 0.99 (stored bytes, index included, against raw page bytes)
  *   scale_1M_open_ms < 1,000, scale_1M_read_median_us < 50 (and the same at 10M)
+ *   scale_1M_info_ms < 100 (what `delorean info` shows, after the open)
  * recorder_only_* is the recorder writing to /dev/null, without DeLorean: with the end-to-end
  * figure it says which side a checkpoint's time goes to.
  *
@@ -27,6 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecordingSession, type RecordOptions } from '../main/recorder/session.js';
 import { HEAP_WORDS_HELLO, HeapWords } from './workloads/heap-words.js';
+import { recordingInfo } from '../main/cli/commands/info.js';
 import { openRecording } from '../main/store/reader.js';
 import { SYN, writeSyntheticRecording } from '../main/store/synthetic.js';
 import { RecordingWriter } from '../main/store/writer.js';
@@ -202,6 +204,9 @@ export async function benchScale(n: number, keepDir?: string): Promise<Recording
         firstReadUs = (performance.now() - t1) * 1000;
         out[`scale_${tag}_reduction`] = +(1 - r.stats.storedBytes / r.stats.rawBytes).toFixed(4);
         out[`scale_${tag}_stored_MB`] = +(r.stats.storedBytes / 1e6).toFixed(1);
+        const t2 = performance.now();
+        recordingInfo(r);
+        out[`scale_${tag}_info_ms`] = +(performance.now() - t2).toFixed(2);
       }
       r.close();
     }

@@ -6,6 +6,7 @@
  * Sections: recording (real recorder on heap_words), store and queries on synthetic
  * recordings written through the real writer (1M checkpoints; 100k with --quick);
  * names (bench/names.ts: debug info load, resolution, searches by name vs typed reads);
+ * real-scale (bench/real-scale.ts: info, open and the output query on real CLI recordings);
  * real-programs, when-did-it-go-bad and storage (bench/peers.ts: Debian programs and gdb);
  * behave (bench/behave.ts: the behaviour programs, every mode, five rounds);
  * reliability (bench/reliability.ts, the long suite: full runs or --only=reliability);
@@ -19,6 +20,7 @@ import { benchEngine } from '../main/engine/bench.js';
 import { benchRealPrograms, benchStorage, benchWhenDidItGoBad, PeerRecordings } from './peers.js';
 import { benchBehave } from './behave.js';
 import { benchNames } from './names.js';
+import { benchRealScale } from './real-scale.js';
 import { benchRecording } from './recording.js';
 import { reliabilityFigures, runLongReliability } from './reliability.js';
 import { replayStream } from './streams.js';
@@ -74,6 +76,10 @@ async function main(): Promise<void> {
   if (wants('names')) {
     log('names: SQLite debug info load and resolution, searches with names vs typed reads ...');
     sections.push({ name: 'names', figures: await benchNames(quick) });
+  }
+
+  if (wants('real-scale')) {
+    sections.push({ name: 'real-scale', figures: await benchRealScale(quick, log) });
   }
 
   if (wants('timeline')) {

@@ -19,6 +19,7 @@ import { bytesToHex, ByteMask, fromHex64, toHex64 } from '../../shared/api/bytes
 import { storageReduction, symbolWithOffset } from '../../shared/api/format.js';
 import {
   ApiError,
+  TERMINAL_TAIL,
   toErrorJson,
   validateCall,
   type AnyEvent,
@@ -52,6 +53,7 @@ import { Engine } from '../engine/engine.js';
 import { GP_NAMES } from '../engine/registers.js';
 import { RecordingSession, type RecordOptions } from '../recorder/session.js';
 import { UnmappedError, type RecordingReader } from '../store/types.js';
+import { fileChange } from '../store/identity.js';
 import type { ApiEndpoint } from './endpoint.js';
 import { lostCheckpoints, refuseLost, toApiError } from './errors.js';
 import { diffJson, mapJson } from './json.js';
@@ -93,7 +95,6 @@ interface Session {
 }
 
 const PAGE = 4096n;
-const TERMINAL_TAIL = 1 << 20;
 const SOURCE_MAX = 4 << 20;
 /** Registers in the order a debugger shows them. */
 const REGISTER_ORDER: readonly (typeof GP_NAMES)[number][] = [
@@ -217,7 +218,7 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
   private summary(rec: string, { reader }: Open): RecordingSummary {
     const n = reader.checkpointCount;
     const s = reader.stats;
-    const duration = n > 1 ? reader.checkpoint(n - 1).timeNs - reader.checkpoint(0).timeNs : 0n;
+    const duration = reader.overview.durationNs;
     return {
       rec,
       path: reader.path,
@@ -226,7 +227,8 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
       exit: reader.exit,
       stats: { ...s, reduction: storageReduction(s.rawBytes, s.storedBytes) },
       durationNs: duration.toString(),
-      damage: lostCheckpoints(reader),
+      damage: [...(lostCheckpoints(reader) === null ? [] : [lostCheckpoints(reader)!]), ...reader.lossReport()],
+      programChanged: reader.meta.programFile ? fileChange(reader.meta.program, reader.meta.programFile) : null,
     };
   }
 
@@ -343,13 +345,23 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
     return text;
   }
 
-  async terminal({ rec, k }: ParamsOf<'terminal'>): Promise<TerminalSnapshot> {
+  async terminal({ rec, k, end, maxBytes }: ParamsOf<'terminal'>): Promise<TerminalSnapshot> {
     const { reader, engine } = this.get(rec);
     engine.checkCheckpoint(k);
-    const { data, totalBytes: total } = reader.terminalTail(k, TERMINAL_TAIL);
-    let text = new TextDecoder().decode(data);
-    if (total > TERMINAL_TAIL) text = text.slice(text.indexOf('\n') + 1);
-    return { text, totalBytes: total, truncated: total > TERMINAL_TAIL };
+    const total = reader.terminalTail(k, 0).totalBytes;
+    if (end !== undefined && end > total) throw new ApiError(`terminal: byte ${end} is past the ${total} bytes printed by checkpoint ${k}`, 'invalid-params');
+    const to = end ?? total;
+    let from = Math.max(0, to - (maxBytes ?? TERMINAL_TAIL));
+    let data = reader.terminalBytes(from, to);
+    if (from > 0) {
+      // Cut at a line start, so the text does not begin inside a line (or an escape sequence).
+      const nl = data.indexOf(0x0a);
+      if (nl >= 0) {
+        data = data.subarray(nl + 1);
+        from += nl + 1;
+      }
+    }
+    return { text: new TextDecoder().decode(data), totalBytes: total, truncated: from > 0, from };
   }
 
   // ------------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ export async function runQuery(
   body: (ctx: QueryContext) => Promise<number>,
 ): Promise<number> {
   const { expr, upTo } = query;
-  const reader = await openForCli(recPath, command);
+  const reader = await openForCli(recPath, command, io);
   const engine = new Engine(reader);
   const controller = new AbortController();
   const onSigint = (): void => controller.abort(new Error('interrupted'));

@@ -259,7 +259,7 @@ export class Engine {
       const program = this.reader.programAt(k);
       const key = `${program}\n${maps.filter((m) => m.offset === 0n && m.path.startsWith('/')).map((m) => `${m.start} ${m.inode} ${m.path}`).join('\n')}`;
       t = this.symbolsByKey.get(key);
-      if (!t) this.symbolsByKey.set(key, (t = new SymbolTable(maps, program, this.elfCache)));
+      if (!t) this.symbolsByKey.set(key, (t = new SymbolTable(maps, program, this.elfCache, program === this.reader.meta.program ? this.reader.meta.programFile : undefined)));
       this.symbolsByMaps.set(maps, t);
     }
     return t;

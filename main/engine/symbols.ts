@@ -16,7 +16,8 @@
  */
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { MapEntry } from '../../shared/model/recording.js';
+import type { FileIdentity, MapEntry } from '../../shared/model/recording.js';
+import { fileChange } from '../store/identity.js';
 import { ElfError, readElfFile, type ElfFile, type ElfSymbol } from './elf.js';
 
 export class SymbolError extends Error {
@@ -32,6 +33,14 @@ export class SymbolError extends Error {
 /** Parsed ELF files by path + inode; failures are cached too (a data file stays a data file). */
 export class ElfCache {
   private readonly files = new Map<string, ElfFile | ElfError>();
+  private readonly changes = new Map<string, string | null>();
+
+  /** Why the file at path is not the recorded one (null: it is), checked once per cache. */
+  change(path: string, recorded: FileIdentity): string | null {
+    const key = `${path}\0${recorded.sha256}`;
+    if (!this.changes.has(key)) this.changes.set(key, fileChange(path, recorded));
+    return this.changes.get(key)!;
+  }
 
   get(path: string, inode: number): ElfFile | ElfError {
     const key = `${path}\0${inode}`;
@@ -88,7 +97,11 @@ export class SymbolTable {
   private readonly byName = new Map<string, SymbolInfo[]>();
   private readonly sorted: SymbolInfo[];
 
-  constructor(maps: readonly MapEntry[], programPath: string, cache: ElfCache) {
+  /** Why the program's own symbols are left out (its file is not the one recorded), or null. */
+  readonly programChanged: string | null = null;
+
+  /** `programFile`: the executable's identity as recorded; a file on disk that differs gives no symbols (never wrong ones). */
+  constructor(maps: readonly MapEntry[], programPath: string, cache: ElfCache, programFile?: FileIdentity) {
     const warnings: string[] = [];
     const modules: Module[] = [];
     const seen = new Set<string>();
@@ -97,6 +110,14 @@ export class SymbolTable {
       const key = `${m.path}\0${m.inode}`;
       if (seen.has(key)) continue;
       seen.add(key);
+      if (m.path === programPath && programFile) {
+        const change = cache.change(m.path, programFile);
+        if (change) {
+          this.programChanged = `the program ${m.path} is not the file that was recorded: ${change}; its symbols, types and lines would be wrong (rebuild it as it was, or record again)`;
+          warnings.push(this.programChanged);
+          continue;
+        }
+      }
       const elf = cache.get(m.path, m.inode);
       if (elf instanceof ElfError) continue;
       if (elf.loads.length === 0) continue;
@@ -171,6 +192,7 @@ export class SymbolTable {
     const list = this.byName.get(name);
     if (!list || list.length === 0) {
       const near = nearest(name, [...this.byName.keys()]);
+      if (this.programChanged) throw new SymbolError(`cannot resolve '${name}': ${this.programChanged}`);
       throw new SymbolError(`unknown symbol '${name}'${didYouMean(near)}`, near);
     }
     return list[0]!;

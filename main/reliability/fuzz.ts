@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { CliIo } from '../cli/io.js';
 import { main } from '../cli/main.js';
 import { openRecording } from '../store/reader.js';
-import { RecordingError, type RecordingReader } from '../store/types.js';
+import { LostError, RecordingError, type RecordingReader } from '../store/types.js';
 import { delorean } from '../testing/cli.js';
 import { fuzzArgv, fuzzPredicate, type ArgvPools } from './generators.js';
 import { prng } from '../testing/prng.js';
@@ -123,9 +123,9 @@ const json = (v: unknown): string => JSON.stringify(v, (_, x) => (typeof x === '
  * A digest of what a reader returns about checkpoint k: record, map, registers, output so far,
  * and the pages of every writable mapping (of every readable one when `all`).
  */
-export function digestCheckpoint(r: RecordingReader, k: number, all = false): string {
+export function digestCheckpoint(r: RecordingReader, k: number, all = false, recorded?: { index: number }): string {
   const h = createHash('sha256');
-  h.update(json(r.checkpoint(k)));
+  h.update(json(recorded ? { ...r.checkpoint(k), index: recorded.index } : r.checkpoint(k)));
   const maps = r.mapsAt(k);
   h.update(json(maps));
   for (const t of r.registersAt(k)) {
@@ -137,7 +137,8 @@ export function digestCheckpoint(r: RecordingReader, k: number, all = false): st
     if (!m.perms.startsWith('r') || m.path.startsWith('[v') || (!all && m.perms[1] !== 'w')) continue;
     for (let a = m.start; a < m.end; a += 4096n) h.update(r.pageAt(k, a));
   }
-  for (const chunk of r.terminalOutput(k)) h.update(chunk.data);
+  // Output records lost to damage leave a gap in the output, which the reader reports as a loss.
+  if (!recorded) for (const chunk of r.terminalOutput(k)) h.update(chunk.data);
   h.update(r.programAt(k));
   return h.digest('hex');
 }
@@ -148,6 +149,8 @@ export interface DamageStats {
   intact: number;
   /** Opened with fewer checkpoints (a cut tail), every one of them exact. */
   cut: number;
+  /** Opened past damage in the log, which it reports; every checkpoint read is exact or says it was lost. */
+  lost: number;
   /** Refused, or a read refused, with a RecordingError. */
   refused: number;
   /** Largest RSS growth over one case, bytes. */
@@ -166,13 +169,15 @@ export async function damageRecording(recording: string, work: string, seed: num
   const r0 = await openRecording(recording, { readOnly: true });
   let pristine: string[];
   let lastAll: string;
+  let pristineNoOutput: string[];
   try {
     pristine = Array.from({ length: r0.checkpointCount }, (_, k) => digestCheckpoint(r0, k));
+    pristineNoOutput = Array.from({ length: r0.checkpointCount }, (_, k) => digestCheckpoint(r0, k, false, { index: k }));
     lastAll = digestCheckpoint(r0, r0.checkpointCount - 1, true);
   } finally {
     r0.close();
   }
-  const stats: DamageStats = { cases: 0, intact: 0, cut: 0, refused: 0, maxRssGrowth: 0 };
+  const stats: DamageStats = { cases: 0, intact: 0, cut: 0, lost: 0, refused: 0, maxRssGrowth: 0 };
   const restore = (): void => {
     for (const n of readdirSync(work)) if (!files.has(n)) rmSync(join(work, n), { force: true, recursive: true });
     for (const n of files.keys()) copyFileSync(join(recording, n), join(work, n));
@@ -185,6 +190,25 @@ export async function damageRecording(recording: string, work: string, seed: num
     try {
       r = await openRecording(work, { readOnly: true });
       if (r.checkpointCount > pristine.length) throw new Error(`${what}: ${r.checkpointCount} checkpoints, more than the ${pristine.length} recorded`);
+      if (r.losses.length > 0) {
+        // Damage in the log, resynchronised past: every checkpoint read is the one the recorder
+        // numbered so, exact, or says what it lost (LostError).
+        const lossReport = r.lossReport();
+        if (lossReport.length !== r.losses.length || lossReport.some((l) => !/log bytes \d+\.\.\d+ \(\d+ bytes\)/.test(l))) throw new Error(`${what}: a loss is not described: ${lossReport.join('; ')}`);
+        for (let k = 0; k < r.checkpointCount; k++) {
+          const index = r.recordedIndex(k);
+          let d: string;
+          try {
+            d = digestCheckpoint(r, k, false, { index });
+          } catch (e) {
+            if (e instanceof LostError) continue;
+            throw e;
+          }
+          if (d !== pristineNoOutput[index]) throw new Error(`${what}: checkpoint ${k} (recorded as ${index}) reads back different from what was recorded`);
+        }
+        stats.lost++;
+        return;
+      }
       for (let k = 0; k < r.checkpointCount; k++) {
         if (digestCheckpoint(r, k) !== pristine[k]) throw new Error(`${what}: checkpoint ${k} reads back different from what was recorded`);
       }

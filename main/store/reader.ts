@@ -21,26 +21,27 @@
  */
 import { closeSync, fstatSync, ftruncateSync, lstatSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import type { CheckpointInfo, ExitInfo, MapEntry, RecordingMeta, RecordingStats, ThreadRegisters } from '../../shared/model/recording.js';
 import { parseMaps } from '../../shared/model/recording.js';
-import { TRIGGER_NAMES } from '../../shared/protocol/wire.js';
+import { TRIGGER_NAMES, type TriggerName } from '../../shared/protocol/wire.js';
 import { BlobStore } from './blobs.js';
 import { checkHeader, openFile, readAt } from './files.js';
-import { HEADER_SIZE, LOCK_FILE, LOG_FILE, MAGIC_LOG, PAGE_SHIFT_N, PAGE_MASK_N, PAGE_SIZE, RECORD_HEADER, SEGMENT_RE, SEGMENT_SPAN, segmentFile } from './format.js';
+import { HEADER_SIZE, LOCK_FILE, LOG_FILE, MAGIC_LOG, PAGE_SHIFT_N, PAGE_MASK_N, PAGE_SIZE, SEGMENT_RE, SEGMENT_SPAN, segmentFile } from './format.js';
 import { checkRecord, type LogStop, scanLog } from './log.js';
 import { Lru } from './lru.js';
-import { RecordingIndex, type Warning } from './recording-index.js';
+import { describeLoss, type Loss, OUTPUT_RECORD_OVERHEAD, RecordingIndex, type Warning } from './recording-index.js';
 import { type CheckpointRecord, decodeCheckpoint, decodeTagged } from './records.js';
 import { type BlockRef, DEFAULT_SEGMENT_CHECKPOINTS, FILE_HEAD, type LogRef, type PageEntries, type ResidentRun, type RunColumns, type RunIndex, SegmentFile, type StoredRun } from './index-segments.js';
 import type { SealedRun } from './recording-index.js';
 import { LONGER_LOG, loadSnapshot, writeSnapshot } from './snapshot.js';
 import { PageRangeCursor } from './range-cursor.js';
-import { type CheckpointColumns, type RangeCursor, RecordingError, type RecordingReader, type SummaryLevel, type TerminalChunk, UnmappedError } from './types.js';
+import { type CheckpointColumns, type RangeCursor, RecordingError, type RecordingOverview, type RecordingReader, type SummaryLevel, type TerminalChunk, UnmappedError } from './types.js';
 import { upperBound } from '../../shared/sorted.js';
 
 const ADDRESS_LIMIT = 1n << 64n;
-/** An output record's bytes besides the output: the record header and the checkpoint tag. */
-const OUTPUT_RECORD_OVERHEAD = RECORD_HEADER + 4;
+/** Most log bytes one read of output records takes (they lie among checkpoint records). */
+const OUTPUT_WINDOW = 1 << 20;
 
 export interface OpenOptions {
   /** Never modify the recording (default false: a writable open repairs a crashed recording). */
@@ -164,7 +165,13 @@ export class Reader implements RecordingReader {
 
   /** Applies the log records after the index's end, up to `size`. */
   private scan(size: number): void {
-    const result = scanLog(this.logFd, this.index.logEnd, size, (rec) => this.index.apply(rec, (hw) => this.segmentHolds(hw)));
+    const result = scanLog(
+      this.logFd,
+      this.index.logEnd,
+      size,
+      (rec) => this.index.apply(rec, (hw) => this.segmentHolds(hw)),
+      (damage) => this.index.noteDamage(damage),
+    );
     this.tailDamage = result.stop;
   }
 
@@ -339,6 +346,20 @@ export class Reader implements RecordingReader {
     return this.index.warnings;
   }
 
+  get losses(): readonly Loss[] {
+    return this.index.losses;
+  }
+
+  lossReport(): string[] {
+    return this.index.losses.map((l) => describeLoss(l, this.index.count));
+  }
+
+  /** How the recorder numbered checkpoint k (differs from k after checkpoints lost to damage). */
+  recordedIndex(k: number): number {
+    this.checkK(k);
+    return this.index.recordedIndex(k);
+  }
+
   get stats(): RecordingStats {
     const c = this.index.counters;
     return {
@@ -350,6 +371,18 @@ export class Reader implements RecordingReader {
       deltaBlobs: c.deltaBlobs,
       fullBlobs: c.fullBlobs,
     };
+  }
+
+  get overview(): RecordingOverview {
+    this.live();
+    const c = this.index.counters;
+    const triggers: Partial<Record<TriggerName, number>> = {};
+    c.triggers.forEach((n, t) => {
+      if (n > 0) triggers[TRIGGER_NAMES[t]!] = n;
+    });
+    const n = this.index.count;
+    const durationNs = n > 1 ? this.record(n - 1).timeNs - this.record(0).timeNs : 0n;
+    return { triggers, maxThreads: c.maxThreads, durationNs };
   }
 
   programAt(k: number): string {
@@ -408,6 +441,7 @@ export class Reader implements RecordingReader {
     const hit = this.mapsTables.get(v);
     if (hit) return hit;
     const loc = this.index.maps[v]!;
+    if (loc.length === 0) throw this.index.lostError(`the memory map (version ${v})`, k);
     const rec = checkRecord(readAt(this.logFd, loc.offset, loc.length));
     if (!rec) throw new RecordingError(`the maps record at byte ${loc.offset} changed on disk (checksum mismatch)`, this.logPath);
     const { rest } = decodeTagged(rec.body, 1, this.logPath, loc.offset, 'maps record');
@@ -488,7 +522,7 @@ export class Reader implements RecordingReader {
   versionsOf(pageAddr: bigint): Uint32Array {
     this.live();
     const page = pageNumber(pageAddr);
-    if (this.index.zero.n > 0) return this.index.versionsOf(page);
+    if (this.index.zero.n > 0 || this.index.lossPoints.length > 0) return this.index.versionsOf(page);
     const l = this.index.versionList(page);
     return l ? l.cps.subarray(0, l.n) : new Uint32Array(0);
   }
@@ -502,7 +536,8 @@ export class Reader implements RecordingReader {
 
   rangeCursor(pageAddr: bigint, off: number, len: number): RangeCursor {
     this.live();
-    return new PageRangeCursor(this.index, this.blobs, pageNumber(pageAddr), off, len, this.path);
+    const cursor = new PageRangeCursor(this.index, this.blobs, pageNumber(pageAddr), off, len, this.path);
+    return this.index.lossPoints.length > 0 ? new LossAwareCursor(cursor, this.index.lossPoints) : cursor;
   }
 
   terminalOutput(k?: number): readonly TerminalChunk[] {
@@ -519,19 +554,36 @@ export class Reader implements RecordingReader {
 
   terminalTail(k: number, maxBytes: number): { data: Uint8Array; totalBytes: number } {
     this.live();
+    if (!Number.isInteger(maxBytes) || maxBytes < 0) throw new RangeError(`invalid length ${maxBytes}`);
     const o = this.index.outputs;
-    const end = upperBound(o.tag, k, o.n); // tags never decrease
-    let total = 0;
-    for (let i = 0; i < end; i++) total += o.length[i]! - OUTPUT_RECORD_OVERHEAD;
-    const parts: Uint8Array[] = [];
-    let need = Math.min(maxBytes, total);
-    for (let i = end - 1; i >= 0 && need > 0; i--) {
-      const d = this.outputChunk(i);
-      const take = Math.min(need, d.length);
-      parts.unshift(d.subarray(d.length - take));
-      need -= take;
+    const total = o.before[upperBound(o.tag, k, o.n)]!; // tags never decrease
+    return { data: this.terminalBytes(Math.max(0, total - maxBytes), total), totalBytes: total };
+  }
+
+  terminalBytes(from: number, to: number): Uint8Array {
+    this.live();
+    const o = this.index.outputs;
+    const all = o.before[o.n]!;
+    if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to < from || to > all) throw new RangeError(`output bytes [${from}, ${to}) out of range (the recording has ${all} bytes of output)`);
+    const out = new Uint8Array(to - from);
+    let i = upperBound(o.before, from, o.n) - 1; // the chunk holding byte `from`
+    let pos = from;
+    while (pos < to) {
+      // The records of chunks i..end-1 in one read of the log, within a window.
+      const start = o.offset[i]!;
+      let end = i + 1;
+      while (end < o.n && o.before[end]! < to && o.offset[end]! + o.length[end]! - start <= OUTPUT_WINDOW) end++;
+      const span = readAt(this.logFd, start, o.offset[end - 1]! + o.length[end - 1]! - start);
+      for (; i < end && pos < to; i++) {
+        const rel = o.offset[i]! - start;
+        const data = this.decodeOutput(i, span.subarray(rel, rel + o.length[i]!));
+        const skip = pos - o.before[i]!;
+        const n = Math.min(data.length - skip, to - pos);
+        out.set(data.subarray(skip, skip + n), pos - from);
+        pos += n;
+      }
     }
-    return { data: parts.length === 1 ? parts[0]!.slice() : Buffer.concat(parts), totalBytes: total };
+    return out;
   }
 
   /** The bytes of output chunk i, read back from its log record. */
@@ -539,11 +591,18 @@ export class Reader implements RecordingReader {
     const hit = this.outputData.get(i);
     if (hit) return hit;
     const o = this.index.outputs;
-    const rec = checkRecord(readAt(this.logFd, o.offset[i]!, o.length[i]!));
-    if (!rec) throw new RecordingError(`the output record at byte ${o.offset[i]} changed on disk (checksum mismatch)`, this.logPath);
-    const data = decodeTagged(rec.body, 1, this.logPath, o.offset[i]!, 'output record').rest.slice();
+    const data = this.decodeOutput(i, readAt(this.logFd, o.offset[i]!, o.length[i]!)).slice();
     this.outputData.set(i, data);
     return data;
+  }
+
+  /** The output in chunk i's record (`bytes`, as read from the log), CRC-checked: a view into bytes. */
+  private decodeOutput(i: number, bytes: Uint8Array): Uint8Array {
+    const o = this.index.outputs;
+    // The index checked its type and length when it applied it: the CRC says it is still that record.
+    const crc = bytes.length === o.length[i] && bytes.length >= OUTPUT_RECORD_OVERHEAD ? new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true) : -1;
+    if (crc !== crc32(bytes.subarray(4))) throw new RecordingError(`the output record at byte ${o.offset[i]} changed on disk (checksum mismatch)`, this.logPath);
+    return bytes.subarray(OUTPUT_RECORD_OVERHEAD);
   }
 
   refresh(): void {
@@ -615,5 +674,34 @@ class RunOrRebuild implements RunIndex {
 
   entries(page: number): PageEntries | null {
     return this.use((r) => r.entries(page));
+  }
+}
+
+/**
+ * A range cursor over a recording with losses: a loss point (contents may have changed in the
+ * checkpoints lost before it) counts as a change with unknown bytes, so a search reads the page
+ * there and learns it is unknown (LostError) instead of carrying the old bytes across.
+ */
+class LossAwareCursor implements RangeCursor {
+  private atLoss = false;
+
+  constructor(
+    private readonly inner: RangeCursor,
+    private readonly points: readonly number[],
+  ) {}
+
+  nextChangeAfter(k: number): number | null {
+    const c = this.inner.nextChangeAfter(k);
+    const p = this.points.find((x) => x > k);
+    this.atLoss = p !== undefined && (c === null || p < c);
+    return this.atLoss ? p! : c;
+  }
+
+  bytesBefore(): Uint8Array | null {
+    return this.inner.bytesBefore(); // they hold up to the inner cursor's change, past the loss point
+  }
+
+  bytesAtChange(): Uint8Array | null {
+    return this.atLoss ? null : this.inner.bytesAtChange();
   }
 }

@@ -16,13 +16,13 @@
  */
 import type { ExitInfo, RecordingMeta } from '../../shared/model/recording.js';
 import { upperBound } from '../../shared/sorted.js';
-import { FORMAT_VERSION, HEADER_SIZE, PAGE_SHIFT_N, PAGE_MASK_N, PAGE_SIZE, RecordType } from './format.js';
+import { FORMAT_VERSION, HEADER_SIZE, PAGE_SHIFT_N, PAGE_MASK_N, PAGE_SIZE, RECORD_HEADER, RecordType } from './format.js';
 import { ensure, type Typed } from './growable.js';
 import { type BlockRef, DEFAULT_SEGMENT_CHECKPOINTS, type LogRef, type PageEntries, ResidentRun, type RunColumns, type RunIndex } from './index-segments.js';
-import { type LogRecord, scanLog } from './log.js';
+import { type LogDamage, type LogRecord, scanLog } from './log.js';
 import { type CheckpointRecord, decodeCheckpoint, decodeMeta, decodeTagged } from './records.js';
 import { Pyramid } from './summary.js';
-import { RecordingError } from './types.js';
+import { LostError, RecordingError } from './types.js';
 import { PageVersions, VersionList } from './versions.js';
 import { ZeroRanges } from './zero-ranges.js';
 
@@ -44,6 +44,64 @@ export interface Counters {
   dedupHits: number;
   deltaBlobs: number;
   fullBlobs: number;
+  /** Checkpoints per trigger code (TRIGGER_NAMES order). */
+  triggers: number[];
+  /** The most threads any checkpoint had. */
+  maxThreads: number;
+}
+
+/**
+ * Log bytes that held no valid record, found between valid ones, and what the records after
+ * them say was lost. Checkpoints are numbered densely here: the first one after the damage is
+ * checkpoint `at`, whatever the recorder numbered it.
+ */
+export interface Loss {
+  readonly offset: number;
+  readonly bytes: number;
+  readonly reason: string;
+  /** The checkpoint the first one after the damage is: checkpoints [0, at) are all there. */
+  readonly at: number;
+  /** How the recorder numbered the first checkpoint lost. */
+  readonly recordedFrom: number;
+  /** Checkpoint records lost in the damage (null until a later record says). */
+  checkpoints: number | null;
+}
+
+/** What a loss means for a user: where, how many bytes, what was lost, what follows. */
+export function describeLoss(l: Loss, count: number): string {
+  const where = `log bytes ${l.offset}..${l.offset + l.bytes - 1} (${l.bytes} bytes) hold no valid record (${l.reason})`;
+  const lost =
+    l.checkpoints === null
+      ? 'the checkpoints they held are unknown'
+      : l.checkpoints === 0
+        ? 'no checkpoint was lost (other records were)'
+        : `${l.checkpoints} checkpoint${l.checkpoints === 1 ? '' : 's'} lost (the recorder's #${l.recordedFrom}${l.checkpoints > 1 ? `..#${l.recordedFrom + l.checkpoints - 1}` : ''})`;
+  const shift = l.checkpoints ? ` (numbered ${l.checkpoints} less than the recorder did from there on)` : '';
+  const after = l.at < count ? `reading resumes at checkpoint ${l.at}${l.at > 0 ? `, right after checkpoint ${l.at - 1}` : ''}${shift}` : 'nothing readable follows';
+  return `${where}: ${lost}; ${after}`;
+}
+
+/** An output record's bytes besides the output: the record header and the checkpoint tag. */
+export const OUTPUT_RECORD_OVERHEAD = RECORD_HEADER + 4;
+
+/**
+ * Where each output chunk is: its checkpoint tag (never decreasing), its record in the log,
+ * and the output bytes before it (before[n] is all of them), so any byte range of the output
+ * is found by binary search.
+ */
+export interface Outputs {
+  n: number;
+  tag: Int32Array;
+  offset: Float64Array;
+  length: Uint32Array;
+  before: Float64Array;
+}
+
+/** Outputs from their tags, offsets and lengths (a snapshot keeps only those). */
+export function outputsOf(n: number, tag: Int32Array, offset: Float64Array, length: Uint32Array): Outputs {
+  const before = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) before[i + 1] = before[i]! + length[i]! - OUTPUT_RECORD_OVERHEAD;
+  return { n, tag, offset, length, before };
 }
 
 const EXIT_KINDS = ['exited', 'signaled', 'detached'] as const;
@@ -134,9 +192,17 @@ export class RecordingIndex {
   zero = new ZeroRanges();
   maps: Located[] = [];
   programs: Array<{ from: number; path: string }> = [];
-  outputs = { n: 0, tag: new Int32Array(16), offset: new Float64Array(16), length: new Uint32Array(16) };
+  outputs: Outputs = { n: 0, tag: new Int32Array(16), offset: new Float64Array(16), length: new Uint32Array(16), before: new Float64Array(16) };
   warnings: Warning[] = [];
-  counters: Counters = { pagesReceived: 0, zeroPages: 0, dedupHits: 0, deltaBlobs: 0, fullBlobs: 0 };
+  /** Damage found in the log between valid records, in log order. */
+  losses: Loss[] = [];
+  /** The recorder's number of a checkpoint after every resolved loss, less this reader's. */
+  private lostBefore = 0;
+  /** Losses whose checkpoint count no record has told yet. */
+  private pending: Loss[] = [];
+  /** Checkpoints from which page contents may differ from the last version known (a loss that held checkpoints), ascending. */
+  lossPoints: number[] = [];
+  counters: Counters = { pagesReceived: 0, zeroPages: 0, dedupHits: 0, deltaBlobs: 0, fullBlobs: 0, triggers: [0, 0, 0, 0, 0, 0, 0, 0], maxThreads: 0 };
   pyramid = new Pyramid();
   /** vofs past the last blob any committed checkpoint relies on. */
   highWater = HEADER_SIZE;
@@ -176,35 +242,42 @@ export class RecordingIndex {
         break;
       case RecordType.Maps: {
         const { head } = decodeTagged(r.body, 1, this.logPath, r.offset, 'maps record');
+        if (head[0]! > this.maps.length && this.losses.length > 0) this.lostMaps(head[0]!);
         if (head[0] !== this.maps.length) this.bad(r, `maps version ${head[0]} where ${this.maps.length} was expected`);
         this.maps.push({ offset: r.offset, length: r.length });
         break;
       }
       case RecordType.Program: {
         const { head, rest } = decodeTagged(r.body, 1, this.logPath, r.offset, 'program record');
-        if (head[0] !== this.count) this.bad(r, `program change for checkpoint ${head[0]} where ${this.count} was expected`);
-        this.programs.push({ from: head[0]!, path: new TextDecoder().decode(rest) });
+        this.resolve(head[0]!);
+        if (head[0] !== this.count + this.lostBefore) this.bad(r, `program change for checkpoint ${head[0]} where ${this.count + this.lostBefore} was expected`);
+        this.programs.push({ from: this.count, path: new TextDecoder().decode(rest) });
         break;
       }
       case RecordType.Checkpoint: {
         // The writer passes the record it just encoded (decoding it again cost as much as encoding).
         const c = decoded ?? decodeCheckpoint(r.body, this.logPath, r.offset);
-        if (c.index !== this.count) this.bad(r, `checkpoint ${c.index} where ${this.count} was expected`);
-        if (c.mapsVersion >= this.maps.length) this.bad(r, `checkpoint ${c.index} refers to unknown maps version ${c.mapsVersion}`);
         if (!holds(c.highWater)) return `the blobs of checkpoint ${c.index} (record at byte ${r.offset}) are not all on disk`;
-        this.addCheckpoint(c.index, c.timeNs, c.trigger, c.dirtyPages, c.storedBytes, r, c.mapsVersion);
+        this.resolve(c.index);
+        if (c.index !== this.count + this.lostBefore) this.bad(r, `checkpoint ${c.index} where ${this.count + this.lostBefore} was expected`);
+        if (c.mapsVersion >= this.maps.length && this.losses.length > 0) this.lostMaps(c.mapsVersion + 1);
+        if (c.mapsVersion >= this.maps.length) this.bad(r, `checkpoint ${c.index} refers to unknown maps version ${c.mapsVersion}`);
+        const k = this.count;
+        this.addCheckpoint(k, c.timeNs, c.trigger, c.dirtyPages, c.storedBytes, r, c.mapsVersion);
         for (const [s, e] of c.zeroRanges) {
           const first = (s + PAGE_MASK_N) >> PAGE_SHIFT_N;
           const end = e >> PAGE_SHIFT_N;
-          if (end > first) this.zero.push(Number(first), Number(end), c.index);
+          if (end > first) this.zero.push(Number(first), Number(end), k);
         }
-        for (let i = 0; i < c.pageNumbers.length; i++) this.versions.push(c.pageNumbers[i]!, c.index, c.pageVofs[i]!);
-        const k = this.counters;
-        k.pagesReceived += c.dirtyPages;
-        k.zeroPages += c.zeroPages;
-        k.dedupHits += c.dedupHits;
-        k.deltaBlobs += c.deltaBlobs;
-        k.fullBlobs += c.fullBlobs;
+        for (let i = 0; i < c.pageNumbers.length; i++) this.versions.push(c.pageNumbers[i]!, k, c.pageVofs[i]!);
+        const n = this.counters;
+        n.pagesReceived += c.dirtyPages;
+        n.zeroPages += c.zeroPages;
+        n.dedupHits += c.dedupHits;
+        n.deltaBlobs += c.deltaBlobs;
+        n.fullBlobs += c.fullBlobs;
+        n.triggers[c.trigger & 7]!++;
+        if (c.threads.length > n.maxThreads) n.maxThreads = c.threads.length;
         if (c.highWater > this.highWater) this.highWater = c.highWater;
         break;
       }
@@ -214,7 +287,9 @@ export class RecordingIndex {
         o.tag = ensure(o.tag, o.n + 1);
         o.offset = ensure(o.offset, o.n + 1);
         o.length = ensure(o.length, o.n + 1);
-        o.tag[o.n] = head[0]! | 0;
+        o.before = ensure(o.before, o.n + 2);
+        o.before[o.n + 1] = o.before[o.n]! + r.length - OUTPUT_RECORD_OVERHEAD;
+        o.tag[o.n] = this.tagged(head[0]! | 0);
         o.offset[o.n] = r.offset;
         o.length[o.n] = r.length;
         o.n++;
@@ -222,7 +297,7 @@ export class RecordingIndex {
       }
       case RecordType.Warning: {
         const { head, rest } = decodeTagged(r.body, 3, this.logPath, r.offset, 'warning record');
-        this.warnings.push({ checkpoint: head[0]! | 0, errno: head[1]!, fatal: head[2] !== 0, message: new TextDecoder().decode(rest) });
+        this.warnings.push({ checkpoint: this.tagged(head[0]! | 0), errno: head[1]!, fatal: head[2] !== 0, message: new TextDecoder().decode(rest) });
         break;
       }
       case RecordType.Exit: {
@@ -240,6 +315,64 @@ export class RecordingIndex {
     this.last = { offset: r.offset, length: r.length, crc: r.crc };
     if (r.type === RecordType.Checkpoint && this.count - this.tailFirst >= this.segmentCheckpoints) this.seal(r);
     return undefined;
+  }
+
+  /** Damage between valid records (the reader's resynchronising scan found it). */
+  noteDamage(d: LogDamage): void {
+    const loss: Loss = { offset: d.offset, bytes: d.bytes, reason: d.reason, at: this.count, recordedFrom: this.count + this.lostBefore, checkpoints: null };
+    this.losses.push(loss);
+    this.pending.push(loss);
+  }
+
+  /** Maps versions up to `n` lost in damage: kept as holes (length 0), so a checkpoint that uses one says its maps are lost. */
+  private lostMaps(n: number): void {
+    while (this.maps.length < n) this.maps.push({ offset: 0, length: 0 });
+  }
+
+  /** Losses restored from a snapshot: the numbering and the uncertain points they imply. */
+  restoreLosses(losses: Loss[]): void {
+    this.losses = losses;
+    this.pending = losses.filter((l) => l.checkpoints === null);
+    this.lostBefore = losses.reduce((t, l) => t + (l.checkpoints ?? 0), 0);
+    this.lossPoints = [...new Set(losses.filter((l) => l.checkpoints !== 0).map((l) => l.at))];
+  }
+
+  /** A record after pending losses names checkpoint `recorded` (the recorder's number): the losses held the ones in between. */
+  private resolve(recorded: number): void {
+    if (this.pending.length === 0) return;
+    const lost = recorded - (this.count + this.lostBefore);
+    if (lost < 0) return; // not after the losses: the caller's check reports it
+    this.pending.forEach((l, i) => (l.checkpoints = i === 0 ? lost : 0));
+    this.pending = [];
+    this.lostBefore += lost;
+    if (lost > 0 && this.lossPoints[this.lossPoints.length - 1] !== this.count) this.lossPoints.push(this.count);
+  }
+
+  /** A checkpoint tag of an output or warning record, as this index numbers checkpoints. */
+  private tagged(tag: number): number {
+    if (this.losses.length === 0) return tag;
+    return Math.max(0, Math.min(tag - this.lostBefore, this.count));
+  }
+
+  /** How the recorder numbered checkpoint k. */
+  recordedIndex(k: number): number {
+    let n = k;
+    for (const l of this.losses) if (l.at <= k && l.checkpoints) n += l.checkpoints;
+    return n;
+  }
+
+  /** The latest loss point at or before k (page contents from before it are not known to hold at k), or -1. */
+  lossBefore(k: number): number {
+    const p = this.lossPoints;
+    for (let i = p.length - 1; i >= 0; i--) if (p[i]! <= k) return p[i]!;
+    return -1;
+  }
+
+  /** The error for contents at k that a loss made unknown. */
+  lostError(what: string, k: number): LostError {
+    const at = this.lossBefore(k);
+    const l = this.losses.filter((x) => x.at === at);
+    return new LostError(`${what} at checkpoint ${k} is unknown: ${l.map((x) => describeLoss(x, this.count)).join('; ')}; it may have changed in the checkpoints lost before checkpoint ${at}`, this.logPath);
   }
 
   private bad(r: LogRecord, message: string): never {
@@ -315,22 +448,28 @@ export class RecordingIndex {
     const versions = new PageVersions();
     let k = run.first;
     const end = run.last.offset + run.last.length;
-    const result = scanLog(logFd, run.logFrom, end, (rec) => {
-      if (rec.type !== RecordType.Checkpoint) return undefined;
-      const c = decodeCheckpoint(rec.body, this.logPath, rec.offset);
-      if (c.index !== k) this.bad(rec, `checkpoint ${c.index} where ${k} was expected`);
-      const t = k - run.first;
-      cols.timeNs[t] = c.timeNs;
-      cols.trigger[t] = c.trigger;
-      cols.dirtyPages[t] = c.dirtyPages;
-      cols.storedBytes[t] = c.storedBytes;
-      cols.recordOffset[t] = rec.offset;
-      cols.recordLength[t] = rec.length;
-      cols.mapsVersion[t] = c.mapsVersion;
-      for (let i = 0; i < c.pageNumbers.length; i++) versions.push(c.pageNumbers[i]!, k, c.pageVofs[i]!);
-      k++;
-      return undefined;
-    });
+    const result = scanLog(
+      logFd,
+      run.logFrom,
+      end,
+      (rec) => {
+        if (rec.type !== RecordType.Checkpoint) return undefined;
+        const c = decodeCheckpoint(rec.body, this.logPath, rec.offset);
+        if (c.index !== this.recordedIndex(k)) this.bad(rec, `checkpoint ${c.index} where ${this.recordedIndex(k)} was expected`);
+        const t = k - run.first;
+        cols.timeNs[t] = c.timeNs;
+        cols.trigger[t] = c.trigger;
+        cols.dirtyPages[t] = c.dirtyPages;
+        cols.storedBytes[t] = c.storedBytes;
+        cols.recordOffset[t] = rec.offset;
+        cols.recordLength[t] = rec.length;
+        cols.mapsVersion[t] = c.mapsVersion;
+        for (let i = 0; i < c.pageNumbers.length; i++) versions.push(c.pageNumbers[i]!, k, c.pageVofs[i]!);
+        k++;
+        return undefined;
+      },
+      () => undefined, // the damage is known already (the open found it)
+    );
     if (result.stop || k !== run.first + run.count) {
       throw new RecordingError(`cannot rebuild the index of checkpoints ${run.first}..${run.first + run.count - 1} from the log: ${result.stop?.reason ?? `${k - run.first} of ${run.count} checkpoints found`}`, this.logPath);
     }
@@ -444,6 +583,11 @@ export class RecordingIndex {
         }
       }
     }
+    const lost = this.lossPoints.length > 0 ? this.lossBefore(k) : -1;
+    if (lost > since) {
+      if (this.zero.latestCovering(page, lost - 1, k) >= 0) return 0; // zeroed after the loss: known
+      throw this.lostError(`page 0x${(page * PAGE_SIZE).toString(16)}`, k);
+    }
     if (this.zero.latestCovering(page, since, k) >= 0) return 0;
     return since >= 0 ? vofs : 0;
   }
@@ -500,6 +644,11 @@ export class RecordingIndex {
    * zeroed it while it held non-zero content (merged here, so huge ranges cost nothing stored).
    */
   versionsOf(page: number): Uint32Array {
+    const v = this.changesOf(page);
+    return this.lossPoints.length === 0 ? v : withPoints(v, this.lossPoints);
+  }
+
+  private changesOf(page: number): Uint32Array {
     const l = this.versionList(page);
     const n = l ? l.n : 0;
     const z = this.zero.n;
@@ -534,4 +683,17 @@ export class RecordingIndex {
     }
     return Uint32Array.from(out);
   }
+}
+
+/** Ascending `cps` with the ascending `points` merged in (each once). */
+function withPoints(cps: Uint32Array, points: readonly number[]): Uint32Array {
+  const out: number[] = [];
+  let j = 0;
+  for (const c of cps) {
+    while (j < points.length && points[j]! < c) out.push(points[j++]!);
+    if (j < points.length && points[j] === c) j++;
+    out.push(c);
+  }
+  while (j < points.length) out.push(points[j++]!);
+  return Uint32Array.from(out);
 }

@@ -27,7 +27,7 @@
  *   Only pages whose content changed get an entry (so an entry always is a new version).
  */
 import { ByteReader, ByteWriter, utf8 } from './bytes.js';
-import type { RecordingMeta } from '../../shared/model/recording.js';
+import type { FileIdentity, RecordingMeta } from '../../shared/model/recording.js';
 import { BACKEND_NAMES, type BackendName, type TriggerCode, TRIGGER_NAMES } from '../../shared/protocol/wire.js';
 import { RecordingError } from './types.js';
 
@@ -200,7 +200,13 @@ export function decodeMeta(body: Uint8Array, file: string, formatVersion: number
     attached: o.attached,
     pageSize: num('pageSize'),
     startedAt: str('startedAt'),
+    ...(isIdentity(o.programFile) ? { programFile: o.programFile } : {}),
   };
+}
+
+function isIdentity(v: unknown): v is FileIdentity {
+  const o = v as Record<string, unknown> | null;
+  return typeof o === 'object' && o !== null && typeof o.size === 'number' && typeof o.mtimeMs === 'number' && typeof o.sha256 === 'string' && /^[0-9a-f]{64}$/.test(o.sha256);
 }
 
 /** A u32/i32 head followed by free bytes: the shape of Maps, Program, Output, Warning and Exit. */

@@ -11,7 +11,7 @@
  * Layout, after the 24-byte file header (format.ts), sections aligned so each array is a view
  * of the loaded buffer:
  *
- *   u32 json length, UTF-8 JSON {meta, exit, programs, maps, warnings, counters, highWater,
+ *   u32 json length, UTF-8 JSON {meta, exit, programs, maps, warnings, losses, counters, highWater,
  *       logEnd, last: {offset, length, crc}, segmentCheckpoints, sealed: [[first, count, logFrom,
  *       last offset, last length, last crc, block offset, block length], ...], lz4?}, zero
  *       padding to 8
@@ -42,7 +42,7 @@ import { ByteReader, ByteWriter, utf8 } from './bytes.js';
 import { checkHeader, createFile, encodeHeader, openFile, readAt, sameId } from './files.js';
 import { HEADER_SIZE, INDEX_FILE, MAGIC_INDEX } from './format.js';
 import { FILE_HEAD, matchesLog } from './index-segments.js';
-import { RecordingIndex, type SealedRun } from './recording-index.js';
+import { OUTPUT_RECORD_OVERHEAD, outputsOf, RecordingIndex, type SealedRun } from './recording-index.js';
 import { Pyramid, SUMMARY_BUCKET } from './summary.js';
 import { VersionList } from './versions.js';
 import { RecordingError } from './types.js';
@@ -115,6 +115,7 @@ export function writeSnapshot(dir: string, id: Uint8Array, ix: RecordingIndex): 
       programs: ix.programs,
       maps: ix.maps,
       warnings: ix.warnings,
+      losses: ix.losses,
       counters: ix.counters,
       highWater: ix.highWater,
       logEnd: ix.logEnd,
@@ -156,6 +157,7 @@ interface SnapshotJson {
   programs: RecordingIndex['programs'];
   maps: RecordingIndex['maps'];
   warnings: RecordingIndex['warnings'];
+  losses?: RecordingIndex['losses'];
   counters: RecordingIndex['counters'];
   highWater: number;
   logEnd: number;
@@ -204,6 +206,7 @@ export function loadSnapshot(dir: string, id: Uint8Array, logPath: string, logFd
     const j = JSON.parse(r.str('json')) as SnapshotJson;
     if (!j.meta || !isNum(j.logEnd) || !isNum(j.highWater) || !j.last || !isNum(j.last.offset) || !isNum(j.last.length)) return 'index snapshot lacks fields';
     if (!Array.isArray(j.maps) || !Array.isArray(j.programs) || !Array.isArray(j.warnings) || typeof j.counters !== 'object') return 'index snapshot lacks fields';
+    if (!Array.isArray(j.counters.triggers) || j.counters.triggers.length !== 8 || !j.counters.triggers.every(isNum) || !isNum(j.counters.maxThreads)) return 'index snapshot lacks fields';
     // Stale? The last record it covers must still be in the log, where it was.
     if (j.logEnd > logSize) return LONGER_LOG;
     if (j.last.offset === 0) {
@@ -302,7 +305,8 @@ export function loadSnapshot(dir: string, id: Uint8Array, logPath: string, logFd
     }
     ix.versions.entries = e;
     ix.zero.n = zn;
-    ix.outputs = { n: on, tag: outTag, offset: outOffset, length: outLength };
+    for (let i = 0; i < on; i++) if (outLength[i]! < OUTPUT_RECORD_OVERHEAD || (i > 0 && outTag[i]! < outTag[i - 1]!)) return 'index snapshot is inconsistent';
+    ix.outputs = outputsOf(on, outTag, outOffset, outLength);
     ix.sealed = sealed;
     ix.tailFirst = tailFirst;
     ix.count = count;
@@ -312,6 +316,10 @@ export function loadSnapshot(dir: string, id: Uint8Array, logPath: string, logFd
     ix.programs = j.programs;
     ix.maps = j.maps;
     ix.warnings = j.warnings;
+    if (j.losses !== undefined) {
+      if (!Array.isArray(j.losses) || !j.losses.every((l) => isNum(l.offset) && isNum(l.bytes) && isNum(l.at) && l.at <= count && isNum(l.recordedFrom) && (l.checkpoints === null || isNum(l.checkpoints)) && typeof l.reason === 'string')) return 'index snapshot is inconsistent';
+      ix.restoreLosses(j.losses);
+    }
     ix.counters = j.counters;
     ix.highWater = j.highWater;
     ix.logEnd = j.logEnd;

@@ -2,6 +2,8 @@
  * The store's public surface: what the engine, CLI and app may rely on. The implementation
  * (writer, reader, codec, ingest worker) lives beside this file.
  */
+import type { TriggerName } from '../../shared/protocol/wire.js';
+import type { Loss } from './recording-index.js';
 import type { CheckpointInfo, ExitInfo, MapEntry, RecordingMeta, RecordingStats, ThreadRegisters } from '../../shared/model/recording.js';
 
 /** Thrown for anything wrong with a recording on disk: names the file and what is wrong. */
@@ -12,6 +14,14 @@ export class RecordingError extends Error {
   ) {
     super(`${path}: ${message}`);
     this.name = 'RecordingError';
+  }
+}
+
+/** Thrown for contents the recording lost to damage (its log holds no valid record of them): says what was lost and where. */
+export class LostError extends RecordingError {
+  constructor(message: string, path: string) {
+    super(message, path);
+    this.name = 'LostError';
   }
 }
 
@@ -48,6 +58,16 @@ export interface SummaryLevel {
   readonly max: Uint32Array;
   readonly sum: Float64Array;
   readonly triggers: Uint8Array;
+}
+
+/** What a recording holds, in figures the store keeps as it goes: any size costs the same. */
+export interface RecordingOverview {
+  /** Checkpoints per trigger name (only the triggers that occur). */
+  readonly triggers: Readonly<Partial<Record<TriggerName, number>>>;
+  /** The most threads any checkpoint had. */
+  readonly maxThreads: number;
+  /** Time from the first checkpoint to the last. */
+  readonly durationNs: bigint;
 }
 
 export interface TerminalChunk {
@@ -87,6 +107,18 @@ export interface RecordingReader {
    * counts only that. (A torn tail of an interrupted append loses nothing committed: null.)
    */
   readonly lostCheckpoints?: { readonly offset: number; readonly reason: string } | null;
+  /** Trigger counts, threads and duration, from counters (never a walk over checkpoints). */
+  readonly overview: RecordingOverview;
+  /**
+   * Damage found in the log between valid records (empty for an intact recording): each says
+   * where, how many bytes, and which checkpoints were lost. Checkpoints are numbered densely
+   * over what was read; contents a loss made unknown throw LostError, never an older value.
+   */
+  readonly losses: readonly Loss[];
+  /** What each loss means, in words (one line each). */
+  lossReport(): string[];
+  /** How the recorder numbered checkpoint k (k plus the checkpoints lost before it). */
+  recordedIndex(k: number): number;
   /** The executable path at checkpoint k (changes at exec). */
   programAt(k: number): string;
   checkpoint(k: number): CheckpointInfo;
@@ -132,10 +164,16 @@ export interface RecordingReader {
   terminalOutput(k?: number): readonly TerminalChunk[];
   /**
    * The last maxBytes (at most) of what the program had printed when checkpoint k was taken
-   * (terminalOutput(k) concatenated), and how many bytes that is in all: reads only the chunks
-   * it returns, so a terminal view costs the same at any point of a long recording.
+   * (terminalOutput(k) concatenated), and how many bytes that is in all: found through the
+   * index and read only for the bytes returned, so it costs the same at any point of a long
+   * recording.
    */
   terminalTail(k: number, maxBytes: number): { data: Uint8Array; totalBytes: number };
+  /**
+   * Bytes [from, to) of everything the program printed (terminalOutput() concatenated), found
+   * through the index: a terminal view scrolls back by byte range at the same cost anywhere.
+   */
+  terminalBytes(from: number, to: number): Uint8Array;
   /** Picks up checkpoints committed since open (for a recording still being written). */
   refresh(): void;
   close(): void;

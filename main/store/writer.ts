@@ -28,7 +28,7 @@
  */
 import { closeSync, fsync, fsyncSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RecordingStats } from '../../shared/model/recording.js';
+import type { FileIdentity, RecordingStats } from '../../shared/model/recording.js';
 import { BACKEND_NAMES, HelloFlags, MessageType, type WireMessage } from '../../shared/protocol/wire.js';
 import { BlobStore } from './blobs.js';
 import { BlobEncoder, isDelta } from './codec.js';
@@ -42,6 +42,7 @@ import { DEFAULT_SEGMENT_CHECKPOINTS, SegmentFile } from './index-segments.js';
 import { RecordingIndex, type SealedRun } from './recording-index.js';
 import { type CheckpointRecord, encodeCheckpoint, encodeMeta, encodeTagged, STORED_BYTES_AT, type ThreadRef } from './records.js';
 import { writeSnapshot } from './snapshot.js';
+import { identifyProgram } from './identity.js';
 import { RecordingError } from './types.js';
 
 export interface WriterOptions {
@@ -247,6 +248,7 @@ export class RecordingWriter {
           attached: (m.flags & HelloFlags.Attached) !== 0,
           pageSize: m.pageSize,
           startedAt: new Date().toISOString(),
+          ...programIdentity(m.exe, m.pid),
         };
         this.append([[RecordType.Meta, encodeMeta(meta)]]);
         for (const o of this.early) this.appendOutput(o);
@@ -686,4 +688,10 @@ function changedPages(cur: Pending, indexed: (page: number) => number): { pageNu
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   return Buffer.compare(a, b) === 0;
+}
+
+/** The executable's identity for the metadata (none for a program that is not a file here, as in synthetic recordings). */
+function programIdentity(exe: string, pid: number): { programFile?: FileIdentity } {
+  const id = exe.startsWith('/') ? identifyProgram(exe, pid) : null;
+  return id ? { programFile: id } : {};
 }

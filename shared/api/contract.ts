@@ -79,8 +79,10 @@ export interface RecordingSummary {
   readonly stats: RecordingStatsJson;
   /** Nanoseconds (decimal) from checkpoint 0 to the last checkpoint. */
   readonly durationNs: string;
-  /** Null, or what the recording lost to damage and what still reads (searches through the lost part are refused). */
-  readonly damage: string | null;
+  /** What the recording lost to damage in its log, one sentence each (where, how many bytes, which checkpoints); empty when intact. */
+  readonly damage: readonly string[];
+  /** Why the program's file on disk is not the one recorded (its symbols are then not used), or null. */
+  readonly programChanged: string | null;
 }
 
 /**
@@ -189,10 +191,12 @@ export interface SourceLocation {
 }
 
 export interface TerminalSnapshot {
-  /** Program output up to and including the checkpoint (the tail, when it is long). */
+  /** Program output up to and including the checkpoint (the tail, when it is long: from the first whole line in it). */
   readonly text: string;
   readonly totalBytes: number;
   readonly truncated: boolean;
+  /** Where text starts in the whole output, in bytes: ask with `end` = from for the part before it (scrolling back). */
+  readonly from: number;
 }
 
 export interface SymbolJson {
@@ -304,6 +308,9 @@ const checkpoint = s.int(0, Number.MAX_SAFE_INTEGER);
 const id = s.string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/, example: 'search-1', what: 'an id of 1-64 letters, digits, _ or -' });
 export const MAX_READ = 65536;
 export const MAX_BUCKETS = 16384;
+/** The output a terminal query returns by default (what an output panel shows) and at most. */
+export const TERMINAL_TAIL = 16384;
+export const MAX_TERMINAL = 1 << 20;
 
 export const paramSchemas = {
   appInfo: s.object({}),
@@ -316,7 +323,8 @@ export const paramSchemas = {
   registers: s.object({ rec, k: checkpoint, compareTo: s.optional(checkpoint) }),
   maps: s.object({ rec, k: checkpoint }),
   source: s.object({ rec, k: checkpoint, tid: s.optional(s.int(0, 2 ** 31)), frame: s.optional(s.int(0, 1024)) }),
-  terminal: s.object({ rec, k: checkpoint }),
+  /** The output up to checkpoint k, the last maxBytes (default TERMINAL_TAIL) before byte `end` of it (default: all of it). */
+  terminal: s.object({ rec, k: checkpoint, end: s.optional(s.int(0, Number.MAX_SAFE_INTEGER)), maxBytes: s.optional(s.int(1, MAX_TERMINAL)) }),
   complete: s.object({ rec, prefix: s.string({ max: 256 }), limit: s.optional(s.int(1, 1000)) }),
   resolve: s.object({ rec, k: checkpoint, expr: s.string({ min: 1, max: 1024 }) }),
   bisect: s.object({ rec, searchId: id, predicate: s.string({ min: 1, max: 4096 }), lo: s.optional(checkpoint), hi: s.optional(checkpoint) }),

@@ -15,6 +15,15 @@ export interface RecordingMeta {
   readonly attached: boolean;
   readonly pageSize: number;
   readonly startedAt: string; // ISO time the recording began
+  /** The executable's file as it was recorded (absent when it could not be read, or in older recordings). */
+  readonly programFile?: FileIdentity;
+}
+
+/** What identifies a file's content: symbols, types and lines read from another content would be wrong. */
+export interface FileIdentity {
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly sha256: string;
 }
 
 export interface ExitInfo {

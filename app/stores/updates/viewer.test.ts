@@ -11,7 +11,8 @@ function summary(count: number, rec = '/r.dlr'): RecordingSummary {
     exit: null,
     stats: { rawBytes: 0, storedBytes: 0, pagesReceived: 0, zeroPages: 0, dedupHits: 0, deltaBlobs: 0, fullBlobs: 0, reduction: 0 },
     durationNs: '0',
-    damage: null,
+    damage: [],
+    programChanged: null,
   };
 }
 

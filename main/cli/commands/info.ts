@@ -5,19 +5,11 @@ import { parseCommandArgs } from '../args.js';
 import { refuseLost } from '../../api/errors.js';
 import type { CliIo } from '../io.js';
 import { openForCli } from '../recording.js';
+import { fileChange } from '../../store/identity.js';
 
 export function recordingInfo(r: RecordingReader) {
   const n = r.checkpointCount;
-  const first = n > 0 ? r.checkpoint(0) : null;
-  const last = n > 0 ? r.checkpoint(n - 1) : null;
-  let threads = 0;
-  for (let k = 0; k < n; k++) threads = Math.max(threads, r.checkpoint(k).threads);
-  const durationNs = first && last ? last.timeNs - first.timeNs : 0n;
-  const triggers: Record<string, number> = {};
-  for (let k = 0; k < n; k++) {
-    const t = r.checkpoint(k).trigger;
-    triggers[t] = (triggers[t] ?? 0) + 1;
-  }
+  const { triggers, maxThreads: threads, durationNs } = r.overview;
   return {
     path: r.path,
     program: r.meta.program,
@@ -40,6 +32,8 @@ export function recordingInfo(r: RecordingReader) {
     dedupHits: r.stats.dedupHits,
     deltaBlobs: r.stats.deltaBlobs,
     fullBlobs: r.stats.fullBlobs,
+    programChanged: r.meta.programFile ? fileChange(r.meta.program, r.meta.programFile) : null,
+    losses: r.lossReport().map((message, i) => ({ ...r.losses[i]!, message })),
   };
 }
 
@@ -64,6 +58,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         `threads     ${info.threads}`,
         `exit        ${exit}`,
         `storage     ${info.rawBytes} bytes of pages received, ${info.storedBytes} bytes on disk (${formatReduction(info.reduction, 2)})`,
+        ...(info.programChanged ? [`warning     the program's file is not the one recorded: ${info.programChanged}; its symbols are not used`] : []),
+        ...info.losses.map((l) => `damaged     ${l.message}`),
         '',
       ].join('\n'),
     );
