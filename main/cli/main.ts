@@ -3,6 +3,7 @@
  * each exporting `run(args, io)`; this file only dispatches and turns errors into exit codes.
  */
 import { CliError, processIo, type CliIo, type CommandRun } from './io.js';
+import { RecordingError } from '../store/types.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: CommandRun }> }> = {
   record: { summary: 'record a program: delorean record [options] -- PROGRAM [ARGS...]', load: () => import('./commands/record.js') },
@@ -53,6 +54,11 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     if (e instanceof CliError) {
       io.stderr(`delorean: ${e.message}\n`);
       return e.exitCode;
+    }
+    // A recording file found unreadable while a command runs (it names the file and why).
+    if (e instanceof RecordingError) {
+      io.stderr(`delorean: ${e.message}\n`);
+      return 1;
     }
     io.stderr(`delorean: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 70;
