@@ -24,7 +24,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RecordingReader } from '../store/types.js';
-import { PacketDecoder } from './rsp.js';
+import { encodePacket, PacketDecoder } from './rsp.js';
 import { GdbSession } from './session.js';
 
 export interface GdbServerOptions {
@@ -83,7 +83,7 @@ export async function startGdbServer(reader: RecordingReader, opts: GdbServerOpt
       release();
       log('client disconnected');
     });
-    serve(socket, new GdbSession(reader, at, log), log, release);
+    serve(socket, sessionOrRefusal(reader, at, log), log, release);
   });
   const dir = tcp ? null : mkdtempSync(join(tmpdir(), 'delorean-gdb-')); // 0700
   const path = dir ? join(dir, 'gdb.sock') : null;
@@ -140,7 +140,24 @@ function ownPeer(socket: Socket): boolean {
   return false;
 }
 
-function serve(socket: Socket, session: GdbSession, log: (line: string) => void, release: () => void): void {
+type Answerer = Pick<GdbSession, 'handle' | 'interrupt'>;
+
+/**
+ * A session at `at`, or, when the recording cannot give that checkpoint (a damaged file), one
+ * that answers every packet with an error: the client learns it at once, the server lives on.
+ */
+function sessionOrRefusal(reader: RecordingReader, at: number, log: (line: string) => void): Answerer {
+  try {
+    return new GdbSession(reader, at, log);
+  } catch (e) {
+    const why = `cannot serve checkpoint ${at}: ${e instanceof Error ? e.message : String(e)}`;
+    log(why);
+    const reply = encodePacket(`E.${why.replace(/[$#}*]/g, ' ')}`); // gdb shows an E.text reply's text
+    return { interrupt: () => {}, handle: async () => ({ packets: [reply] }) };
+  }
+}
+
+function serve(socket: Socket, session: Answerer, log: (line: string) => void, release: () => void): void {
   const decoder = new PacketDecoder();
   let ack = true;
   let lastReply: Buffer[] = [];

@@ -7,11 +7,14 @@ import { spawn } from 'node:child_process';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import type { AnyEvent } from '../../shared/api/contract.js';
 import { ROOT } from './cli.js';
 
 export interface Served {
   /** A request through the bridge: its result, or `{ error }`; rejects after timeoutMs. */
   call(method: string, params: object, timeoutMs?: number): Promise<{ result?: unknown; error?: { message: string; code?: string } }>;
+  /** Every event the bridge sent so far, in order. */
+  readonly events: AnyEvent[];
   /** The HTTP status of GET / (the renderer's page). */
   page(timeoutMs?: number): Promise<number>;
   /** Whether the server process still runs. */
@@ -38,8 +41,14 @@ export async function startServe(args: string[] = []): Promise<Served> {
   });
   const ws = new WebSocket(`ws://${url.host}/api?token=${url.searchParams.get('token')}`, { origin: url.origin });
   await new Promise((ok, fail) => ws.once('open', ok).once('error', fail));
+  const events: AnyEvent[] = [];
+  ws.on('message', (data: WebSocket.RawData) => {
+    const m = JSON.parse(data.toString()) as Partial<AnyEvent>;
+    if (typeof m.event === 'string') events.push(m as AnyEvent);
+  });
   let nextId = 1;
   return {
+    events,
     call: (method, params, timeoutMs = 20_000) =>
       new Promise((ok, fail) => {
         const id = nextId++;
