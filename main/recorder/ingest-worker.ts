@@ -8,7 +8,9 @@
  * each flush (deferWrites): a checkpoint is on disk, visible to readers and safe from kill -9
  * of this process within 100 ms of its commit (see main/store).
  */
+import { rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
+import { dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { encodeMessage, MessageType, BACKEND_NAMES, type WireMessage } from '../../shared/protocol/wire.js';
 import { openRecording } from '../store/reader.js';
@@ -172,6 +174,9 @@ const server = createServer({ allowHalfOpen: true }, (s) => {
     return;
   }
   socket = s;
+  // Connected: the socket's name (and its private directory) is no longer needed, and would
+  // be left behind in the temp directory by a kill -9.
+  rmSync(dirname(socketPath), { recursive: true, force: true });
   s.on('data', onData);
   s.on('error', () => undefined); // the recorder dying is reported by its exit status
   s.on('end', () => {

@@ -188,7 +188,13 @@ export class RecordingSession {
     // The store makes the directory itself and refuses an existing one (writer.ts); this is the early word.
     if (lexists(out)) throw new RecordError(`${out} already exists; choose another --out (nothing was overwritten)`);
     const recorder = recorderPath();
-    const socketDir = mkdtempSync(join(tmpdir(), 'delorean-'));
+    // The recorder's socket, private (0700) to this user; the ingest worker removes it once connected.
+    let socketDir: string;
+    try {
+      socketDir = mkdtempSync(join(tmpdir(), 'delorean-'));
+    } catch (e) {
+      throw new RecordError(`cannot make a directory for the recorder's socket in the temp directory ${tmpdir()} (set TMPDIR to one that exists): ${(e as Error).message}`);
+    }
     const socketPath = join(socketDir, 'recorder.sock');
 
     const data: IngestWorkerData = { socketPath, out };
