@@ -152,8 +152,10 @@ export class RecordingIndex {
   private static readonly LOADED = 64;
   private static readonly LOADED_BYTES = 128 * 1024 * 1024;
   /** Sealed parts of recently asked version lists: page -> the list over its first `runs` runs. */
-  private readonly sealedLists = new Map<number, { runs: number; list: VersionList }>();
+  private readonly sealedLists = new Map<number, { runs: number; list: VersionList; whole?: { tailN: number; list: VersionList } }>();
   private static readonly SEALED_LISTS = 64;
+  /** versionsOf's answers for the last pages asked (read-only: shared by every cursor of a page). */
+  private readonly mergedLists = new Map<number, { list: VersionList | undefined; n: number; z: number; out: Uint32Array }>();
 
   constructor(
     readonly logPath: string,
@@ -449,7 +451,8 @@ export class RecordingIndex {
   /**
    * The page's whole version list (sealed runs, then the tail), valid for the checkpoints
    * committed when asked: the tail's own list when the page has no sealed versions, else a
-   * copy. The sealed part is cached for the last pages asked (a search follows a few pages).
+   * copy. The sealed part and the copy are cached for the last pages asked (a search follows
+   * a few pages).
    */
   versionList(page: number): VersionList | undefined {
     const tail = this.versions.get(page);
@@ -479,12 +482,16 @@ export class RecordingIndex {
     }
     const sealed = hit.list;
     if (!tail) return sealed;
+    // Kept with the sealed part while the tail does not grow: the cursors of one page (a search
+    // whose address moves within it makes one per range) share it instead of a copy each.
+    if (hit.whole?.tailN === tail.n) return hit.whole.list;
     const n = sealed.n + tail.n;
     const out = new VersionList(new Uint32Array(n), new Float64Array(n), n);
     out.cps.set(sealed.cps.subarray(0, sealed.n));
     out.cps.set(tail.cps.subarray(0, tail.n), sealed.n);
     out.vofs.set(sealed.vofs.subarray(0, sealed.n));
     out.vofs.set(tail.vofs.subarray(0, tail.n), sealed.n);
+    hit.whole = { tailN: tail.n, list: out };
     return out;
   }
 
@@ -494,8 +501,19 @@ export class RecordingIndex {
    */
   versionsOf(page: number): Uint32Array {
     const l = this.versionList(page);
-    const zs = this.zero.covering(page);
     const n = l ? l.n : 0;
+    const z = this.zero.n;
+    const hit = this.mergedLists.get(page);
+    if (hit && hit.list === l && hit.n === n && hit.z === z) return hit.out;
+    const out = this.mergeZeroings(page, l, n);
+    this.mergedLists.delete(page);
+    this.mergedLists.set(page, { list: l, n, z, out });
+    if (this.mergedLists.size > RecordingIndex.SEALED_LISTS) this.mergedLists.delete(this.mergedLists.keys().next().value!);
+    return out;
+  }
+
+  private mergeZeroings(page: number, l: VersionList | undefined, n: number): Uint32Array {
+    const zs = this.zero.covering(page);
     if (zs.length === 0) return l ? l.cps.slice(0, n) : new Uint32Array(0);
     const out: number[] = [];
     let nonZero = false;
