@@ -88,11 +88,18 @@ export async function startGdbServer(reader: RecordingReader, opts: GdbServerOpt
     });
     serve(socket, sessionOrRefusal(reader, at, log, opts.onMove), log, release);
   });
-  const dir = tcp ? null : mkdtempSync(join(tmpdir(), 'delorean-gdb-')); // 0700
+  let dir: string | null = null;
+  try {
+    if (!tcp) dir = mkdtempSync(join(tmpdir(), 'delorean-gdb-')); // 0700
+  } catch (e) {
+    throw new GdbServerError(`cannot make a directory for the socket in the temp directory ${tmpdir()}: ${(e as Error).message}`);
+  }
   const path = dir ? join(dir, 'gdb.sock') : null;
   try {
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new GdbServerError(`port ${opts.port} is already in use`) : e));
+      server.once('error', (e: NodeJS.ErrnoException) =>
+        reject(new GdbServerError(e.code === 'EADDRINUSE' ? `port ${opts.port} is already in use` : `cannot listen on ${path ?? `127.0.0.1:${opts.port}`}: ${e.message}`)),
+      );
       if (path) server.listen(path, () => resolve());
       else server.listen(opts.port, '127.0.0.1', () => resolve());
     });
