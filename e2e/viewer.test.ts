@@ -282,10 +282,13 @@ describe.skipIf(skip)('viewer: counter', () => {
 
   it('keeps a malformed predicate malformed: no bracket or quote is added to what was typed', async () => {
     const page = app.page;
+    // Monaco renders on the next frame: wait for the text rather than read it once.
+    const editorShows = async (text: string): Promise<void> => {
+      await page.waitForFunction((want) => (document.querySelector('[data-testid=predicate-editor] .view-lines')?.textContent ?? '').replace(/\u00a0/g, ' ') === want, text);
+    };
     for (const typed of ['u64(&counter >= 7', 'cstr(&counter) == "x', 'u64(&counter)) > 1']) {
       await typeInMonaco(page, '[data-testid=predicate-editor]', typed);
-      const text = await page.$eval('[data-testid=predicate-editor] .view-lines', (e) => (e.textContent ?? '').replace(/\u00a0/g, ' '));
-      expect(text).toBe(typed);
+      await editorShows(typed);
       await page.waitForSelector('[data-testid=predicate-syntax-error]');
       expect(await page.isDisabled('[data-testid=search-bisect]')).toBe(true);
       expect(await page.isDisabled('[data-testid=search-find]')).toBe(true);
@@ -294,7 +297,7 @@ describe.skipIf(skip)('viewer: counter', () => {
     await typeInMonaco(page, '[data-testid=predicate-editor]', 'counter');
     await page.keyboard.press('Control+A');
     await page.keyboard.type('(');
-    expect(await page.$eval('[data-testid=predicate-editor] .view-lines', (e) => e.textContent)).toBe('(');
+    await editorShows('(');
   });
 
   it('shows registers, maps and the output as it was', async () => {

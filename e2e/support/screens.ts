@@ -28,6 +28,11 @@ export async function waitForSelected(page: Page, k: number): Promise<void> {
 
 /** Types into a Monaco editor inside `container` (replacing its text). */
 export async function typeInMonaco(page: Page, container: string, text: string): Promise<void> {
+  // Nothing may cover the text: a suggestion list that opened late (symbol completion asks the
+  // service), or the hover of an error squiggle the pointer was left over.
+  await page.keyboard.press('Escape');
+  await page.mouse.move(0, 0);
+  await page.waitForSelector('.suggest-widget.visible', { state: 'detached' }).catch(() => undefined);
   await page.click(`${container} .monaco-editor .view-lines`);
   await page.keyboard.press('Control+A');
   await page.keyboard.press('Delete');
