@@ -43,7 +43,7 @@ function identityAt(path: string): FileIdentity | null {
 
 /** The executable `exe` of process `pid` as it runs now, or null when it cannot be read. */
 export function identifyProgram(exe: string, pid: number): FileIdentity | null {
-  let running: string | null = null;
+  let running: string | null;
   try {
     running = readlinkSync(`/proc/${pid}/exe`);
   } catch {
