@@ -3,13 +3,14 @@
  * and every recorder, gdb and Chromium they start), removed when the run ends: whatever a test
  * or a killed child process leaves behind goes with it, and nothing accumulates in /tmp.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export default function setup(): () => void {
   const outer = tmpdir();
   const run = mkdtempSync(join(outer, 'delorean-test-run-'));
+  chmodSync(run, 0o1777); // as /tmp is: the tests that run a second local user need it
   process.env.TMPDIR = run;
   return () => {
     const left = readdirSync(run);
