@@ -73,7 +73,9 @@ describe('recording a counter at every write(2)', () => {
     expect(out.checkpoint).toBe(k);
     expect(out.value).toBe(expected.toString());
     expect(BigInt(out.address)).toBe(resolveLocation(new Engine(r), 'counter', k).address);
-    const raw = await delorean(['read', rec.dir, '--at', String(k), 'counter']);
+    const typed = await delorean(['read', rec.dir, '--at', String(k), 'counter']);
+    expect(typed.stdout).toBe(`${expected}\n`); // by its type from the debug info
+    const raw = await delorean(['read', rec.dir, '--at', String(k), 'counter', '--len', '8']);
     expect(raw.code).toBe(0);
     const le = Buffer.alloc(8);
     le.writeBigUInt64LE(expected);

@@ -39,7 +39,7 @@ describe('a program rebuilt in place after recording', () => {
     build(moved);
     const read = await delorean(['read', rec, '--at', '100', 'counter', '--type', 'u64', '--json']);
     expect(read.stdout).toBe('');
-    expect(read.code).toBe(1);
+    expect(read.code).toBe(2); // as find below: the name cannot be resolved
     expect(read.stderr).toMatch(new RegExp(`the program ${prog} is not the file that was recorded: it changed on disk since it was recorded`));
     const info = await deloreanJson<{ programChanged: string | null }>(['info', rec]);
     expect(info.programChanged).toMatch(/^it changed on disk since it was recorded/);
