@@ -10,21 +10,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../cli/main.js';
-import type { CliIo } from '../cli/io.js';
+import { cliInProcess } from '../testing/cli.js';
 import { anon, page, RecordingBuilder } from './fixtures.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 let root: string;
 let rec: string;
 
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), isTTY: false };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
+const cli = (...argv: string[]): ReturnType<typeof cliInProcess> => cliInProcess(argv);
 
 async function json<T>(...argv: string[]): Promise<T> {
   const r = await cli(...argv, '--json');

@@ -16,7 +16,8 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } fro
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordProgram, tempDir } from '../testing/cli.js';
-import { cliInProcess, damageRecording, fuzzCliInProcess, fuzzCliSubprocess, fuzzFind, judgeCli } from './fuzz.js';
+import { cliInProcess } from '../testing/cli.js';
+import { damageRecording, fuzzCliInProcess, fuzzCliSubprocess, fuzzFind, judgeCli } from './fuzz.js';
 import type { ArgvPools } from './generators.js';
 
 const tmp = tempDir();

@@ -7,28 +7,11 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CliIo } from '../cli/io.js';
-import { main } from '../cli/main.js';
 import { openRecording } from '../store/reader.js';
 import { LostError, RecordingError, type RecordingReader } from '../store/types.js';
-import { delorean } from '../testing/cli.js';
+import { cliInProcess, delorean } from '../testing/cli.js';
 import { fuzzArgv, fuzzPredicate, type ArgvPools } from './generators.js';
 import { prng } from '../testing/prng.js';
-
-export interface CliOutcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI in this process (as bin/delorean.js does), capturing its output. */
-export async function cliInProcess(argv: string[]): Promise<CliOutcome> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), isTTY: false };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
 
 /** The rule for every CLI run: exit 0, or 1/2 with a `delorean...` message on stderr; never a stack trace or 70. */
 export function judgeCli(argv: readonly string[], r: { code: number | null; stderr: string }, seed: number): void {

@@ -7,6 +7,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CliIo } from '../cli/io.js';
+import { main } from '../cli/main.js';
 
 // From main/testing (sources under vitest) or out/node/main/testing (compiled, e.g. bench/reliability.ts).
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), fileURLToPath(import.meta.url).endsWith('.ts') ? '../..' : '../../../..');
@@ -95,4 +97,19 @@ export async function until(what: string, f: () => boolean, ms = 10_000): Promis
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }
+}
+
+export interface CliOutcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in this process (as bin/delorean.js does), capturing its output. */
+export async function cliInProcess(argv: string[]): Promise<CliOutcome> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), isTTY: false };
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
 }
