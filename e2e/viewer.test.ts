@@ -25,6 +25,14 @@ async function goToCheckpoint(app: TestApp, k: number): Promise<void> {
   await waitForSelected(app.page, k);
 }
 
+/** Goes to checkpoint 8 and selects counter (a u64, 7 there) through the memory view's go-to box. */
+async function selectCounterAt8(app: TestApp): Promise<void> {
+  await goToCheckpoint(app, 8);
+  await app.page.fill('[data-testid=memory-goto]', 'counter');
+  await app.page.click('[data-testid=memory-goto-button]');
+  await app.page.waitForSelector('[data-testid=inspect-u64] .v >> text="7"');
+}
+
 /** Resolves a symbol expression the way the memory view's "go to" does. */
 async function addressOf(app: TestApp, rec: string, expr: string): Promise<bigint> {
   const r = await app.service.resolve({ rec, k: 0, expr });
@@ -88,11 +96,7 @@ describe.skipIf(skip)('viewer: counter', () => {
 
   it('reads counter at a checkpoint in the memory view, with the bytes that changed highlighted', async () => {
     const page = app.page;
-    await goToCheckpoint(app, 8);
-    await page.fill('[data-testid=memory-goto]', 'counter');
-    await page.click('[data-testid=memory-goto-button]');
-    // counter is a u64: "go to" selects its 8 bytes; at checkpoint 8 it is 7 (and squares 49).
-    await page.waitForSelector('[data-testid=inspect-u64] .v >> text="7"');
+    await selectCounterAt8(app); // its 8 bytes; at checkpoint 8 it is 7 (and squares 49)
     const counter = await addressOf(app, rec, 'counter');
     const squares = await addressOf(app, rec, 'squares');
     expect(await page.getAttribute(`[data-addr="${squares.toString(16)}"]`, 'class')).toContain('changed');
@@ -106,10 +110,7 @@ describe.skipIf(skip)('viewer: counter', () => {
 
   it('keeps the changed-byte highlight on selected bytes', async () => {
     const page = app.page;
-    await goToCheckpoint(app, 8);
-    await page.fill('[data-testid=memory-goto]', 'counter');
-    await page.click('[data-testid=memory-goto-button]');
-    await page.waitForSelector('[data-testid=inspect-u64] .v >> text="7"');
+    await selectCounterAt8(app);
     const counter = await addressOf(app, rec, 'counter');
     const byte = `[data-addr="${counter.toString(16)}"]`;
     expect((await page.getAttribute(byte, 'class'))!.split(' ')).toEqual(expect.arrayContaining(['selected', 'changed']));
