@@ -227,7 +227,7 @@ export class DeloreanService implements DeloreanApi, ApiEndpoint {
       exit: reader.exit,
       stats: { ...s, reduction: storageReduction(s.rawBytes, s.storedBytes) },
       durationNs: duration.toString(),
-      damage: [...(lostCheckpoints(reader) === null ? [] : [lostCheckpoints(reader)!]), ...reader.lossReport()],
+      damage: [lostCheckpoints(reader), ...reader.lossReport()].filter((d): d is string => d !== null),
       programChanged: reader.meta.programFile ? fileChange(reader.meta.program, reader.meta.programFile) : null,
     };
   }
